@@ -1,0 +1,57 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace ModelOps.Engine.Data;
+
+/// <summary>Reads IDX files (the MNIST format), raw or gzipped (detected by the gzip magic bytes).</summary>
+public static class IdxFile
+{
+    public sealed record Images(byte[] Pixels, int Count, int Rows, int Columns);
+
+    public static Images ReadImages(string path)
+    {
+        var (dims, data) = Read(path, expectedType: 0x08, expectedDims: 3);
+        return new Images(data, dims[0], dims[1], dims[2]);
+    }
+
+    public static byte[] ReadLabels(string path) => Read(path, expectedType: 0x08, expectedDims: 1).Data;
+
+    private static (int[] Dims, byte[] Data) Read(string path, int expectedType, int expectedDims)
+    {
+        if (!File.Exists(path)) throw new DatasetFormatException($"IDX file not found: {path}");
+        byte[] bytes = File.ReadAllBytes(path);
+        if (bytes.Length >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b)
+        {
+            try
+            {
+                using var gz = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
+                using var raw = new MemoryStream();
+                gz.CopyTo(raw);
+                bytes = raw.ToArray();
+            }
+            catch (InvalidDataException e)
+            {
+                throw new DatasetFormatException($"{Path.GetFileName(path)}: corrupt gzip data ({e.Message})", e);
+            }
+        }
+        string name = Path.GetFileName(path);
+        if (bytes.Length < 4 || bytes[0] != 0 || bytes[1] != 0)
+            throw new DatasetFormatException($"{name}: not an IDX file (bad magic number)");
+        if (bytes[2] != expectedType)
+            throw new DatasetFormatException($"{name}: IDX element type 0x{bytes[2]:x2} is not supported (expected unsigned bytes)");
+        if (bytes[3] != expectedDims)
+            throw new DatasetFormatException($"{name}: expected an IDX file with {expectedDims} dimension(s), found {bytes[3]}");
+        int headerLength = 4 + 4 * expectedDims;
+        if (bytes.Length < headerLength) throw new DatasetFormatException($"{name}: truncated IDX header");
+        var dims = new int[expectedDims];
+        long count = 1;
+        for (int i = 0; i < expectedDims; i++)
+        {
+            dims[i] = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * i));
+            count *= dims[i];
+        }
+        if (bytes.Length - headerLength != count)
+            throw new DatasetFormatException($"{name}: header announces {count} values but the file holds {bytes.Length - headerLength}");
+        return (dims, bytes.AsSpan(headerLength).ToArray());
+    }
+}

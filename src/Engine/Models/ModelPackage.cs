@@ -1,0 +1,88 @@
+using System.IO.Compression;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ModelOps.Engine.Models;
+
+/// <summary>
+/// The single-file model package: a zip holding model.json (format version and <see cref="ModelSchema"/>)
+/// and weights.bin (the module's libtorch archive).
+/// </summary>
+public static class ModelPackage
+{
+    public const int FormatVersion = 1;
+    public const string FileExtension = ".mopkg";
+    private const string SchemaEntry = "model.json";
+    private const string WeightsEntry = "weights.bin";
+
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        // Metrics of an empty validation split are NaN.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    private sealed record Manifest(int FormatVersion, ModelSchema Schema);
+
+    public static void Write(string path, ModelSchema schema, byte[] weights)
+    {
+        string temp = path + ".tmp";
+        using (var zip = ZipFile.Open(temp, ZipArchiveMode.Create))
+        {
+            using (var stream = zip.CreateEntry(SchemaEntry).Open())
+                JsonSerializer.Serialize(stream, new Manifest(FormatVersion, schema), Json);
+            using (var stream = zip.CreateEntry(WeightsEntry, CompressionLevel.Fastest).Open())
+                stream.Write(weights);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>Reads the schema and weights; throws <see cref="InvalidDataException"/> for anything that is not a valid package.</summary>
+    public static (ModelSchema Schema, byte[] Weights) Read(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"model package not found: {path}", path);
+        try
+        {
+            using var zip = ZipFile.OpenRead(path);
+            var manifestEntry = zip.GetEntry(SchemaEntry) ?? throw new InvalidDataException($"{SchemaEntry} is missing");
+            var weightsEntry = zip.GetEntry(WeightsEntry) ?? throw new InvalidDataException($"{WeightsEntry} is missing");
+            Manifest manifest;
+            using (var stream = manifestEntry.Open())
+                manifest = JsonSerializer.Deserialize<Manifest>(stream, Json) ?? throw new InvalidDataException($"{SchemaEntry} is empty");
+            if (manifest.FormatVersion != FormatVersion)
+                throw new InvalidDataException($"package format version {manifest.FormatVersion} is not supported (expected {FormatVersion})");
+            Validate(manifest.Schema);
+            using var weights = new MemoryStream();
+            using (var stream = weightsEntry.Open()) stream.CopyTo(weights);
+            return (manifest.Schema, weights.ToArray());
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"'{Path.GetFileName(path)}' is not a valid model package: {e.Message}", e);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{Path.GetFileName(path)}' is not a valid model package: {SchemaEntry} is malformed ({e.Message})", e);
+        }
+    }
+
+    private static void Validate(ModelSchema? schema)
+    {
+        if (schema is null) throw new InvalidDataException("the schema is missing");
+        if (schema.ClassNames is null || schema.ClassNames.Count < 2) throw new InvalidDataException("the schema needs at least two class names");
+        if (schema.InputKind == ModelSchema.Image)
+        {
+            if (schema.ImageShape is not { Length: 3 } || schema.ImageShape.Any(d => d < 1))
+                throw new InvalidDataException("an image schema needs ImageShape [channels, height, width]");
+        }
+        else if (schema.InputKind == ModelSchema.Tabular)
+        {
+            if (schema.Features is null || schema.Features.Count == 0) throw new InvalidDataException("a tabular schema needs features");
+        }
+        else
+        {
+            throw new InvalidDataException($"unknown input kind '{schema.InputKind}'");
+        }
+    }
+}

@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text.Json;
+using ModelOps.Engine.NN;
+
+namespace ModelOps.Engine.Models;
+
+/// <summary>A loaded model package that answers predictions. Thread-safe: native calls are serialized.</summary>
+public sealed class Predictor : IDisposable
+{
+    private readonly object gate = new();
+    private readonly Sequential model;
+    private readonly FeatureEncoder? encoder;
+    private bool disposed;
+
+    private Predictor(ModelSchema schema, Sequential model)
+    {
+        Schema = schema;
+        this.model = model;
+        if (schema.InputKind == ModelSchema.Tabular) encoder = new FeatureEncoder(schema.Features);
+    }
+
+    public ModelSchema Schema { get; }
+
+    /// <summary>Loads a package written by the trainer; a corrupt file gives <see cref="InvalidDataException"/>.</summary>
+    public static Predictor Load(string modelPackagePath)
+    {
+        var (schema, weights) = ModelPackage.Read(modelPackagePath);
+        Sequential model;
+        try
+        {
+            model = ModelTemplates.Build(schema);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"'{Path.GetFileName(modelPackagePath)}' is not a valid model package: {e.Message}", e);
+        }
+        try
+        {
+            model.LoadState(weights);
+            model.Eval();
+        }
+        catch (EngineException e)
+        {
+            model.Dispose();
+            throw new InvalidDataException($"'{Path.GetFileName(modelPackagePath)}' is not a valid model package: its weights do not load ({e.Message})", e);
+        }
+        return new Predictor(schema, model);
+    }
+
+    /// <summary>Each row holds one value per feature, in <see cref="ModelSchema.Features"/> order.</summary>
+    public IReadOnlyList<Prediction> PredictTabular(IReadOnlyList<IReadOnlyList<object?>> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        if (encoder is null) throw new InvalidModelInputException("this model takes images, not tabular rows");
+        var features = Schema.Features;
+        var input = new float[rows.Count * encoder.Width];
+        for (int r = 0; r < rows.Count; r++)
+        {
+            var row = rows[r] ?? throw new InvalidModelInputException($"row {r}: the row is missing");
+            if (row.Count != features.Count)
+                throw new InvalidModelInputException($"row {r}: expected {features.Count} features, got {row.Count}");
+            var target = input.AsSpan(r * encoder.Width, encoder.Width);
+            for (int f = 0; f < features.Count; f++)
+            {
+                if (features[f].Kind == FeatureKind.Numeric)
+                    encoder.WriteNumeric(f, ToNumber(row[f], r, features[f].Name), target);
+                else
+                    encoder.WriteCategory(f, ToCategory(row[f], r, features[f].Name), target);
+            }
+        }
+        return Run(input, [rows.Count, encoder.Width]);
+    }
+
+    /// <summary>Each image holds channels x height x width pixel values on the 0..255 scale.</summary>
+    public IReadOnlyList<Prediction> PredictImages(IReadOnlyList<float[]> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        if (Schema.ImageShape is not { } shape) throw new InvalidModelInputException("this model takes tabular rows, not images");
+        int pixels = Schema.PixelCount;
+        var input = new float[images.Count * pixels];
+        float scale = (float)(1.0 / (255.0 * Schema.PixelStd));
+        float shift = (float)(Schema.PixelMean / Schema.PixelStd);
+        for (int i = 0; i < images.Count; i++)
+        {
+            var image = images[i] ?? throw new InvalidModelInputException($"image {i}: the image is missing");
+            if (image.Length != pixels)
+                throw new InvalidModelInputException($"image {i}: expected {pixels} pixel values ({string.Join("x", shape)}), got {image.Length}");
+            for (int p = 0; p < pixels; p++)
+            {
+                float v = image[p];
+                if (!(v >= 0f && v <= 255f))
+                    throw new InvalidModelInputException($"image {i}, pixel {p}: {v.ToString(CultureInfo.InvariantCulture)} is outside 0..255");
+                input[i * pixels + p] = v * scale - shift;
+            }
+        }
+        return Run(input, [images.Count, .. shape.Select(d => (long)d)]);
+    }
+
+    private IReadOnlyList<Prediction> Run(float[] input, long[] shape)
+    {
+        if (shape[0] == 0) return [];
+        float[] probabilities;
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            using var scope = Torch.NewDisposeScope();
+            using var noGrad = Torch.NoGrad();
+            var logits = model.Forward(Torch.Tensor(input, shape));
+            probabilities = logits.Softmax(1).ToArray<float>();
+        }
+        var classes = Schema.ClassNames;
+        var predictions = new Prediction[shape[0]];
+        for (int r = 0; r < predictions.Length; r++)
+        {
+            var row = probabilities.AsSpan(r * classes.Count, classes.Count);
+            int best = 0;
+            var map = new Dictionary<string, double>(classes.Count);
+            for (int c = 0; c < classes.Count; c++)
+            {
+                map[classes[c]] = row[c];
+                if (row[c] > row[best]) best = c;
+            }
+            predictions[r] = new Prediction(classes[best], best, map);
+        }
+        return predictions;
+    }
+
+    private static double ToNumber(object? value, int row, string feature)
+    {
+        switch (value)
+        {
+            case null:
+                throw new InvalidModelInputException($"row {row}, feature '{feature}': value is missing");
+            case double d: return Finite(d, row, feature);
+            case float f: return Finite(f, row, feature);
+            case decimal m: return (double)m;
+            case int or long or short or byte or sbyte or uint or ulong or ushort:
+                return Convert.ToDouble(value, CultureInfo.InvariantCulture);
+            case string s:
+                if (double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double parsed))
+                    return Finite(parsed, row, feature);
+                throw new InvalidModelInputException($"row {row}, feature '{feature}': '{s}' is not a number");
+            case JsonElement { ValueKind: JsonValueKind.Number } json:
+                return json.GetDouble();
+            case JsonElement { ValueKind: JsonValueKind.String } json:
+                return ToNumber(json.GetString(), row, feature);
+            case JsonElement { ValueKind: JsonValueKind.Null or JsonValueKind.Undefined }:
+                return ToNumber(null, row, feature);
+            default:
+                throw new InvalidModelInputException($"row {row}, feature '{feature}': '{value}' is not a number");
+        }
+    }
+
+    private static double Finite(double value, int row, string feature) =>
+        double.IsFinite(value) ? value : throw new InvalidModelInputException($"row {row}, feature '{feature}': {value} is not a finite number");
+
+    private static string ToCategory(object? value, int row, string feature) => value switch
+    {
+        null => throw new InvalidModelInputException($"row {row}, feature '{feature}': value is missing"),
+        string s => s.Trim(),
+        JsonElement { ValueKind: JsonValueKind.String } json => json.GetString()!.Trim(),
+        JsonElement { ValueKind: JsonValueKind.Null or JsonValueKind.Undefined } => ToCategory(null, row, feature),
+        JsonElement json => json.GetRawText(),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            if (disposed) return;
+            disposed = true;
+            model.Dispose();
+        }
+    }
+}

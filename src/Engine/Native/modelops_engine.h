@@ -1,0 +1,144 @@
+/*
+ * modelops_engine.h - the C ABI of ModelOps.Engine over the libtorch C++ API.
+ *
+ * Return convention (every function unless stated otherwise):
+ *   returns an mo_status: MO_OK (0) on success, or an error code. On error nothing is written to the
+ *   out-parameters and a message is stored for the calling thread; fetch it with
+ *   mo_last_error_message() (malloc'd, free it with mo_free_string) before the next call on the
+ *   same thread. No C++ exception ever crosses this boundary.
+ *
+ * Ownership: every mo_tensor / mo_module / mo_optimizer returned through an out-parameter is a new
+ *   owned handle; release it exactly once with its *_free function. Handles are not thread-safe:
+ *   callers serialize use of one handle. Byte buffers returned by *_save are malloc'd; free them with
+ *   mo_free_buffer.
+ *
+ * Enumerations passed as int:
+ *   dtype:  0 = float32, 1 = int64, 2 = float64, 3 = int32, 4 = uint8, 5 = bool
+ *   device: 0 = CPU, 1 = CUDA (with a device index)
+ */
+#ifndef MODELOPS_ENGINE_H
+#define MODELOPS_ENGINE_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MO_EXPORT __attribute__((visibility("default")))
+
+typedef int mo_status;
+#define MO_OK 0
+#define MO_ERR_GENERIC 1          /* any other failure (std::exception, unknown) */
+#define MO_ERR_OUT_OF_MEMORY 2    /* CPU or CUDA allocation failed */
+#define MO_ERR_SHAPE_MISMATCH 3   /* libtorch rejected tensor shapes/sizes */
+#define MO_ERR_INVALID_ARGUMENT 4 /* null handle, bad enum value, other rejected argument */
+
+typedef struct mo_tensor_s* mo_tensor;
+typedef struct mo_module_s* mo_module;
+typedef struct mo_optimizer_s* mo_optimizer;
+
+/* ---- errors and buffers ------------------------------------------------------------------ */
+/* Returns the calling thread's last error message (malloc'd) and clears it; NULL when none. */
+MO_EXPORT char* mo_last_error_message(void);
+MO_EXPORT void mo_free_string(char* s);            /* accepts NULL */
+MO_EXPORT void mo_free_buffer(uint8_t* buffer);    /* accepts NULL */
+
+/* ---- global state -------------------------------------------------------------------------- */
+MO_EXPORT mo_status mo_manual_seed(int64_t seed);
+MO_EXPORT mo_status mo_set_num_threads(int32_t threads);
+MO_EXPORT mo_status mo_get_num_threads(int32_t* threads);
+MO_EXPORT mo_status mo_cuda_is_available(int32_t* available);   /* 1 or 0 */
+MO_EXPORT mo_status mo_cuda_device_count(int32_t* count);
+/* Sets autograd on/off for the calling thread; *previous receives the former state (1 or 0). */
+MO_EXPORT mo_status mo_set_grad_enabled(int32_t enabled, int32_t* previous);
+
+/* ---- tensors: creation, inspection, data -------------------------------------------------- */
+MO_EXPORT void mo_tensor_free(mo_tensor t);         /* accepts NULL */
+/* Copies numel(shape) elements of `dtype` from data. */
+MO_EXPORT mo_status mo_tensor_from_data(const void* data, int32_t dtype, const int64_t* shape, int32_t ndim, mo_tensor* out);
+/* kind: 0 = zeros, 1 = ones, 2 = rand (uniform [0,1)), 3 = randn */
+MO_EXPORT mo_status mo_tensor_fill_new(int32_t kind, int32_t dtype, const int64_t* shape, int32_t ndim, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_dim(mo_tensor t, int32_t* ndim);
+/* Writes dim() sizes into shape (caller provides at least mo_tensor_dim() slots). */
+MO_EXPORT mo_status mo_tensor_shape(mo_tensor t, int64_t* shape);
+MO_EXPORT mo_status mo_tensor_dtype(mo_tensor t, int32_t* dtype);
+MO_EXPORT mo_status mo_tensor_device(mo_tensor t, int32_t* device_type, int32_t* device_index);
+/* Converts to `dtype` on the CPU and copies exactly `count` elements; fails when numel != count. */
+MO_EXPORT mo_status mo_tensor_copy_to(mo_tensor t, void* dst, int64_t count, int32_t dtype);
+/* Value of a one-element tensor as double. */
+MO_EXPORT mo_status mo_tensor_item(mo_tensor t, double* value);
+MO_EXPORT mo_status mo_tensor_to(mo_tensor t, int32_t device_type, int32_t device_index, int32_t dtype /* -1 = keep */, mo_tensor* out);
+
+/* ---- tensors: arithmetic and reductions (each result is a new handle) --------------------- */
+MO_EXPORT mo_status mo_tensor_add(mo_tensor a, mo_tensor b, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_sub(mo_tensor a, mo_tensor b, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_mul(mo_tensor a, mo_tensor b, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_div(mo_tensor a, mo_tensor b, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_matmul(mo_tensor a, mo_tensor b, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_add_scalar(mo_tensor a, double s, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_mul_scalar(mo_tensor a, double s, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_eq(mo_tensor a, mo_tensor b, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_relu(mo_tensor a, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_exp(mo_tensor a, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_log(mo_tensor a, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_softmax(mo_tensor a, int64_t dim, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_log_softmax(mo_tensor a, int64_t dim, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_argmax(mo_tensor a, int64_t dim, int32_t keepdim, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_sum(mo_tensor a, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_mean(mo_tensor a, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_reshape(mo_tensor a, const int64_t* shape, int32_t ndim, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_index_select(mo_tensor a, int64_t dim, mo_tensor index, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_detach(mo_tensor a, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_clone(mo_tensor a, mo_tensor* out);
+
+/* ---- autograd ----------------------------------------------------------------------------- */
+MO_EXPORT mo_status mo_tensor_requires_grad(mo_tensor t, int32_t* requires_grad);
+MO_EXPORT mo_status mo_tensor_set_requires_grad(mo_tensor t, int32_t requires_grad);
+MO_EXPORT mo_status mo_tensor_backward(mo_tensor t);
+/* *out is NULL (and MO_OK is returned) when the tensor has no gradient. */
+MO_EXPORT mo_status mo_tensor_grad(mo_tensor t, mo_tensor* out);
+
+/* ---- losses --------------------------------------------------------------------------------- */
+/* logits [N, C] float, target [N] int64 class ids; mean reduction. */
+MO_EXPORT mo_status mo_cross_entropy(mo_tensor logits, mo_tensor target, mo_tensor* out);
+
+/* ---- nn modules ---------------------------------------------------------------------------- */
+MO_EXPORT void mo_module_free(mo_module m);         /* accepts NULL; children stay alive while a parent holds them */
+MO_EXPORT mo_status mo_linear_new(int64_t in_features, int64_t out_features, int32_t bias, mo_module* out);
+MO_EXPORT mo_status mo_conv2d_new(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride, int64_t padding, int32_t bias, mo_module* out);
+MO_EXPORT mo_status mo_maxpool2d_new(int64_t kernel, int64_t stride, mo_module* out);
+MO_EXPORT mo_status mo_relu_new(mo_module* out);
+MO_EXPORT mo_status mo_flatten_new(int64_t start_dim, int64_t end_dim, mo_module* out);
+MO_EXPORT mo_status mo_dropout_new(double p, mo_module* out);
+MO_EXPORT mo_status mo_batchnorm1d_new(int64_t features, mo_module* out);
+MO_EXPORT mo_status mo_batchnorm2d_new(int64_t features, mo_module* out);
+MO_EXPORT mo_status mo_sequential_new(mo_module* out);
+/* Appends child (a leaf module; not a Sequential) to seq; seq shares ownership of it. */
+MO_EXPORT mo_status mo_sequential_push(mo_module seq, mo_module child);
+MO_EXPORT mo_status mo_module_forward(mo_module m, mo_tensor input, mo_tensor* out);
+MO_EXPORT mo_status mo_module_train(mo_module m, int32_t training);
+MO_EXPORT mo_status mo_module_is_training(mo_module m, int32_t* training);
+MO_EXPORT mo_status mo_module_to(mo_module m, int32_t device_type, int32_t device_index);
+/* Two-call pattern: with out == NULL only *count is written; otherwise up to capacity parameter
+   handles (aliases of the live parameters) are written and *count receives the total. */
+MO_EXPORT mo_status mo_module_parameters(mo_module m, mo_tensor* out, int64_t capacity, int64_t* count);
+/* Parameters and buffers (e.g. BatchNorm running statistics) serialized as libtorch archive bytes. */
+MO_EXPORT mo_status mo_module_save(mo_module m, uint8_t** buffer, int64_t* length);
+/* Loads bytes from mo_module_save into a module of the same architecture, onto its current device. */
+MO_EXPORT mo_status mo_module_load(mo_module m, const uint8_t* buffer, int64_t length);
+
+/* ---- optimizers ---------------------------------------------------------------------------- */
+MO_EXPORT void mo_optimizer_free(mo_optimizer o);   /* accepts NULL */
+MO_EXPORT mo_status mo_adam_new(const mo_tensor* params, int64_t count, double lr, double beta1, double beta2, double eps, double weight_decay, mo_optimizer* out);
+MO_EXPORT mo_status mo_sgd_new(const mo_tensor* params, int64_t count, double lr, double momentum, double weight_decay, int32_t nesterov, mo_optimizer* out);
+MO_EXPORT mo_status mo_optimizer_step(mo_optimizer o);
+MO_EXPORT mo_status mo_optimizer_zero_grad(mo_optimizer o);
+MO_EXPORT mo_status mo_optimizer_set_lr(mo_optimizer o, double lr);
+MO_EXPORT mo_status mo_optimizer_save(mo_optimizer o, uint8_t** buffer, int64_t* length);
+MO_EXPORT mo_status mo_optimizer_load(mo_optimizer o, const uint8_t* buffer, int64_t length);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

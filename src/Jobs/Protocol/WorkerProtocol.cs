@@ -1,0 +1,57 @@
+namespace ModelOps.Jobs.Protocol;
+
+// The REST protocol between a worker and the portal (docs/worker-protocol.md). The worker never
+// opens the database; an external training script or a remote agent speaks the same protocol.
+// All routes are under /api/v1 and take "Authorization: Bearer <per-attempt token>".
+
+/// <summary>GET runs/{id}/spec: what to train.</summary>
+public sealed record RunSpec(
+    int RunId, int Attempt, string Template, HyperParameters Parameters, DatasetSpec Dataset,
+    int ResumeFromEpoch, string Device);
+
+public sealed record HyperParameters(
+    int Epochs, int BatchSize, double LearningRate, string Optimizer, long Seed,
+    double ValidationFraction, double TestFraction, int? MaxTrainSamples);
+
+public sealed record DatasetSpec(
+    int DatasetId, int Version, string Kind, string? LabelColumn,
+    IReadOnlyList<DatasetFileSpec> Files, IReadOnlyList<string>? ClassNames);
+
+/// <summary>One file of a dataset version; GET datasets/{id}/versions/{v}/files/{Name} downloads it.</summary>
+public sealed record DatasetFileSpec(string Name, long SizeBytes);
+
+/// <summary>POST runs/{id}/start.</summary>
+public sealed record StartReport(int Attempt, int ProcessId, string Device);
+
+/// <summary>POST runs/{id}/metrics: appended, in order; at most 1,000 points.</summary>
+public sealed record MetricBatch(IReadOnlyList<MetricPoint> Metrics);
+
+public sealed record MetricPoint(string Key, double Value, long Step, DateTime Timestamp);
+
+/// <summary>POST runs/{id}/heartbeat.</summary>
+public sealed record Heartbeat(double Progress, int Epoch, int Epochs, string? Message);
+
+public sealed record HeartbeatReply(bool CancelRequested);
+
+/// <summary>POST runs/{id}/finish.</summary>
+public sealed record FinishReport(string Status, string? Error, EvaluationReportDto? Evaluation);
+
+public sealed record EvaluationReportDto(
+    double Accuracy, double PrecisionMacro, double RecallMacro, double F1Macro,
+    int[][] ConfusionMatrix, string[] ClassNames, int Samples);
+
+public static class FinishStatus
+{
+    public const string Finished = "Finished";
+    public const string Failed = "Failed";
+    public const string Cancelled = "Cancelled";
+}
+
+/// <summary>Artifact names a worker may PUT/GET under runs/{id}/artifacts/{name}.</summary>
+public static class WorkerArtifacts
+{
+    public const string Checkpoint = "checkpoint";
+    public const string Model = "model";
+
+    public static bool IsKnown(string name) => name is Checkpoint or Model;
+}

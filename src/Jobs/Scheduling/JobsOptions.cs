@@ -1,0 +1,17 @@
+namespace ModelOps.Jobs.Scheduling;
+
+public sealed class JobsOptions
+{
+    /// <summary>Path of the SQLite file that holds Quartz's job store.</summary>
+    public required string SchedulerDatabasePath { get; init; }
+    /// <summary>Worker processes at once (one per GPU, or CPU slots).</summary>
+    public int WorkerSlots { get; init; } = 1;
+    /// <summary>The ModelOps.Jobs executable.</summary>
+    public required string WorkerExecutable { get; init; }
+    /// <summary>Base URL the worker uses to reach the portal's API.</summary>
+    public required Func<string> PortalUrl { get; init; }
+    /// <summary>Parent folder of per-run worker folders (dataset cache, checkpoints in progress).</summary>
+    public required string WorkRoot { get; init; }
+    /// <summary>After a cancel, how long the worker gets to stop by itself before it is killed.</summary>
+    public TimeSpan CancelGrace { get; init; } = TimeSpan.FromSeconds(3);
+}

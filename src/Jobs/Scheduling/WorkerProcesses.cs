@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace ModelOps.Jobs.Scheduling;
+
+public sealed record WorkerExit(int ExitCode, string? ErrorTail, bool AbandonedForShutdown);
+
+/// <summary>
+/// Starts worker processes and keeps hold of them, so Cancel can stop one and a crash in native
+/// code, an out-of-memory abort or a kill ends that process only, never the portal.
+/// </summary>
+public sealed class WorkerProcesses(JobsOptions options, ILogger<WorkerProcesses> log)
+{
+    public const string TokenVariable = "MODELOPS_WORKER_TOKEN";
+    private const int ErrorTailLines = 12;
+    private readonly ConcurrentDictionary<int, Process> _running = new();
+
+    public bool IsRunning(int runId) => _running.ContainsKey(runId);
+
+    public async Task<WorkerExit> RunAsync(WorkerLaunch launch, CancellationToken shutdown)
+    {
+        var workDir = Path.Combine(options.WorkRoot, launch.RunId.ToString());
+        Directory.CreateDirectory(workDir);
+        var start = new ProcessStartInfo(options.WorkerExecutable)
+        {
+            UseShellExecute = false,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = Directory.GetCurrentDirectory(),
+        };
+        foreach (var arg in new[] { "--portal", options.PortalUrl(), "--run", launch.RunId.ToString(), "--attempt", launch.Attempt.ToString(), "--work-dir", workDir })
+            start.ArgumentList.Add(arg);
+        // The token goes in the environment, not the command line, which any local user can read.
+        start.Environment[TokenVariable] = launch.Token;
+
+        var tail = new Queue<string>();
+        using var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (tail)
+            {
+                tail.Enqueue(e.Data);
+                while (tail.Count > ErrorTailLines) tail.Dequeue();
+            }
+            log.LogWarning("worker {RunId}: {Line}", launch.RunId, e.Data);
+        };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null) log.LogInformation("worker {RunId}: {Line}", launch.RunId, e.Data);
+        };
+        if (!process.Start())
+            return new WorkerExit(-1, "The worker process could not be started.", false);
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        _running[launch.RunId] = process;
+        log.LogInformation("Started worker {Pid} for run {RunId} attempt {Attempt}", process.Id, launch.RunId, launch.Attempt);
+        try
+        {
+            await process.WaitForExitAsync(shutdown);
+            process.WaitForExit(); // drains the redirected streams
+        }
+        catch (OperationCanceledException)
+        {
+            // The portal is stopping: the run stays Running and is requeued from its checkpoint at the next start.
+            TryKill(process);
+            return new WorkerExit(-1, null, AbandonedForShutdown: true);
+        }
+        finally
+        {
+            _running.TryRemove(launch.RunId, out _);
+        }
+        string? errorTail;
+        lock (tail) errorTail = tail.Count == 0 ? null : string.Join('\n', tail);
+        log.LogInformation("Worker for run {RunId} exited with {Code}", launch.RunId, process.ExitCode);
+        return new WorkerExit(process.ExitCode, errorTail, false);
+    }
+
+    /// <summary>
+    /// The worker learns of a cancel from its next heartbeat and stops between batches; if it has
+    /// not exited after the grace period it is killed.
+    /// </summary>
+    public void RequestCancel(int runId)
+    {
+        if (!_running.TryGetValue(runId, out var process)) return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                using var grace = new CancellationTokenSource(options.CancelGrace);
+                await process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                log.LogInformation("Run {RunId}: worker did not stop within {Grace}; killing it", runId, options.CancelGrace);
+                TryKill(process);
+            }
+            catch (InvalidOperationException)
+            {
+                // already gone
+            }
+        });
+    }
+
+    private void TryKill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            log.LogDebug(ex, "Worker already exited");
+        }
+    }
+}

@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using ModelOps.Engine.Training;
+using ModelOps.Jobs.Protocol;
+using ModelOps.Jobs.Scheduling;
+
+namespace ModelOps.Jobs.Worker;
+
+/// <summary>
+/// One attempt of one run: fetch the spec, fetch the data (and the checkpoint when resuming),
+/// train with the Engine while reporting, upload the model, finish. Exit code 0 when the portal
+/// was told the outcome (Finished, Failed or Cancelled); non-zero when it could not be told.
+/// </summary>
+public static class WorkerProgram
+{
+    private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = ParseArgs(args);
+        if (options is null)
+        {
+            Console.Error.WriteLine("usage: ModelOps.Jobs --portal URL --run ID --attempt N --work-dir DIR  (token in $" + WorkerProcesses.TokenVariable + ")");
+            return 2;
+        }
+        DieWithParent();
+        using var portal = new PortalClient(options.Portal, options.RunId, options.Token);
+        using var cancel = new CancellationTokenSource();
+        try
+        {
+            return await TrainAsync(portal, options, cancel);
+        }
+        catch (PortalUnreachableException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return 3;
+        }
+        catch (PortalRejectedException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return 4;
+        }
+    }
+
+    private static async Task<int> TrainAsync(PortalClient portal, WorkerOptions options, CancellationTokenSource cancel)
+    {
+        var spec = await portal.GetSpecAsync(CancellationToken.None);
+        Directory.CreateDirectory(options.WorkDir);
+        var data = await FetchDatasetAsync(portal, spec, options.WorkDir);
+        string? resume = null;
+        if (spec.ResumeFromEpoch > 0)
+        {
+            resume = Path.Combine(options.WorkDir, "resume.ckpt");
+            await portal.DownloadArtifactAsync(WorkerArtifacts.Checkpoint, resume, CancellationToken.None);
+        }
+        await portal.StartAsync(new StartReport(spec.Attempt, Environment.ProcessId, spec.Device), CancellationToken.None);
+
+        var observer = new ReportingObserver(portal, CancellationToken.None);
+        using var stopBeats = new CancellationTokenSource();
+        var beats = HeartbeatLoopAsync(portal, observer, spec, cancel, stopBeats.Token);
+        var training = new TrainingOptions
+        {
+            Template = spec.Template,
+            Epochs = spec.Parameters.Epochs,
+            BatchSize = spec.Parameters.BatchSize,
+            LearningRate = spec.Parameters.LearningRate,
+            Optimizer = spec.Parameters.Optimizer,
+            Seed = spec.Parameters.Seed,
+            ValidationFraction = spec.Parameters.ValidationFraction,
+            TestFraction = spec.Parameters.TestFraction,
+            MaxTrainSamples = spec.Parameters.MaxTrainSamples,
+            Device = spec.Device,
+        };
+        FinishReport report;
+        try
+        {
+            var result = await Task.Run(() => Trainer.Train(training, data, options.WorkDir, observer, resume, cancel.Token));
+            await observer.FlushAsync();
+            await portal.UploadArtifactAsync(WorkerArtifacts.Model, result.ModelPackagePath, null, CancellationToken.None);
+            var e = result.Evaluation;
+            report = new FinishReport(FinishStatus.Finished, null,
+                new EvaluationReportDto(e.Accuracy, e.PrecisionMacro, e.RecallMacro, e.F1Macro, e.ConfusionMatrix, e.ClassNames, e.Samples));
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            report = new FinishReport(FinishStatus.Cancelled, "Cancelled by request.", null);
+        }
+        catch (Exception ex) when (ex is not PortalUnreachableException and not PortalRejectedException)
+        {
+            Console.Error.WriteLine(ex);
+            report = new FinishReport(FinishStatus.Failed, Describe(ex), null);
+        }
+        finally
+        {
+            await stopBeats.CancelAsync();
+            try { await beats; } catch (OperationCanceledException) { }
+        }
+        try { await observer.FlushAsync(); } catch (Exception ex) when (ex is not PortalUnreachableException) { Console.Error.WriteLine(ex.Message); }
+        await portal.FinishAsync(report, CancellationToken.None);
+        return report.Status == FinishStatus.Failed ? 1 : 0;
+    }
+
+    private static async Task HeartbeatLoopAsync(PortalClient portal, ReportingObserver observer, RunSpec spec, CancellationTokenSource cancel, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(HeartbeatInterval);
+        while (await timer.WaitForNextTickAsync(stop))
+        {
+            var p = observer.Latest;
+            var reply = await portal.HeartbeatAsync(new Heartbeat(p?.Fraction ?? 0, p?.Epoch ?? spec.ResumeFromEpoch, spec.Parameters.Epochs,
+                p is null ? "preparing" : $"epoch {p.Epoch}/{p.Epochs}, batch {p.Batch}/{p.BatchesPerEpoch}"), stop);
+            if (reply.CancelRequested && !cancel.IsCancellationRequested)
+                await cancel.CancelAsync();
+            await observer.FlushAsync();
+        }
+    }
+
+    private static async Task<DatasetFiles> FetchDatasetAsync(PortalClient portal, RunSpec spec, string workDir)
+    {
+        var folder = Path.Combine(workDir, "dataset");
+        Directory.CreateDirectory(folder);
+        var local = new Dictionary<string, string>();
+        foreach (var file in spec.Dataset.Files)
+        {
+            var target = Path.Combine(folder, Path.GetFileName(file.Name));
+            if (!File.Exists(target) || new FileInfo(target).Length != file.SizeBytes)
+                await portal.DownloadDatasetFileAsync(spec.Dataset, file.Name, target, CancellationToken.None);
+            local[file.Name] = target;
+        }
+        return new DatasetFiles
+        {
+            Kind = spec.Dataset.Kind,
+            CsvPath = local.GetValueOrDefault("data.csv"),
+            LabelColumn = spec.Dataset.LabelColumn,
+            TrainImagesPath = local.GetValueOrDefault("train-images.idx"),
+            TrainLabelsPath = local.GetValueOrDefault("train-labels.idx"),
+            TestImagesPath = local.GetValueOrDefault("test-images.idx"),
+            TestLabelsPath = local.GetValueOrDefault("test-labels.idx"),
+            ClassNames = spec.Dataset.ClassNames?.ToArray(),
+        };
+    }
+
+    private static string Describe(Exception ex)
+    {
+        var message = ex.Message.Trim();
+        if (message.Length > 2000) message = message[..2000] + "…";
+        return $"{ex.GetType().Name}: {message}";
+    }
+
+    /// <summary>
+    /// Asks Linux to kill this process when the portal that started it dies, so a portal restart
+    /// never leaves an orphan training on the GPU; the run is resumed by the restarted portal.
+    /// </summary>
+    private static void DieWithParent()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        const int PR_SET_PDEATHSIG = 1;
+        const int SIGKILL = 9;
+        try
+        {
+            _ = prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+            if (getppid() == 1) Environment.Exit(5); // the parent died before the request took effect
+        }
+        catch (EntryPointNotFoundException)
+        {
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int prctl(int option, ulong arg2, ulong arg3, ulong arg4, ulong arg5);
+
+    [DllImport("libc")]
+    private static extern int getppid();
+
+    private sealed record WorkerOptions(string Portal, int RunId, int Attempt, string WorkDir, string Token);
+
+    private static WorkerOptions? ParseArgs(string[] args)
+    {
+        string? Get(string name)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        }
+        var token = Environment.GetEnvironmentVariable(WorkerProcesses.TokenVariable);
+        if (Get("--portal") is not { } portal || !int.TryParse(Get("--run"), out var run) || Get("--work-dir") is not { } dir || string.IsNullOrEmpty(token))
+            return null;
+        _ = int.TryParse(Get("--attempt"), out var attempt);
+        return new WorkerOptions(portal, run, attempt, dir, token);
+    }
+}

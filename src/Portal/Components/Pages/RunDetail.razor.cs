@@ -1,0 +1,318 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.EntityFrameworkCore;
+using ModelOps.Portal.Components.Shared;
+using ModelOps.Portal.Infrastructure;
+using ModelOps.Portal.Registry;
+using ModelOps.Portal.Runs;
+
+namespace ModelOps.Portal.Components.Pages;
+
+/// <summary>
+/// One run, live: RunEvents pushes status and metric points, which are appended to the charts with
+/// plotly's extendTraces; a slow poll of the store covers updates the in-process fan-out dropped.
+/// </summary>
+public sealed partial class RunDetail
+{
+    private const string TrainLoss = "train_loss";
+    private const string ValLoss = "val_loss";
+    private const string StepLoss = "train_loss_step";
+    private const string ValAccuracy = "val_accuracy";
+    private static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(3);
+
+    [Inject] private IDbContextFactory<PortalDb> DbFactory { get; set; } = default!;
+    [Inject] private IServiceScopeFactory Scopes { get; set; } = default!;
+    [Inject] private RunEvents Events { get; set; } = default!;
+    [Inject] private NavigationManager Nav { get; set; } = default!;
+    [Inject] private ILogger<RunDetail> Log { get; set; } = default!;
+
+    [Parameter] public int Id { get; set; }
+
+    private int loadedId;
+    private Run? run;
+    private bool notFound;
+    private string datasetName = "";
+    private int datasetId;
+    private int datasetVersion;
+    private RunEvaluation? evaluation;
+    private List<(string Name, int Version, string Stage)> registrations = [];
+
+    private IDisposable? subscription;
+    private Timer? reconcileTimer;
+    private bool loaded;
+    private readonly List<MetricPointView> pending = [];
+    private readonly Dictionary<string, Series> series = [];
+    private long lastMetricId;
+
+    private PlotlyChart? lossChart;
+    private PlotlyChart? accuracyChart;
+    private IReadOnlyList<PlotlyTrace> lossTraces = [];
+    private IReadOnlyList<PlotlyTrace> accuracyTraces = [];
+    private IReadOnlyList<PlotlyTrace> confusionTraces = [];
+    private PlotlyLayout lossLayout = new();
+    private PlotlyLayout accuracyLayout = new();
+    private PlotlyLayout confusionLayout = new();
+
+    private bool cancelling;
+    private string? actionError;
+    private string registerName = "";
+    private bool registering;
+    private string? registerError;
+
+    private double ProgressPercent => run is null ? 0 : Math.Round(Math.Clamp(run.Progress, 0, 1) * 100, 1);
+
+    private string ConfusionStyle => $"width:100%;height:{Math.Clamp(160 + 34 * (evaluation?.ClassNames.Length ?? 0), 300, 640)}px;";
+
+    /// <summary>One metric key's points, in step order; the lists are shared with the plotly traces.</summary>
+    private sealed class Series(string chart, int traceIndex)
+    {
+        public string Chart { get; } = chart;
+        public int TraceIndex { get; } = traceIndex;
+        public List<double> X { get; } = [];
+        public List<double> Y { get; } = [];
+        public HashSet<long> Steps { get; } = [];
+    }
+
+    protected override async Task OnParametersSetAsync()
+    {
+        if (Id == loadedId) return;
+        await StopWatchingAsync();
+        ResetState();
+        loadedId = Id;
+
+        // Subscribe before reading the store so no point falls between the two; duplicates are dropped by step.
+        subscription = Events.Subscribe(Id, update => InvokeAsync(() => ApplyUpdateAsync(update)));
+        if (!await ReloadRunAsync())
+        {
+            notFound = true;
+            return;
+        }
+        await using (var db = await DbFactory.CreateDbContextAsync())
+        {
+            var points = await db.Metrics.AsNoTracking().Where(m => m.RunId == Id).OrderBy(m => m.Step).ThenBy(m => m.Id).ToListAsync();
+            foreach (var p in points) AddPoint(p.Key, p.Step, p.Value);
+            lastMetricId = points.Count == 0 ? 0 : points.Max(p => p.Id);
+        }
+        loaded = true;
+        foreach (var p in pending) AddPoint(p.Key, p.Step, p.Value);
+        pending.Clear();
+        registerName = Ui.ModelNameFrom(datasetName);
+        reconcileTimer = new Timer(_ => _ = InvokeAsync(ReconcileAsync), null, ReconcileInterval, ReconcileInterval);
+    }
+
+    private void ResetState()
+    {
+        run = null;
+        notFound = false;
+        evaluation = null;
+        registrations = [];
+        loaded = false;
+        pending.Clear();
+        series.Clear();
+        lastMetricId = 0;
+        actionError = registerError = null;
+        series[TrainLoss] = new Series("loss", 0);
+        series[ValLoss] = new Series("loss", 1);
+        series[StepLoss] = new Series("loss", 2);
+        series[ValAccuracy] = new Series("accuracy", 0);
+        lossTraces =
+        [
+            new PlotlyTrace { Name = "train loss", Mode = "lines+markers", X = series[TrainLoss].X, Y = series[TrainLoss].Y, Line = new PlotlyLine("#1976d2", 2) },
+            new PlotlyTrace { Name = "validation loss", Mode = "lines+markers", X = series[ValLoss].X, Y = series[ValLoss].Y, Line = new PlotlyLine("#e65100", 2) },
+            new PlotlyTrace { Name = "train loss per step", Mode = "lines", X = series[StepLoss].X, Y = series[StepLoss].Y, XAxis = "x2", Line = new PlotlyLine("#90caf9", 1), Opacity = 0.6 },
+        ];
+        accuracyTraces =
+        [
+            new PlotlyTrace { Name = "validation accuracy", Mode = "lines+markers", X = series[ValAccuracy].X, Y = series[ValAccuracy].Y, Line = new PlotlyLine("#2e7d32", 2), HoverTemplate = "epoch %{x}: %{y:.2%}<extra></extra>" },
+        ];
+        lossLayout = new PlotlyLayout
+        {
+            XAxis = new PlotlyAxis { Title = new PlotlyTitle("epoch"), DTick = 1, AutoMargin = true },
+            XAxis2 = new PlotlyAxis { Title = new PlotlyTitle("step"), Overlaying = "x", Side = "top", ShowGrid = false, AutoMargin = true },
+            YAxis = new PlotlyAxis { Title = new PlotlyTitle("loss"), AutoMargin = true },
+            Legend = new PlotlyLegend("h", 0, -0.25),
+            Margin = new PlotlyMargin(T: 40),
+        };
+        accuracyLayout = new PlotlyLayout
+        {
+            XAxis = new PlotlyAxis { Title = new PlotlyTitle("epoch"), DTick = 1, AutoMargin = true },
+            YAxis = new PlotlyAxis { Title = new PlotlyTitle("accuracy"), TickFormat = ".0%", AutoMargin = true },
+            ShowLegend = false,
+        };
+    }
+
+    /// <summary>Reads the run row (and what hangs off it) from the store; false when it does not exist.</summary>
+    private async Task<bool> ReloadRunAsync()
+    {
+        await using var db = await DbFactory.CreateDbContextAsync();
+        var fresh = await db.Runs.AsNoTracking().Include(r => r.DatasetVersion).ThenInclude(v => v!.Dataset).FirstOrDefaultAsync(r => r.Id == Id);
+        if (fresh is null) return false;
+        run = fresh;
+        datasetName = fresh.DatasetVersion?.Dataset?.Name ?? "";
+        datasetId = fresh.DatasetVersion?.DatasetId ?? 0;
+        datasetVersion = fresh.DatasetVersion?.Version ?? 0;
+        if (evaluation is null && fresh.EvaluationJson is not null)
+        {
+            evaluation = RunEvaluation.From(fresh);
+            if (evaluation is not null) BuildConfusionChart(evaluation);
+        }
+        registrations = (await db.ModelVersions.AsNoTracking().Where(v => v.RunId == Id)
+                .Select(v => new { v.RegisteredModel!.Name, v.Version, v.Stage }).ToListAsync())
+            .Select(v => (v.Name, v.Version, v.Stage)).ToList();
+        return true;
+    }
+
+    private async Task ApplyUpdateAsync(RunUpdate update)
+    {
+        if (update.RunId != loadedId || run is null && loaded) return;
+        if (!loaded)
+        {
+            pending.AddRange(update.NewMetrics);
+            return;
+        }
+        var statusChanged = run!.Status != update.Status;
+        run.Status = update.Status;
+        run.Progress = update.Progress;
+        run.CurrentEpoch = update.CurrentEpoch;
+        if (update.Message is not null && !update.Status.IsTerminal()) run.StatusMessage = update.Message;
+        await AppendAsync(update.NewMetrics);
+        if (statusChanged || update.Status.IsTerminal())
+            await ReloadRunAsync();
+        StateHasChanged();
+    }
+
+    /// <summary>Catches up with the store: status, and any metric points an event did not deliver.</summary>
+    private async Task ReconcileAsync()
+    {
+        if (!loaded || run is null) return;
+        try
+        {
+            List<Metrics> fresh;
+            await using (var db = await DbFactory.CreateDbContextAsync())
+            {
+                fresh = await db.Metrics.AsNoTracking().Where(m => m.RunId == Id && m.Id > lastMetricId).OrderBy(m => m.Id)
+                    .Select(m => new Metrics(m.Id, m.Key, m.Step, m.Value)).ToListAsync();
+            }
+            if (fresh.Count > 0) lastMetricId = fresh[^1].Id;
+            await AppendAsync(fresh.OrderBy(m => m.Step).Select(m => new MetricPointView(m.Key, m.Step, m.Value)).ToList());
+            var wasTerminal = run.Status.IsTerminal();
+            await ReloadRunAsync();
+            if (run.Status.IsTerminal() && wasTerminal && fresh.Count == 0)
+                reconcileTimer?.Change(Timeout.Infinite, Timeout.Infinite);
+            StateHasChanged();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.LogWarning(ex, "Refreshing run {RunId} failed", Id);
+        }
+    }
+
+    private sealed record Metrics(long Id, string Key, long Step, double Value);
+
+    private async Task AppendAsync(IReadOnlyList<MetricPointView> points)
+    {
+        var added = new Dictionary<Series, (List<double> X, List<double> Y)>();
+        foreach (var p in points)
+        {
+            if (AddPoint(p.Key, p.Step, p.Value) is not { } s) continue;
+            if (!added.TryGetValue(s, out var lists)) added[s] = lists = ([], []);
+            lists.X.Add(p.Step);
+            lists.Y.Add(p.Value);
+        }
+        foreach (var (chart, group) in added.GroupBy(a => a.Key.Chart).Select(g => (g.Key, g.ToList())))
+        {
+            var target = chart == "loss" ? lossChart : accuracyChart;
+            if (target is null) continue;
+            await target.ExtendAsync(
+                group.Select(g => g.Key.TraceIndex).ToList(),
+                group.Select(g => (IReadOnlyList<double>)g.Value.X).ToList(),
+                group.Select(g => (IReadOnlyList<double>)g.Value.Y).ToList());
+        }
+    }
+
+    /// <summary>Adds a point to its series unless that step is already there; returns the series when added.</summary>
+    private Series? AddPoint(string key, long step, double value)
+    {
+        if (!series.TryGetValue(key, out var s) || !s.Steps.Add(step)) return null;
+        s.X.Add(step);
+        s.Y.Add(value);
+        return s;
+    }
+
+    private void BuildConfusionChart(RunEvaluation e)
+    {
+        var names = e.ClassNames.Length == e.ConfusionMatrix.Length
+            ? e.ClassNames
+            : Enumerable.Range(0, e.ConfusionMatrix.Length).Select(i => i.ToString()).ToArray();
+        confusionTraces =
+        [
+            new PlotlyTrace
+            {
+                Type = "heatmap",
+                X = names,
+                Y = names,
+                Z = e.ConfusionMatrix,
+                ColorScale = "Blues",
+                TextTemplate = "%{z}",
+                HoverTemplate = "true %{y}, predicted %{x}: %{z}<extra></extra>",
+                ShowScale = false,
+            },
+        ];
+        confusionLayout = new PlotlyLayout
+        {
+            XAxis = new PlotlyAxis { Title = new PlotlyTitle("predicted"), Type = "category", Side = "bottom", AutoMargin = true },
+            YAxis = new PlotlyAxis { Title = new PlotlyTitle("true"), Type = "category", AutoRange = "reversed", AutoMargin = true },
+            Margin = new PlotlyMargin(T: 8),
+        };
+    }
+
+    private async Task CancelAsync()
+    {
+        cancelling = true;
+        actionError = null;
+        try
+        {
+            await Scopes.InScopeAsync<RunLauncher>(launcher => launcher.CancelAsync(Id, CancellationToken.None));
+            await ReloadRunAsync();
+        }
+        catch (PortalException ex)
+        {
+            actionError = ex.Message;
+        }
+        finally
+        {
+            cancelling = false;
+        }
+    }
+
+    private async Task RegisterAsync()
+    {
+        registering = true;
+        registerError = null;
+        try
+        {
+            await Scopes.InScopeAsync<RegistryService, ModelVersion>(registry => registry.RegisterAsync(Id, registerName, CancellationToken.None));
+            await ReloadRunAsync();
+        }
+        catch (PortalException ex)
+        {
+            registerError = ex.Message;
+        }
+        finally
+        {
+            registering = false;
+        }
+    }
+
+    private async Task StopWatchingAsync()
+    {
+        subscription?.Dispose();
+        subscription = null;
+        if (reconcileTimer is not null)
+        {
+            await reconcileTimer.DisposeAsync();
+            reconcileTimer = null;
+        }
+    }
+
+    public ValueTask DisposeAsync() => new(StopWatchingAsync());
+}

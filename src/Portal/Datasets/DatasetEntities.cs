@@ -1,0 +1,69 @@
+namespace ModelOps.Portal.Datasets;
+
+/// <summary>A named dataset; its content lives in immutable <see cref="DatasetVersion"/>s.</summary>
+public sealed class Dataset
+{
+    public int Id { get; set; }
+    public required string Name { get; set; }
+    public string? Description { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public required string CreatedBy { get; set; }
+    public List<DatasetVersion> Versions { get; set; } = [];
+}
+
+public static class DatasetKinds
+{
+    public const string Csv = "csv";
+    public const string Idx = "idx";
+}
+
+/// <summary>
+/// One immutable upload. Files live under data/datasets/{DatasetId}/v{Version}/ with fixed names
+/// (see <see cref="DatasetFileRoles"/>), never under a name the user typed.
+/// </summary>
+public sealed class DatasetVersion
+{
+    public int Id { get; set; }
+    public int DatasetId { get; set; }
+    public Dataset? Dataset { get; set; }
+    public int Version { get; set; }
+    public required string Kind { get; set; }
+    public string? LabelColumn { get; set; }
+    public int Rows { get; set; }
+    public long SizeBytes { get; set; }
+    /// <summary>SHA-256 over the version's files, in role order.</summary>
+    public required string Sha256 { get; set; }
+    /// <summary>Serialized <see cref="DatasetProfile"/>.</summary>
+    public required string ProfileJson { get; set; }
+    /// <summary>Relative to the data folder, e.g. "datasets/3/v1".</summary>
+    public required string StoragePath { get; set; }
+    public required string OriginalFileName { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public required string CreatedBy { get; set; }
+}
+
+/// <summary>The fixed file names a dataset version may hold.</summary>
+public static class DatasetFileRoles
+{
+    public const string Csv = "data.csv";
+    public const string TrainImages = "train-images.idx";
+    public const string TrainLabels = "train-labels.idx";
+    public const string TestImages = "test-images.idx";
+    public const string TestLabels = "test-labels.idx";
+
+    public static readonly string[] All = [Csv, TrainImages, TrainLabels, TestImages, TestLabels];
+}
+
+public sealed record ColumnProfile(
+    string Name, string Type, int Missing, int Distinct, double? Min, double? Max, double? Mean, IReadOnlyList<string>? TopValues);
+
+public sealed record DatasetProfile(
+    string Kind,
+    int Rows,
+    IReadOnlyList<ColumnProfile> Columns,
+    string? LabelColumn,
+    IReadOnlyDictionary<string, int> ClassCounts,
+    IReadOnlyList<IReadOnlyList<string>> PreviewRows,
+    IReadOnlyList<string>? ClassNames,
+    int? TestRows,
+    int[]? ImageShape);

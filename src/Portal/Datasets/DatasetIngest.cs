@@ -1,0 +1,218 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using ModelOps.Portal.Audit;
+using ModelOps.Portal.Infrastructure;
+
+namespace ModelOps.Portal.Datasets;
+
+public sealed record NamedStream(string FileName, Stream Content);
+
+public sealed record IdxUpload(
+    NamedStream TrainImages, NamedStream TrainLabels, NamedStream? TestImages, NamedStream? TestLabels,
+    IReadOnlyList<string>? ClassNames);
+
+/// <summary>
+/// Turns an upload into an immutable dataset version: stream to a private temp folder (hashing and
+/// enforcing the size limit on the way), validate and profile, then move the folder into place and
+/// insert the row in one transaction. Any failure deletes the temp folder: nothing half-written stays.
+/// </summary>
+public sealed class DatasetIngest(PortalDb db, WriteGate gate, DataPaths paths, IOptions<PortalOptions> options, CurrentUser user, ILogger<DatasetIngest> log)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<DatasetVersion> IngestCsvAsync(string datasetName, string? labelColumn, string fileName, Stream content, CancellationToken ct)
+    {
+        var name = Names.Dataset(datasetName);
+        var original = Names.UploadedFile(fileName);
+        var delimiter = original.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',';
+        var staging = NewStagingFolder();
+        try
+        {
+            var (size, sha) = await CopyLimitedAsync(content, Path.Combine(staging, DatasetFileRoles.Csv), ct);
+            if (delimiter == ',' && LooksTabSeparated(Path.Combine(staging, DatasetFileRoles.Csv)))
+                delimiter = '\t';
+            var profile = CsvInspector.Inspect(Path.Combine(staging, DatasetFileRoles.Csv), labelColumn, delimiter);
+            if (delimiter == '\t')
+                throw new PortalException(PortalError.Unprocessable, "Tab-separated files are profiled but training reads commas only for now; save the file as CSV.", "file");
+            return await CommitAsync(name, DatasetKinds.Csv, profile.LabelColumn, profile, staging, original, size, sha, ct);
+        }
+        finally
+        {
+            TryDelete(staging);
+        }
+    }
+
+    public async Task<DatasetVersion> IngestIdxAsync(string datasetName, IdxUpload upload, CancellationToken ct)
+    {
+        var name = Names.Dataset(datasetName);
+        if ((upload.TestImages is null) != (upload.TestLabels is null))
+            throw PortalException.Invalid("Give both test files (images and labels) or neither.", "file");
+        var parts = new List<(string Role, NamedStream File)>
+        {
+            (DatasetFileRoles.TrainImages, upload.TrainImages),
+            (DatasetFileRoles.TrainLabels, upload.TrainLabels),
+        };
+        if (upload.TestImages is not null) parts.Add((DatasetFileRoles.TestImages, upload.TestImages));
+        if (upload.TestLabels is not null) parts.Add((DatasetFileRoles.TestLabels, upload.TestLabels));
+        foreach (var part in parts) Names.UploadedFile(part.File.FileName);
+
+        var staging = NewStagingFolder();
+        try
+        {
+            long total = 0;
+            using var combined = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            foreach (var (role, file) in parts)
+            {
+                var (size, sha) = await CopyLimitedAsync(file.Content, Path.Combine(staging, role), ct, total);
+                total += size;
+                combined.AppendData(Convert.FromHexString(sha));
+            }
+            var profile = ProfileIdx(staging, upload.ClassNames);
+            var originals = string.Join(", ", parts.Select(p => p.File.FileName));
+            return await CommitAsync(name, DatasetKinds.Idx, null, profile, staging, originals, total,
+                Convert.ToHexStringLower(combined.GetHashAndReset()), ct);
+        }
+        finally
+        {
+            TryDelete(staging);
+        }
+    }
+
+    public static DatasetProfile ReadProfile(DatasetVersion version) =>
+        JsonSerializer.Deserialize<DatasetProfile>(version.ProfileJson, Json)
+        ?? throw new InvalidOperationException($"Dataset version {version.Id} has no profile.");
+
+    private static DatasetProfile ProfileIdx(string folder, IReadOnlyList<string>? classNames)
+    {
+        var (images, _) = IdxFile.Validate(Path.Combine(folder, DatasetFileRoles.TrainImages), "training image file", labels: false);
+        var (labels, counts) = IdxFile.Validate(Path.Combine(folder, DatasetFileRoles.TrainLabels), "training label file", labels: true);
+        if (images.Count != labels.Count)
+            throw new PortalException(PortalError.Unprocessable, $"The training image file holds {images.Count} images but the label file holds {labels.Count} labels.", "file");
+        int? testRows = null;
+        if (File.Exists(Path.Combine(folder, DatasetFileRoles.TestImages)))
+        {
+            var (testImages, _) = IdxFile.Validate(Path.Combine(folder, DatasetFileRoles.TestImages), "test image file", labels: false);
+            var (testLabels, testCounts) = IdxFile.Validate(Path.Combine(folder, DatasetFileRoles.TestLabels), "test label file", labels: true);
+            if (testImages.Count != testLabels.Count)
+                throw new PortalException(PortalError.Unprocessable, $"The test image file holds {testImages.Count} images but the label file holds {testLabels.Count} labels.", "file");
+            for (var i = 0; i < 256; i++)
+                if (testCounts[i] > 0 && counts[i] == 0)
+                    throw new PortalException(PortalError.Unprocessable, $"The test labels use class {i}, which no training image has.", "file");
+            testRows = testImages.Count;
+        }
+        var classes = Enumerable.Range(0, 256).Where(i => counts[i] > 0).ToArray();
+        if (classes.Length < 2)
+            throw new PortalException(PortalError.Unprocessable, "The training labels hold fewer than two classes.", "file");
+        var classCount = classes[^1] + 1;
+        if (classNames is { Count: > 0 } && classNames.Count < classCount)
+            throw PortalException.Invalid($"{classNames.Count} class names were given for {classCount} classes.", "classNames");
+        var names = Enumerable.Range(0, classCount)
+            .Select(i => classNames is { Count: > 0 } ? classNames[i].Trim() : i.ToString()).ToList();
+        var classCounts = Enumerable.Range(0, classCount).ToDictionary(i => names[i], i => counts[i]);
+        return new DatasetProfile(DatasetKinds.Idx, images.Count,
+            [new ColumnProfile("image", "image 28x28", 0, 0, 0, 255, null, null), new ColumnProfile("label", "label", 0, classes.Length, null, null, null, null)],
+            "label", classCounts, [], names, testRows, [1, 28, 28]);
+    }
+
+    private async Task<DatasetVersion> CommitAsync(
+        string name, string kind, string? labelColumn, DatasetProfile profile, string staging,
+        string originalFileName, long size, string sha, CancellationToken ct)
+    {
+        var actor = user.Name;
+        await using var writing = await gate.EnterAsync(db, ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var dataset = await db.Datasets.FirstOrDefaultAsync(d => d.Name == name, ct);
+        if (dataset is null)
+        {
+            dataset = new Dataset { Name = name, CreatedAt = DateTime.UtcNow, CreatedBy = actor };
+            db.Datasets.Add(dataset);
+            await db.SaveChangesAsync(ct);
+        }
+        var next = 1 + (await db.DatasetVersions.Where(v => v.DatasetId == dataset.Id).MaxAsync(v => (int?)v.Version, ct) ?? 0);
+        var relative = paths.DatasetVersionRelative(dataset.Id, next);
+        var final = paths.Resolve(relative);
+        if (Directory.Exists(final))
+            Directory.Delete(final, recursive: true); // left by a crash between move and commit: the row never existed
+        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+        Directory.Move(staging, final);
+        try
+        {
+            var version = new DatasetVersion
+            {
+                DatasetId = dataset.Id,
+                Version = next,
+                Kind = kind,
+                LabelColumn = labelColumn,
+                Rows = profile.Rows,
+                SizeBytes = size,
+                Sha256 = sha,
+                ProfileJson = JsonSerializer.Serialize(profile, Json),
+                StoragePath = relative,
+                OriginalFileName = originalFileName,
+                CreatedAt = DateTime.UtcNow,
+                CreatedBy = actor,
+            };
+            db.DatasetVersions.Add(version);
+            db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = actor, Action = "dataset.version.created", Subject = $"dataset:{name}:v{next}", Details = $"{profile.Rows} rows, sha256 {sha[..12]}" });
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            log.LogInformation("Registered dataset {Name} v{Version} ({Rows} rows)", name, next, profile.Rows);
+            return version;
+        }
+        catch
+        {
+            TryDelete(final);
+            throw;
+        }
+    }
+
+    private async Task<(long Size, string Sha256)> CopyLimitedAsync(Stream source, string target, CancellationToken ct, long alreadyCopied = 0)
+    {
+        var limit = options.Value.MaxUploadBytes;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+        var buffer = new byte[1 << 16];
+        long total = 0;
+        int read;
+        while ((read = await source.ReadAsync(buffer, ct)) > 0)
+        {
+            total += read;
+            if (alreadyCopied + total > limit)
+                throw new PortalException(PortalError.TooLarge, $"The upload is larger than the limit of {FormatBytes(limit)}.", "file");
+            hash.AppendData(buffer, 0, read);
+            await output.WriteAsync(buffer.AsMemory(0, read), ct);
+        }
+        return (total, Convert.ToHexStringLower(hash.GetHashAndReset()));
+    }
+
+    private static bool LooksTabSeparated(string path)
+    {
+        using var reader = new StreamReader(path);
+        var first = reader.ReadLine() ?? "";
+        return first.Contains('\t') && !first.Contains(',');
+    }
+
+    private string NewStagingFolder() => DataPaths.Ensure(Path.Combine(paths.Temp, "upload-" + Guid.NewGuid().ToString("N")));
+
+    private void TryDelete(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException ex)
+        {
+            log.LogWarning(ex, "Could not delete {Folder}", folder);
+        }
+    }
+
+    public static string FormatBytes(long bytes) => bytes switch
+    {
+        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.##} GiB",
+        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.##} MiB",
+        >= 1L << 10 => $"{bytes / 1024.0:0.##} KiB",
+        _ => $"{bytes} bytes",
+    };
+}

@@ -1,0 +1,138 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using ModelOps.Portal.Infrastructure;
+
+namespace ModelOps.Portal.Datasets;
+
+public sealed record DatasetVersionView(
+    int Id, int DatasetId, int Version, string Kind, string? LabelColumn, int Rows, long SizeBytes, string Sha256,
+    string OriginalFileName, DateTime CreatedAt, string CreatedBy, DatasetProfile Profile);
+
+public sealed record DatasetView(int Id, string Name, DateTime CreatedAt, string CreatedBy, IReadOnlyList<DatasetVersionView> Versions);
+
+public sealed record SampleView(int Index, int ClassIndex, string Label, string ImageUrl);
+
+public static class DatasetsApi
+{
+    private const int MaxSamples = 64;
+
+    public static RouteGroupBuilder MapDatasetsApi(this RouteGroupBuilder api)
+    {
+        var datasets = api.MapGroup("/datasets").WithTags("Datasets");
+        datasets.MapGet("/", List);
+        datasets.MapGet("/{id:int}", Get);
+        datasets.MapPost("/csv", UploadCsv).DisableAntiforgery();
+        datasets.MapPost("/idx", UploadIdx).DisableAntiforgery();
+        datasets.MapGet("/{id:int}/versions/{version:int}/files/{name}", DownloadFile);
+        datasets.MapGet("/{id:int}/versions/{version:int}/samples", Samples);
+        datasets.MapGet("/{id:int}/versions/{version:int}/samples/{index:int}.png", SampleImage);
+        return api;
+    }
+
+    public static async Task<IReadOnlyList<DatasetView>> List(PortalDb db, CancellationToken ct) =>
+        (await db.Datasets.AsNoTracking().Include(d => d.Versions).OrderBy(d => d.Name).ToListAsync(ct)).Select(ToView).ToList();
+
+    public static async Task<DatasetView> Get(int id, PortalDb db, CancellationToken ct) =>
+        ToView(await db.Datasets.AsNoTracking().Include(d => d.Versions).FirstOrDefaultAsync(d => d.Id == id, ct)
+               ?? throw PortalException.NotFound($"Dataset {id}"));
+
+    /// <summary>multipart/form-data: name, labelColumn (optional; default: the last column), file.</summary>
+    public static async Task<IResult> UploadCsv(HttpContext http, DatasetIngest ingest, IOptions<PortalOptions> options, CancellationToken ct)
+    {
+        var form = await ReadFormAsync(http, options.Value, ct);
+        var file = form.Files.GetFile("file") ?? throw PortalException.Invalid("The form needs a 'file' part holding the CSV.", "file");
+        await using var stream = file.OpenReadStream();
+        var version = await ingest.IngestCsvAsync(form["name"].ToString(), form["labelColumn"].ToString(), file.FileName, stream, ct);
+        return TypedResults.Created($"/api/v1/datasets/{version.DatasetId}", ToView(version));
+    }
+
+    /// <summary>multipart/form-data: name, classNames (optional, comma-separated), trainImages, trainLabels, testImages?, testLabels?.</summary>
+    public static async Task<IResult> UploadIdx(HttpContext http, DatasetIngest ingest, IOptions<PortalOptions> options, CancellationToken ct)
+    {
+        var form = await ReadFormAsync(http, options.Value, ct);
+        NamedStream? Part(string field, bool required)
+        {
+            var f = form.Files.GetFile(field);
+            if (f is null && required) throw PortalException.Invalid($"The form needs a '{field}' file part.", field);
+            return f is null ? null : new NamedStream(f.FileName, f.OpenReadStream());
+        }
+        var classNames = form["classNames"].ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var upload = new IdxUpload(Part("trainImages", true)!, Part("trainLabels", true)!, Part("testImages", false), Part("testLabels", false),
+            classNames.Length > 0 ? classNames : null);
+        try
+        {
+            var version = await ingest.IngestIdxAsync(form["name"].ToString(), upload, ct);
+            return TypedResults.Created($"/api/v1/datasets/{version.DatasetId}", ToView(version));
+        }
+        finally
+        {
+            foreach (var s in new[] { upload.TrainImages, upload.TrainLabels, upload.TestImages, upload.TestLabels })
+                if (s is not null) await s.Content.DisposeAsync();
+        }
+    }
+
+    public static async Task<IResult> DownloadFile(int id, int version, string name, PortalDb db, DataPaths paths, CancellationToken ct)
+    {
+        if (!DatasetFileRoles.All.Contains(name))
+            throw PortalException.Invalid($"'{name}' is not a dataset file name; the files are {string.Join(", ", DatasetFileRoles.All)}.", "name");
+        var v = await FindVersion(db, id, version, ct);
+        var path = Path.Combine(paths.Resolve(v.StoragePath), name);
+        if (!File.Exists(path))
+            throw PortalException.NotFound($"File '{name}' of dataset {id} v{version}");
+        return TypedResults.PhysicalFile(path, "application/octet-stream", name);
+    }
+
+    public static async Task<IReadOnlyList<SampleView>> Samples(int id, int version, PortalDb db, DataPaths paths, int count = 32, CancellationToken ct = default)
+    {
+        var v = await FindVersion(db, id, version, ct);
+        if (v.Kind != DatasetKinds.Idx)
+            throw PortalException.Invalid($"Dataset {id} v{version} holds no images.");
+        var profile = DatasetIngest.ReadProfile(v);
+        var labels = IdxFile.ReadLabels(Path.Combine(paths.Resolve(v.StoragePath), DatasetFileRoles.TrainLabels), Math.Clamp(count, 1, MaxSamples));
+        return labels.Select((label, i) => new SampleView(i, label,
+            profile.ClassNames is { } names && label < names.Count ? names[label] : label.ToString(),
+            $"/api/v1/datasets/{id}/versions/{version}/samples/{i}.png")).ToList();
+    }
+
+    public static async Task<IResult> SampleImage(int id, int version, int index, PortalDb db, DataPaths paths, CancellationToken ct)
+    {
+        if (index is < 0 or >= MaxSamples)
+            throw PortalException.Invalid($"Sample images are served for indexes 0 to {MaxSamples - 1}.", "index");
+        var v = await FindVersion(db, id, version, ct);
+        if (v.Kind != DatasetKinds.Idx)
+            throw PortalException.Invalid($"Dataset {id} v{version} holds no images.");
+        var pixels = IdxFile.ReadImage(Path.Combine(paths.Resolve(v.StoragePath), DatasetFileRoles.TrainImages), index);
+        return TypedResults.File(PngEncoder.Greyscale(pixels, 28, 28), "image/png");
+    }
+
+    private static async Task<DatasetVersion> FindVersion(PortalDb db, int id, int version, CancellationToken ct) =>
+        await db.DatasetVersions.AsNoTracking().FirstOrDefaultAsync(v => v.DatasetId == id && v.Version == version, ct)
+        ?? throw PortalException.NotFound($"Dataset {id} version {version}");
+
+    private static async Task<IFormCollection> ReadFormAsync(HttpContext http, PortalOptions options, CancellationToken ct)
+    {
+        if (!http.Request.HasFormContentType)
+            throw PortalException.Invalid("Send the upload as multipart/form-data.");
+        // Multipart framing adds a little to the file itself; the exact file limit is enforced while copying.
+        var limit = options.MaxUploadBytes + (1 << 20);
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = limit;
+        if (http.Request.ContentLength > limit)
+            throw new PortalException(PortalError.TooLarge, $"The upload is larger than the limit of {DatasetIngest.FormatBytes(options.MaxUploadBytes)}.", "file");
+        try
+        {
+            return await http.Request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = limit, ValueCountLimit = 32 }, ct);
+        }
+        catch (InvalidDataException ex) when (ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new PortalException(PortalError.TooLarge, $"The upload is larger than the limit of {DatasetIngest.FormatBytes(options.MaxUploadBytes)}.", "file");
+        }
+    }
+
+    private static DatasetView ToView(Dataset d) =>
+        new(d.Id, d.Name, d.CreatedAt, d.CreatedBy, d.Versions.OrderByDescending(v => v.Version).Select(ToView).ToList());
+
+    private static DatasetVersionView ToView(DatasetVersion v) =>
+        new(v.Id, v.DatasetId, v.Version, v.Kind, v.LabelColumn, v.Rows, v.SizeBytes, v.Sha256, v.OriginalFileName, v.CreatedAt, v.CreatedBy, DatasetIngest.ReadProfile(v));
+}

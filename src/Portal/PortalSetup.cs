@@ -1,0 +1,109 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using ModelOps.Jobs;
+using ModelOps.Jobs.Scheduling;
+using ModelOps.Portal.Datasets;
+using ModelOps.Portal.Demo;
+using ModelOps.Portal.Infrastructure;
+using ModelOps.Portal.Registry;
+using ModelOps.Portal.Runs;
+using ModelOps.Portal.Serving;
+
+namespace ModelOps.Portal;
+
+public static class PortalSetup
+{
+    /// <summary>The store, the features' services, and the scheduler with this portal's run lifecycle.</summary>
+    public static IServiceCollection AddPortal(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<PortalOptions>(configuration.GetSection(PortalOptions.Section));
+        services.AddHttpContextAccessor();
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemDetailsMapping>();
+        services.AddOpenApi();
+        services.AddSingleton<WriteGate>();
+        services.AddSingleton<WriteGateInterceptor>();
+        void Store(IServiceProvider sp, DbContextOptionsBuilder o) => o
+            .UseSqlite(sp.GetRequiredService<IOptions<PortalOptions>>().Value.ResolveConnectionString())
+            .AddInterceptors(sp.GetRequiredService<WriteGateInterceptor>());
+        services.AddDbContextFactory<PortalDb>(Store, ServiceLifetime.Singleton);
+        services.AddDbContext<PortalDb>(Store, ServiceLifetime.Scoped, ServiceLifetime.Singleton);
+        services.AddHealthChecks().AddDbContextCheck<PortalDb>();
+
+        services.AddSingleton<DataPaths>();
+        services.AddScoped<CurrentUser>();
+        services.AddScoped<DatasetIngest>();
+        services.AddScoped<RunLauncher>();
+        services.AddScoped<RegistryService>();
+        services.AddSingleton<RunEvents>();
+        services.AddSingleton<PredictionService>();
+        services.AddScoped<IRunLifecycle, RunLifecycle>();
+        services.AddScoped<RunLifecycle>();
+        services.AddScoped<DemoSeed>();
+        services.AddHostedService<RunWatchdog>();
+
+        services.AddModelOpsJobs(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<PortalOptions>>().Value;
+            var paths = sp.GetRequiredService<DataPaths>();
+            return new JobsOptions
+            {
+                SchedulerDatabasePath = options.SchedulerDatabasePath,
+                WorkerSlots = options.WorkerSlots,
+                WorkerExecutable = string.IsNullOrWhiteSpace(options.WorkerExecutable)
+                    ? Path.Combine(AppContext.BaseDirectory, "ModelOps.Jobs")
+                    : Path.GetFullPath(options.WorkerExecutable),
+                PortalUrl = () => PortalAddress.Resolve(sp, options),
+                WorkRoot = Path.Combine(paths.Root, "work"),
+            };
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// Before anything is served: apply migrations, switch SQLite to WAL, and hook recovery into the
+    /// scheduler's start so runs interrupted by a restart are requeued before any job fires.
+    /// </summary>
+    public static void PreparePortal(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<PortalOptions>>().Value;
+        Directory.CreateDirectory(options.DataRoot);
+        using (var scope = app.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
+            db.Database.Migrate();
+            db.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;");
+        }
+        var scheduler = app.Services.GetRequiredService<SchedulerHost>();
+        scheduler.BeforeStart(async ct =>
+        {
+            using var scope = app.Services.CreateScope();
+            var lifecycle = scope.ServiceProvider.GetRequiredService<RunLifecycle>();
+            var queue = scope.ServiceProvider.GetRequiredService<RunQueue>();
+            foreach (var runId in await lifecycle.RecoverAfterRestartAsync(ct))
+                await queue.EnqueueAsync(runId, ct);
+        });
+        if (options.SeedDemoData)
+        {
+            app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(async () =>
+            {
+                using var scope = app.Services.CreateScope();
+                await scope.ServiceProvider.GetRequiredService<DemoSeed>().SeedAsync(app.Lifetime.ApplicationStopping);
+            }));
+        }
+    }
+
+    public static WebApplication MapPortalApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.MapOpenApi("/api/v1/openapi.json");
+        app.MapHealthChecks("/healthz");
+        var api = app.MapGroup("/api/v1");
+        api.MapDatasetsApi();
+        api.MapRunsApi();
+        api.MapWorkerApi();
+        api.MapModelsApi();
+        api.MapPredictApi();
+        return app;
+    }
+}

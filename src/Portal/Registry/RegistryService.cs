@@ -1,0 +1,92 @@
+using Microsoft.EntityFrameworkCore;
+using ModelOps.Portal.Audit;
+using ModelOps.Portal.Infrastructure;
+using ModelOps.Portal.Runs;
+
+namespace ModelOps.Portal.Registry;
+
+/// <summary>Registers run models as versions and moves versions between stages, keeping who and when.</summary>
+public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths, CurrentUser user, ILogger<RegistryService> log)
+{
+    public async Task<ModelVersion> RegisterAsync(int runId, string modelName, CancellationToken ct)
+    {
+        var name = Names.Model(modelName);
+        var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, ct) ?? throw PortalException.NotFound($"Run {runId}");
+        if (run.Status != RunStatus.Finished || !run.HasModel)
+            throw new PortalException(PortalError.Conflict, $"Run {runId} is {run.Status}; only a finished run with a model can be registered.");
+        var source = WorkerApi.ArtifactPath(paths, runId, Jobs.Protocol.WorkerArtifacts.Model);
+        if (!File.Exists(source))
+            throw new PortalException(PortalError.Conflict, $"The model file of run {runId} is missing from the data folder.");
+
+        var actor = user.Name;
+        await using var writing = await gate.EnterAsync(db, ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var model = await db.RegisteredModels.FirstOrDefaultAsync(m => m.Name == name, ct);
+        if (model is null)
+        {
+            model = new RegisteredModel { Name = name, CreatedAt = DateTime.UtcNow, CreatedBy = actor };
+            db.RegisteredModels.Add(model);
+            await db.SaveChangesAsync(ct);
+        }
+        var next = 1 + (await db.ModelVersions.Where(v => v.RegisteredModelId == model.Id).MaxAsync(v => (int?)v.Version, ct) ?? 0);
+        var relative = paths.ModelVersionRelative(model.Id, next);
+        var target = paths.Resolve(relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        // A registered version owns an immutable copy: deleting or re-running the run cannot change it.
+        File.Copy(source, target, overwrite: true);
+        try
+        {
+            var version = new ModelVersion
+            {
+                RegisteredModelId = model.Id, Version = next, RunId = runId, Stage = ModelStages.None,
+                CreatedAt = DateTime.UtcNow, CreatedBy = actor, ArtifactPath = relative,
+            };
+            db.ModelVersions.Add(version);
+            db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = actor, Action = "model.version.registered", Subject = $"model:{name}:v{next}", Details = $"from run {runId}" });
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            log.LogInformation("Registered {Model} v{Version} from run {RunId}", name, next, runId);
+            version.RegisteredModel = model;
+            return version;
+        }
+        catch
+        {
+            File.Delete(target);
+            throw;
+        }
+    }
+
+    /// <summary>Moves a version to a stage. Production holds one version per model: the previous one is archived.</summary>
+    public async Task<ModelVersion> PromoteAsync(string modelName, int version, string stage, CancellationToken ct)
+    {
+        var target = ModelStages.All.FirstOrDefault(s => string.Equals(s, stage, StringComparison.OrdinalIgnoreCase))
+            ?? throw PortalException.Invalid($"Stage '{stage}' is not one of {string.Join(", ", ModelStages.All)}.", "stage");
+        var actor = user.Name;
+        var now = DateTime.UtcNow;
+        await using var writing = await gate.EnterAsync(db, ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var model = await db.RegisteredModels.Include(m => m.Versions).FirstOrDefaultAsync(m => m.Name == modelName, ct)
+            ?? throw PortalException.NotFound($"Model '{modelName}'");
+        var chosen = model.Versions.FirstOrDefault(v => v.Version == version) ?? throw PortalException.NotFound($"Version {version} of model '{modelName}'");
+        if (chosen.Stage == target)
+            return chosen;
+        if (target == ModelStages.Production)
+        {
+            foreach (var current in model.Versions.Where(v => v.Stage == ModelStages.Production && v.Id != chosen.Id))
+            {
+                current.Stage = ModelStages.Archived;
+                current.StageChangedAt = now;
+                current.StageChangedBy = actor;
+                db.AuditEvents.Add(new AuditEvent { At = now, Actor = actor, Action = "model.stage.changed", Subject = $"model:{model.Name}:v{current.Version}", Details = $"Production -> Archived (replaced by v{version})" });
+            }
+        }
+        db.AuditEvents.Add(new AuditEvent { At = now, Actor = actor, Action = "model.stage.changed", Subject = $"model:{model.Name}:v{version}", Details = $"{chosen.Stage} -> {target}" });
+        chosen.Stage = target;
+        chosen.StageChangedAt = now;
+        chosen.StageChangedBy = actor;
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        log.LogInformation("{Model} v{Version} moved to {Stage} by {Actor}", model.Name, version, target, actor);
+        return chosen;
+    }
+}

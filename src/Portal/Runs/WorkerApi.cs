@@ -1,0 +1,205 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using ModelOps.Jobs.Protocol;
+using ModelOps.Portal.Datasets;
+using ModelOps.Portal.Infrastructure;
+
+namespace ModelOps.Portal.Runs;
+
+/// <summary>
+/// The worker protocol (docs/worker-protocol.md). Each call carries the attempt's bearer token,
+/// which is valid for its own run only, and only while that attempt is the current one.
+/// </summary>
+public static partial class WorkerApi
+{
+    public const int MaxMetricsPerBatch = 1000;
+
+    public static RouteGroupBuilder MapWorkerApi(this RouteGroupBuilder api)
+    {
+        var runs = api.MapGroup("/runs/{id:int}").WithTags("Worker protocol");
+        runs.MapGet("/spec", GetSpec);
+        runs.MapPost("/start", Start);
+        runs.MapPost("/metrics", LogMetrics);
+        runs.MapPost("/heartbeat", Heartbeat);
+        runs.MapPost("/finish", Finish);
+        runs.MapPut("/artifacts/{name}", UploadArtifact).DisableAntiforgery();
+        runs.MapGet("/artifacts/{name}", DownloadArtifact);
+        return api;
+    }
+
+    public static async Task<RunSpec> GetSpec(int id, HttpContext http, PortalDb db, DataPaths paths, IOptions<PortalOptions> options, CancellationToken ct)
+    {
+        var run = await AuthorizeAsync(http, db, id, ct);
+        var version = await db.DatasetVersions.AsNoTracking().FirstAsync(v => v.Id == run.DatasetVersionId, ct);
+        var folder = paths.Resolve(version.StoragePath);
+        var files = DatasetFileRoles.All
+            .Select(role => new FileInfo(Path.Combine(folder, role)))
+            .Where(f => f.Exists)
+            .Select(f => new DatasetFileSpec(f.Name, f.Length))
+            .ToList();
+        var profile = DatasetIngest.ReadProfile(version);
+        return new RunSpec(run.Id, run.Attempt, run.Template,
+            new HyperParameters(run.Epochs, run.BatchSize, run.LearningRate, run.Optimizer, run.Seed, run.ValidationFraction, run.TestFraction, run.MaxTrainSamples),
+            new DatasetSpec(version.DatasetId, version.Version, version.Kind, version.LabelColumn, files, profile.ClassNames),
+            run.CheckpointEpoch, options.Value.Device);
+    }
+
+    public static async Task<IResult> Start(int id, StartReport report, HttpContext http, PortalDb db, RunEvents events, CancellationToken ct)
+    {
+        var run = await AuthorizeAsync(http, db, id, ct);
+        run.WorkerProcessId = report.ProcessId;
+        run.Device = report.Device.Length > 40 ? report.Device[..40] : report.Device;
+        run.LastHeartbeatAt = DateTime.UtcNow;
+        run.StatusMessage = run.CheckpointEpoch > 0 ? $"resuming after epoch {run.CheckpointEpoch}" : "training";
+        await db.SaveChangesAsync(ct);
+        events.Publish(run);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<IResult> LogMetrics(int id, MetricBatch batch, HttpContext http, PortalDb db, RunEvents events, CancellationToken ct)
+    {
+        var run = await AuthorizeAsync(http, db, id, ct);
+        if (batch.Metrics is null || batch.Metrics.Count == 0)
+            return TypedResults.NoContent();
+        if (batch.Metrics.Count > MaxMetricsPerBatch)
+            throw PortalException.Invalid($"A batch holds at most {MaxMetricsPerBatch} metrics; this one holds {batch.Metrics.Count}.", "metrics");
+        for (var i = 0; i < batch.Metrics.Count; i++)
+        {
+            var m = batch.Metrics[i];
+            if (m.Key is null || !MetricKey().IsMatch(m.Key))
+                throw PortalException.Invalid($"metrics[{i}]: key '{m.Key}' is not allowed (1-250 letters, digits, '_', '-', '.', '/').", "metrics");
+            if (!double.IsFinite(m.Value))
+                throw PortalException.Invalid($"metrics[{i}] ({m.Key}): the value must be a finite number.", "metrics");
+            if (m.Step < 0)
+                throw PortalException.Invalid($"metrics[{i}] ({m.Key}): the step must not be negative.", "metrics");
+        }
+        // All or nothing: one SaveChanges is one transaction.
+        db.Metrics.AddRange(batch.Metrics.Select(m => new Metric
+        {
+            RunId = run.Id, Key = m.Key, Step = m.Step, Value = m.Value,
+            Timestamp = m.Timestamp == default ? DateTime.UtcNow : m.Timestamp.ToUniversalTime(),
+        }));
+        run.LastHeartbeatAt = DateTime.UtcNow;
+        await db.SaveChangesAsync(ct);
+        events.Publish(run, batch.Metrics.Select(m => new MetricPointView(m.Key, m.Step, m.Value)).ToList());
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<HeartbeatReply> Heartbeat(int id, Heartbeat beat, HttpContext http, PortalDb db, RunEvents events, CancellationToken ct)
+    {
+        var run = await AuthorizeAsync(http, db, id, ct);
+        run.LastHeartbeatAt = DateTime.UtcNow;
+        run.Progress = Math.Clamp(double.IsFinite(beat.Progress) ? beat.Progress : 0, 0, 1);
+        run.CurrentEpoch = Math.Clamp(beat.Epoch, 0, run.Epochs);
+        if (!run.CancelRequested && beat.Message is { Length: > 0 })
+            run.StatusMessage = beat.Message.Length > 200 ? beat.Message[..200] : beat.Message;
+        await db.SaveChangesAsync(ct);
+        events.Publish(run);
+        return new HeartbeatReply(run.CancelRequested);
+    }
+
+    public static async Task<IResult> Finish(int id, FinishReport report, HttpContext http, PortalDb db, RunEvents events, CancellationToken ct)
+    {
+        var run = await AuthorizeAsync(http, db, id, ct);
+        run.Status = report.Status switch
+        {
+            FinishStatus.Finished => RunStatus.Finished,
+            FinishStatus.Failed => RunStatus.Failed,
+            FinishStatus.Cancelled => RunStatus.Cancelled,
+            _ => throw PortalException.Invalid($"Status '{report.Status}' is not one of Finished, Failed, Cancelled.", "status"),
+        };
+        if (run.Status == RunStatus.Finished)
+        {
+            if (report.Evaluation is null)
+                throw PortalException.Invalid("A finished run needs its evaluation.", "evaluation");
+            if (!run.HasModel)
+                throw PortalException.Invalid("Upload the model artifact before finishing the run.", "model");
+            run.EvaluationJson = JsonSerializer.Serialize(report.Evaluation, JsonSerializerOptions.Web);
+            run.TestAccuracy = report.Evaluation.Accuracy;
+            run.TestF1Macro = report.Evaluation.F1Macro;
+            run.Progress = 1;
+            run.CurrentEpoch = run.Epochs;
+            run.StatusMessage = "finished";
+        }
+        else
+        {
+            run.Error = report.Error is { Length: > 4000 } e ? e[..4000] : report.Error;
+            run.StatusMessage = run.Status == RunStatus.Cancelled ? "cancelled" : "failed";
+        }
+        run.EndedAt = DateTime.UtcNow;
+        run.WorkerTokenHash = null; // the attempt is over; its token dies with it
+        await db.SaveChangesAsync(ct);
+        events.Publish(run);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<IResult> UploadArtifact(int id, string name, int? epoch, HttpContext http, PortalDb db, DataPaths paths, IOptions<PortalOptions> options, CancellationToken ct)
+    {
+        if (!WorkerArtifacts.IsKnown(name))
+            throw PortalException.Invalid($"Artifact '{name}' is not one a worker may upload (checkpoint, model).", "name");
+        var run = await AuthorizeAsync(http, db, id, ct);
+        var target = ArtifactPath(paths, run.Id, name);
+        var partial = target + "." + Guid.NewGuid().ToString("N") + ".part";
+        try
+        {
+            await using (var file = File.Create(partial))
+            {
+                var buffer = new byte[1 << 16];
+                long total = 0;
+                int read;
+                while ((read = await http.Request.Body.ReadAsync(buffer, ct)) > 0)
+                {
+                    total += read;
+                    if (total > options.Value.MaxUploadBytes)
+                        throw new PortalException(PortalError.TooLarge, "The artifact is larger than the upload limit.");
+                    await file.WriteAsync(buffer.AsMemory(0, read), ct);
+                }
+            }
+            File.Move(partial, target, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(partial)) File.Delete(partial);
+        }
+        if (name == WorkerArtifacts.Checkpoint && epoch is > 0)
+            run.CheckpointEpoch = epoch.Value;
+        if (name == WorkerArtifacts.Model)
+            run.HasModel = true;
+        run.LastHeartbeatAt = DateTime.UtcNow;
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<IResult> DownloadArtifact(int id, string name, HttpContext http, PortalDb db, DataPaths paths, CancellationToken ct)
+    {
+        if (!WorkerArtifacts.IsKnown(name))
+            throw PortalException.Invalid($"Artifact '{name}' is unknown (checkpoint, model).", "name");
+        await AuthorizeAsync(http, db, id, ct);
+        var path = ArtifactPath(paths, id, name);
+        if (!File.Exists(path))
+            throw PortalException.NotFound($"Artifact '{name}' of run {id}");
+        return TypedResults.PhysicalFile(path, "application/octet-stream");
+    }
+
+    public static string ArtifactPath(DataPaths paths, int runId, string artifact) =>
+        paths.RunArtifact(runId, artifact == WorkerArtifacts.Model ? "model.mop" : "checkpoint.ckpt");
+
+    private static async Task<Run> AuthorizeAsync(HttpContext http, PortalDb db, int runId, CancellationToken ct)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.Ordinal) || header.Length <= 7)
+            throw new PortalException(PortalError.Unauthorized, "A worker token is required (Authorization: Bearer ...).");
+        var hash = RunLifecycle.HashToken(header[7..].Trim());
+        var run = await db.Runs.FirstOrDefaultAsync(r => r.Id == runId, ct) ?? throw PortalException.NotFound($"Run {runId}");
+        if (run.WorkerTokenHash is null || !string.Equals(run.WorkerTokenHash, hash, StringComparison.Ordinal))
+            throw new PortalException(PortalError.Forbidden, $"This token does not belong to the current attempt of run {runId}.");
+        if (run.Status != RunStatus.Running)
+            throw new PortalException(PortalError.Conflict, $"Run {runId} is {run.Status}, not Running.");
+        return run;
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9_\-./]{1,250}$")]
+    private static partial Regex MetricKey();
+}
