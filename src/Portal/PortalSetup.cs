@@ -55,6 +55,7 @@ public static class PortalSetup
                     : Path.GetFullPath(options.WorkerExecutable),
                 PortalUrl = () => PortalAddress.Resolve(sp, options),
                 WorkRoot = Path.Combine(paths.Root, "work"),
+                PauseDispatch = options.PauseDispatch,
             };
         });
         return services;

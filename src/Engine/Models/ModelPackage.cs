@@ -28,6 +28,7 @@ public static class ModelPackage
     public static void Write(string path, ModelSchema schema, byte[] weights)
     {
         string temp = path + ".tmp";
+        File.Delete(temp); // left over by an interrupted write
         using (var zip = ZipFile.Open(temp, ZipArchiveMode.Create))
         {
             using (var stream = zip.CreateEntry(SchemaEntry).Open())

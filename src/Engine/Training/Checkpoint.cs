@@ -19,6 +19,7 @@ internal sealed record Checkpoint(
     public static void Write(string path, Checkpoint checkpoint, byte[] modelState, byte[] optimizerState)
     {
         string temp = path + ".tmp";
+        File.Delete(temp); // left over by an interrupted write
         using (var zip = ZipFile.Open(temp, ZipArchiveMode.Create))
         {
             using (var stream = zip.CreateEntry(MetadataEntry).Open())

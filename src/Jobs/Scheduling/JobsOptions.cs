@@ -12,6 +12,11 @@ public sealed class JobsOptions
     public required Func<string> PortalUrl { get; init; }
     /// <summary>Parent folder of per-run worker folders (dataset cache, checkpoints in progress).</summary>
     public required string WorkRoot { get; init; }
+    /// <summary>
+    /// Keep the queue but start nothing (maintenance, or an in-process test host that no worker
+    /// process can call back). Jobs stay in the persistent store until dispatch resumes.
+    /// </summary>
+    public bool PauseDispatch { get; init; }
     /// <summary>After a cancel, how long the worker gets to stop by itself before it is killed.</summary>
     public TimeSpan CancelGrace { get; init; } = TimeSpan.FromSeconds(3);
 }

@@ -26,19 +26,21 @@ public sealed class SchedulerHost(JobsOptions options, ServiceJobFactory jobFact
         var connection = $"Data Source={options.SchedulerDatabasePath};Default Timeout=30";
         Directory.CreateDirectory(Path.GetDirectoryName(options.SchedulerDatabasePath)!);
         QuartzSchema.EnsureCreated(connection);
+        // Quartz registers schedulers and data sources process-wide by name, so both carry the store's name.
+        var name = SchedulerName(options.SchedulerDatabasePath);
         var properties = new NameValueCollection
         {
-            ["quartz.scheduler.instanceName"] = "ModelOps",
+            ["quartz.scheduler.instanceName"] = name,
             ["quartz.scheduler.instanceId"] = "local",
             ["quartz.threadPool.maxConcurrency"] = Math.Max(1, options.WorkerSlots).ToString(),
             ["quartz.jobStore.type"] = "Quartz.Impl.AdoJobStore.JobStoreTX, Quartz",
             ["quartz.jobStore.driverDelegateType"] = "Quartz.Impl.AdoJobStore.SQLiteDelegate, Quartz",
-            ["quartz.jobStore.dataSource"] = "default",
+            ["quartz.jobStore.dataSource"] = name,
             ["quartz.jobStore.tablePrefix"] = QuartzSchema.TablePrefix,
             ["quartz.jobStore.useProperties"] = "true",
             ["quartz.jobStore.misfireThreshold"] = "60000",
-            ["quartz.dataSource.default.provider"] = "SQLite-Microsoft",
-            ["quartz.dataSource.default.connectionString"] = connection,
+            [$"quartz.dataSource.{name}.provider"] = "SQLite-Microsoft",
+            [$"quartz.dataSource.{name}.connectionString"] = connection,
             ["quartz.serializer.type"] = typeof(JobDataSerializer).AssemblyQualifiedName!,
         };
         var factory = new StdSchedulerFactory(properties);
@@ -46,8 +48,24 @@ public sealed class SchedulerHost(JobsOptions options, ServiceJobFactory jobFact
         _scheduler.JobFactory = jobFactory;
         foreach (var hook in _beforeStart)
             await hook(cancellationToken);
+        if (options.PauseDispatch)
+        {
+            log.LogWarning("Dispatch is paused: runs are queued but no worker is started");
+            return;
+        }
         await _scheduler.Start(cancellationToken);
         log.LogInformation("Scheduler started with {Slots} worker slot(s), store {Path}", options.WorkerSlots, options.SchedulerDatabasePath);
+    }
+
+    /// <summary>
+    /// Quartz keys its rows and its in-process registry by scheduler name. The name must stay the
+    /// same for one store across restarts (recovery finds its jobs by it) and differ between stores
+    /// in one process (tests host several portals), so it is derived from the store's path.
+    /// </summary>
+    public static string SchedulerName(string databasePath)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(databasePath)));
+        return "ModelOps-" + Convert.ToHexStringLower(hash)[..12];
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

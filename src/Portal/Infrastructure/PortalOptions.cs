@@ -26,6 +26,9 @@ public sealed class PortalOptions
     /// <summary>The worker executable; empty: ModelOps.Jobs beside the portal's assembly.</summary>
     public string? WorkerExecutable { get; set; }
 
+    /// <summary>Queue runs but start no worker (maintenance; in-process API tests).</summary>
+    public bool PauseDispatch { get; set; }
+
     public string DataRoot => Path.GetFullPath(DataDirectory);
     public string DatabasePath => Path.Combine(DataRoot, "modelops.db");
     public string SchedulerDatabasePath => Path.Combine(DataRoot, "scheduler.db");

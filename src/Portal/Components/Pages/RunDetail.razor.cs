@@ -127,7 +127,7 @@ public sealed partial class RunDetail
         lossLayout = new PlotlyLayout
         {
             XAxis = new PlotlyAxis { Title = new PlotlyTitle("epoch"), DTick = 1, AutoMargin = true },
-            XAxis2 = new PlotlyAxis { Title = new PlotlyTitle("step"), Overlaying = "x", Side = "top", ShowGrid = false, AutoMargin = true },
+            XAxis2 = new PlotlyAxis { Title = new PlotlyTitle("step"), Overlaying = "x", Side = "top", ShowGrid = false, NTicks = 6, TickFormat = "d", AutoMargin = true },
             YAxis = new PlotlyAxis { Title = new PlotlyTitle("loss"), AutoMargin = true },
             Legend = new PlotlyLegend("h", 0, -0.25),
             Margin = new PlotlyMargin(T: 40),
@@ -251,7 +251,8 @@ public sealed partial class RunDetail
                 X = names,
                 Y = names,
                 Z = e.ConfusionMatrix,
-                ColorScale = "Blues",
+                // Light for few, dark for many: plotly's own "Blues" runs the other way.
+                ColorScale = new object[][] { [0, "#f4f8fd"], [0.5, "#6aaed6"], [1, "#08306b"] },
                 TextTemplate = "%{z}",
                 HoverTemplate = "true %{y}, predicted %{x}: %{z}<extra></extra>",
                 ShowScale = false,

@@ -46,6 +46,7 @@ public sealed record PlotlyAxis
     public bool? ZeroLine { get; init; }
     public string? TickFormat { get; init; }
     public double? DTick { get; init; }
+    public int? NTicks { get; init; }
     public double? TickAngle { get; init; }
     public string? Constrain { get; init; }
 }

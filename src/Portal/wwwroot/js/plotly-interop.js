@@ -10,6 +10,11 @@ window.portalPlotly = {
         const figure = JSON.parse(figureJson);
         await Plotly.react(element, figure.data, figure.layout, figure.config);
         element.dataset.plotted = "true";
+        // Cards settle their width after the first draw; follow the container, not just the window.
+        if (!element._portalResize && window.ResizeObserver) {
+            element._portalResize = new ResizeObserver(() => { if (element.data) Plotly.Plots.resize(element); });
+            element._portalResize.observe(element);
+        }
         countPoints(element);
     },
     extend: function (element, updateJson) {
@@ -25,6 +30,10 @@ window.portalPlotly = {
         countPoints(element);
     },
     purge: function (element) {
+        if (element && element._portalResize) {
+            element._portalResize.disconnect();
+            element._portalResize = null;
+        }
         if (element && window.Plotly) {
             Plotly.purge(element);
         }

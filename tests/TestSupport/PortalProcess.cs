@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+
+namespace ModelOps.TestSupport;
+
+/// <summary>
+/// The real portal executable, as the README's run command starts it (working directory = the
+/// repository root, so the root appsettings.json applies), on a free loopback port and its own
+/// data folder. Used where a test needs real worker processes or a real browser.
+/// </summary>
+public sealed class PortalProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
+
+    public string DataDirectory { get; }
+    public string BaseUrl { get; }
+    public HttpClient Http { get; }
+
+    private PortalProcess(Process process, string dataDirectory, string baseUrl)
+    {
+        _process = process;
+        DataDirectory = dataDirectory;
+        BaseUrl = baseUrl;
+        Http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromMinutes(2) };
+    }
+
+    public string Log
+    {
+        get { lock (_log) return _log.ToString(); }
+    }
+
+    public static async Task<PortalProcess> StartAsync(string dataDirectory, int? port = null, params string[] settings)
+    {
+        var chosen = port ?? FreePort();
+        var url = $"http://127.0.0.1:{chosen}";
+        var start = new ProcessStartInfo(PortalExecutable)
+        {
+            WorkingDirectory = RepositoryRoot,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add($"--urls={url}");
+        start.ArgumentList.Add($"--ModelOps:DataDirectory={dataDirectory}");
+        foreach (var setting in settings) start.ArgumentList.Add(setting);
+        var process = Process.Start(start) ?? throw new InvalidOperationException("The portal did not start.");
+        var portal = new PortalProcess(process, dataDirectory, url);
+        process.OutputDataReceived += (_, e) => portal.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => portal.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await portal.WaitHealthyAsync(TimeSpan.FromSeconds(90));
+        return portal;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_log) _log.AppendLine(line);
+    }
+
+    private async Task WaitHealthyAsync(TimeSpan timeout)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < until)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"The portal exited with {_process.ExitCode}:\n{Log}");
+            try
+            {
+                using var response = await Http.GetAsync("/healthz");
+                if (response.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"The portal did not become healthy within {timeout}.\n{Log}");
+    }
+
+    /// <summary>SIGKILL, as a crash or the OOM killer would: no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: false);
+        await _process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+    }
+
+    // ---- API helpers shared by the process-level tests ----
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<JsonElement> UploadCsvAsync(string name, string csv, string? label = null)
+    {
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent(name), "name" },
+            { new ByteArrayContent(Encoding.UTF8.GetBytes(csv)), "file", name + ".csv" },
+        };
+        if (label is not null) form.Add(new StringContent(label), "labelColumn");
+        using var response = await Http.PostAsync("/api/v1/datasets/csv", form);
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"Upload failed: {(int)response.StatusCode} {body}");
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    public async Task<int> CreateRunAsync(object request)
+    {
+        using var response = await Http.PostAsJsonAsync("/api/v1/runs", request, Json);
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"Create run failed: {(int)response.StatusCode} {body}");
+        return JsonDocument.Parse(body).RootElement.GetProperty("id").GetInt32();
+    }
+
+    public async Task<JsonElement> GetRunAsync(int id) =>
+        JsonDocument.Parse(await Http.GetStringAsync($"/api/v1/runs/{id}")).RootElement.Clone();
+
+    /// <summary>Polls the run until the condition holds; fails with the run's last state and the portal log.</summary>
+    public async Task<JsonElement> WaitForRunAsync(int id, Func<JsonElement, bool> condition, TimeSpan timeout)
+    {
+        var until = DateTime.UtcNow + timeout;
+        JsonElement run = default;
+        while (DateTime.UtcNow < until)
+        {
+            run = await GetRunAsync(id);
+            if (condition(run)) return run;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"Run {id} did not reach the expected state within {timeout}; last: {run}\n--- portal log ---\n{Tail(Log, 4000)}");
+    }
+
+    /// <summary>The pid of the worker process training the run, from /proc (the worker's command line names the run).</summary>
+    public static int? FindWorkerProcess(int runId)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
+                var i = Array.IndexOf(args, "--run");
+                if (args.Length > 0 && args[0].EndsWith("ModelOps.Jobs", StringComparison.Ordinal) && i >= 0 && i + 1 < args.Length && args[i + 1] == runId.ToString())
+                    return pid;
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+        return null;
+    }
+
+    private static string Tail(string s, int n) => s.Length <= n ? s : s[^n..];
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    /// <summary>The portal as built for this configuration (the test project references it, so it is built first).</summary>
+    public static string PortalExecutable
+    {
+        get
+        {
+            var configuration = typeof(PortalProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+                .FirstOrDefault(a => a.Key == "Configuration")?.Value ?? "Debug";
+            var path = Path.Combine(RepositoryRoot, "src", "Portal", "bin", configuration, "net9.0", "linux-x64", "ModelOps.Portal");
+            return File.Exists(path) ? path : throw new FileNotFoundException($"Build the portal first: {path} is missing.");
+        }
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ModelOpsPortal.sln")))
+            dir = dir.Parent;
+        return dir?.FullName ?? throw new DirectoryNotFoundException("ModelOpsPortal.sln not found above the test assembly.");
+    }
+}
+
+/// <summary>A temporary folder that is removed with the test.</summary>
+public sealed class TempFolder : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("modelops-test-").FullName;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
