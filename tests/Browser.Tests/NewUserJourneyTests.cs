@@ -1,0 +1,366 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using ModelOps.TestSupport;
+using Xunit.Abstractions;
+
+namespace ModelOps.Browser.Tests;
+
+/// <summary>
+/// The whole loop as a new user walks it, in a real Chromium against the real portal process:
+/// upload a CSV, start a run, watch it learn live, register, promote, and call the served model.
+/// </summary>
+public sealed partial class NewUserJourneyTests(ITestOutputHelper output)
+{
+    private const string ModelName = "points-model";
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task A_new_user_uploads_a_csv_trains_a_model_watches_it_learn_live_then_registers_promotes_and_serves_it()
+    {
+        var clock = Stopwatch.StartNew();
+        using var data = new TempFolder();
+        using var files = new TempFolder();
+        await using var portal = await PortalProcess.StartAsync(data.Path, null, "--ModelOps:SeedDemoData=false");
+        output.WriteLine($"Portal at {portal.BaseUrl} after {clock.Elapsed.TotalSeconds:0.0}s");
+
+        // Offline: the driver ships in the package (.playwright next to the test assembly) and the
+        // browser is Debian's; nothing may try to fetch a browser build.
+        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_VALIDATE_HOST_REQUIREMENTS", "1");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"],
+        });
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = portal.BaseUrl,
+            ViewportSize = new ViewportSize { Width = 1400, Height = 1000 },
+        });
+        context.SetDefaultTimeout(30_000);
+        var page = await context.NewPageAsync();
+        var browserErrors = new List<string>();
+        page.PageError += (_, e) => { lock (browserErrors) browserErrors.Add("pageerror: " + e); };
+        page.Console += (_, m) => { if (m.Type == "error") lock (browserErrors) browserErrors.Add("console: " + m.Text); };
+
+        var journey = new Journey(page, portal, output, browserErrors);
+
+        // 1. Upload a CSV from the Datasets page; the portal takes the user to the new dataset.
+        var csvPath = Path.Combine(files.Path, "points.csv");
+        await File.WriteAllTextAsync(csvPath, TestData.SeparableCsv(400));
+        var datasetId = await journey.Step("upload a CSV through the Datasets page", async () =>
+        {
+            await journey.OpenAsync("/datasets");
+            await journey.ChooseCsvAsync(csvPath);
+            await journey.FillAsync("csv-name", "points");
+            await journey.FillAsync("csv-label", "label");
+            await page.GetByTestId("csv-submit").ClickAsync();
+            await page.WaitForURLAsync(DatasetPage(), new PageWaitForURLOptions { Timeout = 60_000 });
+            var id = int.Parse(DatasetPage().Match(page.Url).Groups[1].Value, CultureInfo.InvariantCulture);
+            await Assertions.Expect(page.GetByTestId("dataset-name")).ToContainTextAsync("points");
+            await Assertions.Expect(page.GetByTestId("dataset-rows")).ToContainTextAsync("400");
+            // And it is listed on the Datasets page.
+            await journey.OpenAsync("/datasets");
+            await Assertions.Expect(page.GetByTestId("dataset-link-points")).ToBeVisibleAsync();
+            return id;
+        });
+
+        // 2. Start a run from the New Run form: an MLP, small batches and enough epochs to watch it grow.
+        var runId = await journey.Step("start a run from the New Run form", async () =>
+        {
+            await journey.OpenAsync($"/runs/new?dataset={datasetId}");
+            await Assertions.Expect(page.Locator("[data-testid=run-dataset]")).ToContainTextAsync("points v1");
+            await Assertions.Expect(page.Locator("[data-testid=run-template]")).ToContainTextAsync("mlp");
+            await journey.WaitInteractiveByNumericStepAsync("run-epochs");
+            await journey.FillAsync("run-epochs", "30");
+            await journey.FillAsync("run-batch-size", "16");
+            await journey.FillAsync("run-name", "points mlp");
+            await page.GetByTestId("run-submit").ClickAsync();
+            await page.WaitForURLAsync(RunPage(), new PageWaitForURLOptions { Timeout = 60_000 });
+            var id = int.Parse(RunPage().Match(page.Url).Groups[1].Value, CultureInfo.InvariantCulture);
+            var run = await portal.GetRunAsync(id);
+            Assert.True(run.GetProperty("epochs").GetInt32() == 30 && run.GetProperty("batchSize").GetInt32() == 16,
+                $"The form's values did not reach the run: {run}");
+            return id;
+        });
+        output.WriteLine($"Run {runId} started at {clock.Elapsed.TotalSeconds:0.0}s");
+
+        // 3. Watch the loss chart grow while the run is Running (no reload), then wait for Finished.
+        await journey.Step("watch the run learn live until it finishes", async () =>
+        {
+            var seenWhileRunning = new List<int>();
+            var statuses = new List<string>();
+            var until = DateTime.UtcNow + RunTimeout;
+            string status = "";
+            while (DateTime.UtcNow < until)
+            {
+                var snapshot = await page.EvaluateAsync<JsonElement>(
+                    """
+                    () => ({
+                        status: document.querySelector('[data-testid=run-status]')?.textContent?.trim() ?? '',
+                        points: document.querySelector('[data-testid=loss-chart]')?.dataset.points ?? ''
+                    })
+                    """);
+                status = snapshot.GetProperty("status").GetString() ?? "";
+                if (statuses.Count == 0 || statuses[^1] != status) statuses.Add(status);
+                if (status == "Running" && int.TryParse(snapshot.GetProperty("points").GetString(), out var points)
+                    && (seenWhileRunning.Count == 0 || seenWhileRunning[^1] != points))
+                    seenWhileRunning.Add(points);
+                if (status is "Finished" or "Failed" or "Cancelled") break;
+                await Task.Delay(100);
+            }
+            output.WriteLine($"Statuses seen: {string.Join(" -> ", statuses)}; loss-chart points while Running: {string.Join(", ", seenWhileRunning)}");
+            if (status == "Failed")
+            {
+                var error = await page.GetByTestId("run-error").InnerTextAsync();
+                throw new Xunit.Sdk.XunitException($"The run failed: {error}");
+            }
+            Assert.True(status == "Finished", $"The run did not finish within {RunTimeout}; last status '{status}' (seen: {string.Join(" -> ", statuses)}).");
+            var increases = seenWhileRunning.Zip(seenWhileRunning.Skip(1)).Count(p => p.Second > p.First);
+            Assert.True(seenWhileRunning.Count >= 2 && increases >= 1,
+                $"The loss chart did not grow live while the run was Running; points seen while Running: [{string.Join(", ", seenWhileRunning)}].");
+
+            await Assertions.Expect(page.GetByTestId("run-progress")).ToHaveAttributeAsync("data-value", "100");
+            var accuracy = page.GetByTestId("test-accuracy");
+            await Assertions.Expect(accuracy).ToBeVisibleAsync();
+            var value = double.Parse(await accuracy.GetAttributeAsync("data-value") ?? "nan", CultureInfo.InvariantCulture);
+            output.WriteLine($"Test accuracy {value:0.0000}");
+            Assert.True(value > 0.9, $"Test accuracy {value} is not above 0.9.");
+            var confusion = page.GetByTestId("confusion-chart");
+            await Assertions.Expect(confusion).ToBeVisibleAsync();
+            await Assertions.Expect(confusion).ToHaveAttributeAsync("data-plotted", "true");
+            var finalPoints = int.Parse(await page.GetByTestId("loss-chart").GetAttributeAsync("data-points") ?? "0", CultureInfo.InvariantCulture);
+            Assert.True(finalPoints >= seenWhileRunning.Max(), $"The loss chart shrank to {finalPoints} points after finishing.");
+            var accuracyPoints = int.Parse(await page.GetByTestId("accuracy-chart").GetAttributeAsync("data-points") ?? "0", CultureInfo.InvariantCulture);
+            Assert.True(accuracyPoints == 30, $"The accuracy chart shows {accuracyPoints} points for 30 epochs.");
+        });
+        output.WriteLine($"Run finished at {clock.Elapsed.TotalSeconds:0.0}s");
+
+        // 4. Screenshots of the finished run and of the Experiments page.
+        var shots = Path.Combine(PortalProcess.RepositoryRoot, "artifacts", "screenshots");
+        Directory.CreateDirectory(shots);
+        var runShot = Path.Combine(shots, "run-page.png");
+        var experimentsShot = Path.Combine(shots, "experiments-page.png");
+        await journey.Step("take screenshots", async () =>
+        {
+            await page.WaitForTimeoutAsync(500); // plotly's resize after the last card appeared
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = runShot, FullPage = true });
+            await journey.OpenAsync("/experiments");
+            await Assertions.Expect(page.Locator($"[data-testid=runs-grid] [data-testid=run-link-{runId}]")).ToBeVisibleAsync();
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = experimentsShot, FullPage = true });
+            await journey.OpenAsync($"/runs/{runId}");
+        });
+        output.WriteLine($"Screenshot: {runShot}");
+        output.WriteLine($"Screenshot: {experimentsShot}");
+        Console.WriteLine($"Screenshot: {runShot}");
+        Console.WriteLine($"Screenshot: {experimentsShot}");
+
+        // 5. Register the model from the run page, then promote it to Production on the Models page.
+        await journey.Step("register the model from the run page", async () =>
+        {
+            await Assertions.Expect(page.GetByTestId("run-status")).ToHaveTextAsync("Finished");
+            await journey.FillAsync("register-name", ModelName);
+            await journey.ClickUntilAsync("register-submit", page.GetByTestId("registered-model-link"));
+            await Assertions.Expect(page.GetByTestId("registered-model-link")).ToHaveTextAsync($"{ModelName} v1");
+        });
+        await journey.Step("promote the model to Production", async () =>
+        {
+            await journey.OpenAsync("/models");
+            var stage = page.GetByTestId($"stage-{ModelName}-1");
+            await Assertions.Expect(stage).ToHaveTextAsync("None");
+            await journey.ClickUntilAsync($"promote-{ModelName}-1", page.Locator($"[data-testid=stage-{ModelName}-1]:text-is('Production')"));
+            await Assertions.Expect(stage).ToHaveTextAsync("Production");
+            await Assertions.Expect(page.GetByTestId($"promote-{ModelName}-1")).ToBeDisabledAsync();
+        });
+
+        // 6. The served model answers over real HTTP, and a wrongly shaped request is a 400 problem.
+        await journey.Step("call the served model over HTTP", async () =>
+        {
+            using var response = await portal.Http.PostAsync($"/api/v1/models/{ModelName}/predict",
+                JsonContent.Create(new { inputs = new object[] { new object[] { 1.5, 1.2, "red" }, new object[] { -1.5, -1.1, "blue" } } }));
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"predict: {(int)response.StatusCode} {body}");
+            var json = JsonDocument.Parse(body).RootElement;
+            var labels = json.GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("label").GetString()).ToList();
+            Assert.Equal(["high", "low"], labels);
+            Assert.Equal(1, json.GetProperty("version").GetInt32());
+
+            using var wrong = await portal.Http.PostAsync($"/api/v1/models/{ModelName}/predict",
+                JsonContent.Create(new { inputs = new object[] { new object[] { 1.5, 1.2 } } }));
+            var wrongBody = await wrong.Content.ReadAsStringAsync();
+            Assert.True(wrong.StatusCode == HttpStatusCode.BadRequest, $"2 features: {(int)wrong.StatusCode} {wrongBody}");
+            Assert.Equal("application/problem+json", wrong.Content.Headers.ContentType?.MediaType);
+            output.WriteLine($"Wrong shape: {wrongBody}");
+        });
+
+        // 7. A ragged CSV through the UI names the bad line, and adds no dataset.
+        await journey.Step("upload a ragged CSV and see the error", async () =>
+        {
+            var raggedPath = Path.Combine(files.Path, "ragged.csv");
+            await File.WriteAllTextAsync(raggedPath, "x,y,colour,label\n1.0,2.0,red,high\n3.0,4.0,blue\n-1.0,-2.0,green,low\n");
+            await journey.OpenAsync("/datasets");
+            await journey.ChooseCsvAsync(raggedPath);
+            await journey.FillAsync("csv-name", "ragged");
+            await page.GetByTestId("csv-submit").ClickAsync();
+            var error = page.GetByTestId("csv-error");
+            await Assertions.Expect(error).ToContainTextAsync("Line 3 has 3 fields; the header has 4.");
+            Assert.EndsWith("/datasets", new Uri(page.Url).AbsolutePath);
+            await journey.OpenAsync("/datasets");
+            await Assertions.Expect(page.Locator("[data-testid=datasets-grid] a[data-testid^=dataset-link-]")).ToHaveCountAsync(1);
+            await Assertions.Expect(page.GetByTestId("dataset-link-ragged")).ToHaveCountAsync(0);
+            var datasets = JsonDocument.Parse(await portal.Http.GetStringAsync("/api/v1/datasets")).RootElement;
+            var names = (datasets.ValueKind == JsonValueKind.Array ? datasets : datasets.GetProperty("items"))
+                .EnumerateArray().Select(d => d.GetProperty("name").GetString()).ToList();
+            Assert.Equal(["points"], names);
+        });
+
+        lock (browserErrors)
+            if (browserErrors.Count > 0) output.WriteLine("Browser errors:\n" + string.Join("\n", browserErrors));
+        output.WriteLine($"Done in {clock.Elapsed.TotalSeconds:0.0}s");
+    }
+
+    [GeneratedRegex(@"/datasets/(\d+)")]
+    private static partial Regex DatasetPage();
+
+    [GeneratedRegex(@"/runs/(\d+)$")]
+    private static partial Regex RunPage();
+
+    /// <summary>Steps with the page, the portal's log and a screenshot attached to any failure.</summary>
+    private sealed class Journey(IPage page, PortalProcess portal, ITestOutputHelper output, List<string> browserErrors)
+    {
+        public async Task Step(string name, Func<Task> body) => await Step(name, async () => { await body(); return true; });
+
+        public async Task<T> Step<T>(string name, Func<Task<T>> body)
+        {
+            var watch = Stopwatch.StartNew();
+            try
+            {
+                var result = await body();
+                output.WriteLine($"[{watch.Elapsed.TotalSeconds,5:0.0}s] {name}");
+                return result;
+            }
+            catch (Exception ex)
+            {
+                var shot = Path.Combine(PortalProcess.RepositoryRoot, "artifacts", "screenshots", "failure.png");
+                try
+                {
+                    Directory.CreateDirectory(Path.GetDirectoryName(shot)!);
+                    await page.ScreenshotAsync(new PageScreenshotOptions { Path = shot, FullPage = true });
+                }
+                catch (PlaywrightException)
+                {
+                    shot = "(none)";
+                }
+                string errors;
+                lock (browserErrors) errors = string.Join("\n", browserErrors.TakeLast(20));
+                throw new Xunit.Sdk.XunitException(
+                    $"Step '{name}' failed after {watch.Elapsed.TotalSeconds:0.0}s at {page.Url}: {ex.GetType().Name}: {ex.Message}\n" +
+                    $"screenshot: {shot}\n--- browser errors ---\n{errors}\n--- portal log (tail) ---\n{Tail(portal.Log, 6000)}\n--- stack ---\n{ex.StackTrace}");
+            }
+        }
+
+        /// <summary>Loads a page and waits until Blazor's script has started the circuit.</summary>
+        public async Task OpenAsync(string path)
+        {
+            await page.GotoAsync(path, new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle, Timeout = 60_000 });
+            await page.WaitForFunctionAsync("() => window.Blazor !== undefined", null, new PageWaitForFunctionOptions { Timeout = 30_000 });
+            await page.WaitForTimeoutAsync(300);
+        }
+
+        /// <summary>
+        /// Chooses the file in the CSV form; the Upload button enables only once the server saw the
+        /// choice, which also proves the circuit is interactive. Chooses again until it does.
+        /// </summary>
+        public async Task ChooseCsvAsync(string path)
+        {
+            var submit = page.GetByTestId("csv-submit");
+            for (var attempt = 1; ; attempt++)
+            {
+                await page.GetByTestId("csv-file").SetInputFilesAsync(path);
+                try
+                {
+                    await Assertions.Expect(submit).ToBeEnabledAsync(new LocatorAssertionsToBeEnabledOptions { Timeout = 5_000 });
+                    return;
+                }
+                catch (PlaywrightException) when (attempt < 6)
+                {
+                    output.WriteLine($"The Upload button is still disabled after choosing the file (attempt {attempt}); choosing again.");
+                }
+            }
+        }
+
+        /// <summary>
+        /// Clicks a numeric field's "up" button until its value changes: only a live circuit handles that.
+        /// </summary>
+        public async Task WaitInteractiveByNumericStepAsync(string testId)
+        {
+            var input = await InputOf(testId);
+            var before = await input.InputValueAsync();
+            var up = page.Locator($"[data-testid={testId}] .rz-numeric-up, [data-testid={testId}] ~ .rz-numeric-up").First;
+            for (var attempt = 1; ; attempt++)
+            {
+                await up.ClickAsync();
+                try
+                {
+                    await Assertions.Expect(input).Not.ToHaveValueAsync(before, new LocatorAssertionsToHaveValueOptions { Timeout = 3_000 });
+                    return;
+                }
+                catch (PlaywrightException) when (attempt < 10)
+                {
+                }
+            }
+        }
+
+        /// <summary>Types into a text or numeric field and leaves it, so Blazor's change binding fires.</summary>
+        public async Task FillAsync(string testId, string value)
+        {
+            var input = await InputOf(testId);
+            await input.FillAsync(value);
+            await input.PressAsync("Tab");
+            await Assertions.Expect(input).ToHaveValueAsync(value);
+        }
+
+        /// <summary>Clicks until the expected element shows (a click before the circuit is live does nothing).</summary>
+        public async Task ClickUntilAsync(string testId, ILocator expected)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await page.GetByTestId(testId).ClickAsync(new LocatorClickOptions { Timeout = 10_000 });
+                }
+                catch (TimeoutException) when (attempt < 4)
+                {
+                    // Disabled while a previous click is being handled: look for its effect below.
+                }
+                try
+                {
+                    await Assertions.Expect(expected).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 10_000 });
+                    return;
+                }
+                catch (PlaywrightException) when (attempt < 4)
+                {
+                    output.WriteLine($"Clicking {testId} showed nothing yet (attempt {attempt}); clicking again.");
+                }
+            }
+        }
+
+        private async Task<ILocator> InputOf(string testId)
+        {
+            var element = page.GetByTestId(testId);
+            await element.WaitForAsync();
+            var tag = await element.EvaluateAsync<string>("e => e.tagName");
+            return tag is "INPUT" or "TEXTAREA" ? element : element.Locator("input").First;
+        }
+
+        private static string Tail(string s, int n) => s.Length <= n ? s : s[^n..];
+    }
+}
