@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what the portal and its tests need on Debian 12, idempotently, saying what it does.
+# Used by ./run.sh and ./test.sh; safe to run by hand. Needs root or sudo for apt.
+set -euo pipefail
+
+want_browser=${MODELOPS_WANT_BROWSER:-0}
+
+say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+
+packages=(
+  libtorch-dev            # libtorch 1.13 (headers and libraries)
+  libopenblas0-pthread    # without it Debian's reference BLAS makes training ~12x slower
+  dataset-fashion-mnist   # the demo image dataset
+)
+# Tools count as present when their command is, whoever installed them (a NodeSource node
+# bundles its own npm, which Debian's npm package would conflict with).
+command -v g++ >/dev/null || packages+=(g++)          # compiles the engine's libtorch shim
+command -v npm >/dev/null || packages+=(nodejs npm)   # fetches plotly.js at build time
+if [[ "$want_browser" == 1 ]]; then
+  packages+=(chromium)    # browser tests drive Debian's Chromium through Playwright
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if (( ${#missing[@]} )); then
+  say "installing Debian packages: ${missing[*]}"
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  say "Debian packages present: ${packages[*]}"
+fi
+
+command -v dotnet >/dev/null || { echo "the .NET SDK (dotnet) is required" >&2; exit 1; }
+say "dotnet $(dotnet --version); plotly.js is fetched from npm by the portal's build when missing"
