@@ -23,6 +23,7 @@ public sealed partial class NewUserJourneyTests(ITestOutputHelper output)
     public async Task A_new_user_uploads_a_csv_trains_a_model_watches_it_learn_live_then_registers_promotes_and_serves_it()
     {
         var clock = Stopwatch.StartNew();
+        File.Delete(Path.Combine(PortalProcess.RepositoryRoot, "artifacts", "screenshots", "failure.png")); // from an earlier failed run
         using var data = new TempFolder();
         using var files = new TempFolder();
         await using var portal = await PortalProcess.StartAsync(data.Path, null, "--ModelOps:SeedDemoData=false");
@@ -50,6 +51,7 @@ public sealed partial class NewUserJourneyTests(ITestOutputHelper output)
         var browserErrors = new List<string>();
         page.PageError += (_, e) => { lock (browserErrors) browserErrors.Add("pageerror: " + e); };
         page.Console += (_, m) => { if (m.Type == "error") lock (browserErrors) browserErrors.Add("console: " + m.Text); };
+        page.Response += (_, r) => { if (r.Status >= 400) lock (browserErrors) browserErrors.Add($"HTTP {r.Status}: {r.Request.Method} {r.Url}"); };
 
         var journey = new Journey(page, portal, output, browserErrors);
 
@@ -79,7 +81,6 @@ public sealed partial class NewUserJourneyTests(ITestOutputHelper output)
             await journey.OpenAsync($"/runs/new?dataset={datasetId}");
             await Assertions.Expect(page.Locator("[data-testid=run-dataset]")).ToContainTextAsync("points v1");
             await Assertions.Expect(page.Locator("[data-testid=run-template]")).ToContainTextAsync("mlp");
-            await journey.WaitInteractiveByNumericStepAsync("run-epochs");
             await journey.FillAsync("run-epochs", "30");
             await journey.FillAsync("run-batch-size", "16");
             await journey.FillAsync("run-name", "points mlp");
@@ -96,28 +97,48 @@ public sealed partial class NewUserJourneyTests(ITestOutputHelper output)
         // 3. Watch the loss chart grow while the run is Running (no reload), then wait for Finished.
         await journey.Step("watch the run learn live until it finishes", async () =>
         {
-            var seenWhileRunning = new List<int>();
+            // A recorder in the page notes every change of the chart's point count with the status shown
+            // at that moment, so no change is missed between polls; the marker proves there was no reload.
+            await page.EvaluateAsync(
+                """
+                () => {
+                    window.__journey = { started: performance.now(), changes: [] };
+                    const note = () => {
+                        const chart = document.querySelector('[data-testid=loss-chart]');
+                        const points = chart?.dataset.points;
+                        const last = window.__journey.changes.at(-1);
+                        if (points === undefined || (last && last.points === points)) return;
+                        window.__journey.changes.push({
+                            seconds: (performance.now() - window.__journey.started) / 1000,
+                            points,
+                            status: document.querySelector('[data-testid=run-status]')?.textContent?.trim() ?? '',
+                            epoch: document.querySelector('[data-testid=run-epoch]')?.textContent?.trim() ?? ''
+                        });
+                    };
+                    new MutationObserver(note).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-points'] });
+                    note();
+                }
+                """);
             var statuses = new List<string>();
             var until = DateTime.UtcNow + RunTimeout;
             string status = "";
             while (DateTime.UtcNow < until)
             {
-                var snapshot = await page.EvaluateAsync<JsonElement>(
-                    """
-                    () => ({
-                        status: document.querySelector('[data-testid=run-status]')?.textContent?.trim() ?? '',
-                        points: document.querySelector('[data-testid=loss-chart]')?.dataset.points ?? ''
-                    })
-                    """);
-                status = snapshot.GetProperty("status").GetString() ?? "";
+                status = await page.EvaluateAsync<string>("() => document.querySelector('[data-testid=run-status]')?.textContent?.trim() ?? ''");
                 if (statuses.Count == 0 || statuses[^1] != status) statuses.Add(status);
-                if (status == "Running" && int.TryParse(snapshot.GetProperty("points").GetString(), out var points)
-                    && (seenWhileRunning.Count == 0 || seenWhileRunning[^1] != points))
-                    seenWhileRunning.Add(points);
                 if (status is "Finished" or "Failed" or "Cancelled") break;
-                await Task.Delay(100);
+                await Task.Delay(200);
             }
-            output.WriteLine($"Statuses seen: {string.Join(" -> ", statuses)}; loss-chart points while Running: {string.Join(", ", seenWhileRunning)}");
+            var changes = await page.EvaluateAsync<JsonElement>("() => window.__journey?.changes ?? null");
+            Assert.True(changes.ValueKind == JsonValueKind.Array, "The page was reloaded while the run was watched (the recorder is gone).");
+            var timeline = changes.EnumerateArray().Select(c => (
+                Seconds: c.GetProperty("seconds").GetDouble(),
+                Points: int.Parse(c.GetProperty("points").GetString()!, CultureInfo.InvariantCulture),
+                Status: c.GetProperty("status").GetString(),
+                Epoch: c.GetProperty("epoch").GetString())).ToList();
+            var seenWhileRunning = timeline.Where(c => c.Status == "Running").Select(c => c.Points).ToList();
+            output.WriteLine($"Statuses seen: {string.Join(" -> ", statuses)}; loss-chart points: " +
+                string.Join(", ", timeline.Select(c => $"{c.Seconds:0.0}s {c.Points} ({c.Status}, {c.Epoch})")));
             if (status == "Failed")
             {
                 var error = await page.GetByTestId("run-error").InnerTextAsync();
@@ -138,6 +159,7 @@ public sealed partial class NewUserJourneyTests(ITestOutputHelper output)
             await Assertions.Expect(confusion).ToBeVisibleAsync();
             await Assertions.Expect(confusion).ToHaveAttributeAsync("data-plotted", "true");
             var finalPoints = int.Parse(await page.GetByTestId("loss-chart").GetAttributeAsync("data-points") ?? "0", CultureInfo.InvariantCulture);
+            output.WriteLine($"Loss chart points when finished: {finalPoints}");
             Assert.True(finalPoints >= seenWhileRunning.Max(), $"The loss chart shrank to {finalPoints} points after finishing.");
             var accuracyPoints = int.Parse(await page.GetByTestId("accuracy-chart").GetAttributeAsync("data-points") ?? "0", CultureInfo.InvariantCulture);
             Assert.True(accuracyPoints == 30, $"The accuracy chart shows {accuracyPoints} points for 30 epochs.");
@@ -152,10 +174,10 @@ public sealed partial class NewUserJourneyTests(ITestOutputHelper output)
         await journey.Step("take screenshots", async () =>
         {
             await page.WaitForTimeoutAsync(500); // plotly's resize after the last card appeared
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = runShot, FullPage = true });
+            await journey.ScreenshotWholePageAsync(runShot);
             await journey.OpenAsync("/experiments");
             await Assertions.Expect(page.Locator($"[data-testid=runs-grid] [data-testid=run-link-{runId}]")).ToBeVisibleAsync();
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = experimentsShot, FullPage = true });
+            await journey.ScreenshotWholePageAsync(experimentsShot);
             await journey.OpenAsync($"/runs/{runId}");
         });
         output.WriteLine($"Screenshot: {runShot}");
@@ -267,24 +289,31 @@ public sealed partial class NewUserJourneyTests(ITestOutputHelper output)
             }
         }
 
-        /// <summary>Loads a page and waits until Blazor's script has started the circuit.</summary>
+        /// <summary>
+        /// Loads a page and waits for the interactive render: the prerendered HTML has no element
+        /// references, the circuit's first render adds them (as _bl_ attributes).
+        /// </summary>
         public async Task OpenAsync(string path)
         {
             await page.GotoAsync(path, new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle, Timeout = 60_000 });
-            await page.WaitForFunctionAsync("() => window.Blazor !== undefined", null, new PageWaitForFunctionOptions { Timeout = 30_000 });
-            await page.WaitForTimeoutAsync(300);
+            await page.WaitForFunctionAsync(
+                "() => window.Blazor !== undefined && [...document.querySelectorAll('[data-testid]')].some(e => e.getAttributeNames().some(n => n.startsWith('_bl_')))",
+                null, new PageWaitForFunctionOptions { Timeout = 60_000, PollingInterval = 100 });
+            // Components hook up their JS (InputFile, Radzen) right after that render.
+            await page.WaitForTimeoutAsync(500);
         }
 
         /// <summary>
         /// Chooses the file in the CSV form; the Upload button enables only once the server saw the
-        /// choice, which also proves the circuit is interactive. Chooses again until it does.
+        /// choice. Chooses a fresh copy again until it does (the same file twice raises no change event).
         /// </summary>
         public async Task ChooseCsvAsync(string path)
         {
             var submit = page.GetByTestId("csv-submit");
+            var chosen = path;
             for (var attempt = 1; ; attempt++)
             {
-                await page.GetByTestId("csv-file").SetInputFilesAsync(path);
+                await page.GetByTestId("csv-file").SetInputFilesAsync(chosen);
                 try
                 {
                     await Assertions.Expect(submit).ToBeEnabledAsync(new LocatorAssertionsToBeEnabledOptions { Timeout = 5_000 });
@@ -292,31 +321,31 @@ public sealed partial class NewUserJourneyTests(ITestOutputHelper output)
                 }
                 catch (PlaywrightException) when (attempt < 6)
                 {
-                    output.WriteLine($"The Upload button is still disabled after choosing the file (attempt {attempt}); choosing again.");
+                    output.WriteLine($"The Upload button is still disabled after choosing the file (attempt {attempt}); choosing a copy.");
+                    var folder = Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(path)!, $"retry-{attempt}")).FullName;
+                    chosen = Path.Combine(folder, Path.GetFileName(path));
+                    File.Copy(path, chosen, overwrite: true);
                 }
             }
         }
 
         /// <summary>
-        /// Clicks a numeric field's "up" button until its value changes: only a live circuit handles that.
+        /// A full-page screenshot of the whole content: the layout scrolls an inner panel, not the
+        /// document, so the viewport is made as tall as that content for the shot.
         /// </summary>
-        public async Task WaitInteractiveByNumericStepAsync(string testId)
+        public async Task ScreenshotWholePageAsync(string path)
         {
-            var input = await InputOf(testId);
-            var before = await input.InputValueAsync();
-            var up = page.Locator($"[data-testid={testId}] .rz-numeric-up, [data-testid={testId}] ~ .rz-numeric-up").First;
-            for (var attempt = 1; ; attempt++)
+            var viewport = page.ViewportSize!;
+            var height = await page.EvaluateAsync<int>(
+                "() => { const b = document.querySelector('.rz-body'); return b ? Math.ceil(b.getBoundingClientRect().top + b.scrollHeight) : document.documentElement.scrollHeight; }");
+            var tall = Math.Clamp(height, viewport.Height, 4000);
+            if (tall > viewport.Height)
             {
-                await up.ClickAsync();
-                try
-                {
-                    await Assertions.Expect(input).Not.ToHaveValueAsync(before, new LocatorAssertionsToHaveValueOptions { Timeout = 3_000 });
-                    return;
-                }
-                catch (PlaywrightException) when (attempt < 10)
-                {
-                }
+                await page.SetViewportSizeAsync(viewport.Width, tall);
+                await page.WaitForTimeoutAsync(300);
             }
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+            if (tall > viewport.Height) await page.SetViewportSizeAsync(viewport.Width, viewport.Height);
         }
 
         /// <summary>Types into a text or numeric field and leaves it, so Blazor's change binding fires.</summary>

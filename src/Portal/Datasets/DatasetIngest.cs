@@ -26,16 +26,15 @@ public sealed class DatasetIngest(PortalDb db, WriteGate gate, DataPaths paths, 
     {
         var name = Names.Dataset(datasetName);
         var original = Names.UploadedFile(fileName);
-        var delimiter = original.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',';
         var staging = NewStagingFolder();
         try
         {
-            var (size, sha) = await CopyLimitedAsync(content, Path.Combine(staging, DatasetFileRoles.Csv), ct);
-            if (delimiter == ',' && LooksTabSeparated(Path.Combine(staging, DatasetFileRoles.Csv)))
-                delimiter = '\t';
-            var profile = CsvInspector.Inspect(Path.Combine(staging, DatasetFileRoles.Csv), labelColumn, delimiter);
-            if (delimiter == '\t')
-                throw new PortalException(PortalError.Unprocessable, "Tab-separated files are profiled but training reads commas only for now; save the file as CSV.", "file");
+            var csv = Path.Combine(staging, DatasetFileRoles.Csv);
+            var (size, sha) = await CopyLimitedAsync(content, csv, ct);
+            // The engine reads comma-separated files; a tab-separated one would profile as one column.
+            if (original.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) || LooksTabSeparated(csv))
+                throw new PortalException(PortalError.Unprocessable, "Tab-separated files are not supported yet; save the file as comma-separated CSV.", "file");
+            var profile = CsvInspector.Inspect(csv, labelColumn, ',');
             return await CommitAsync(name, DatasetKinds.Csv, profile.LabelColumn, profile, staging, original, size, sha, ct);
         }
         finally

@@ -126,19 +126,34 @@ public sealed partial class RunDetail
         ];
         lossLayout = new PlotlyLayout
         {
-            XAxis = new PlotlyAxis { Title = new PlotlyTitle("epoch"), DTick = 1, AutoMargin = true },
-            XAxis2 = new PlotlyAxis { Title = new PlotlyTitle("step"), Overlaying = "x", Side = "top", ShowGrid = false, NTicks = 6, TickFormat = "d", AutoMargin = true },
+            XAxis = EpochAxis(),
+            // The per-step curve gets its own x axis, unlabelled: step numbers above epoch numbers crowd the chart.
+            XAxis2 = new PlotlyAxis { Overlaying = "x", Side = "top", ShowGrid = false, ShowTickLabels = false, ZeroLine = false },
             YAxis = new PlotlyAxis { Title = new PlotlyTitle("loss"), AutoMargin = true },
             Legend = new PlotlyLegend("h", 0, -0.25),
             Margin = new PlotlyMargin(T: 40),
         };
         accuracyLayout = new PlotlyLayout
         {
-            XAxis = new PlotlyAxis { Title = new PlotlyTitle("epoch"), DTick = 1, AutoMargin = true },
-            YAxis = new PlotlyAxis { Title = new PlotlyTitle("accuracy"), TickFormat = ".0%", AutoMargin = true },
+            XAxis = EpochAxis(),
+            // Fixed 0-100% (a little headroom so points at 100% stay visible): autorange turns a flat line into 0-200%.
+            YAxis = new PlotlyAxis { Title = new PlotlyTitle("accuracy"), TickFormat = ".0%", Range = [0, 1.05], AutoMargin = true },
             ShowLegend = false,
         };
     }
+
+    /// <summary>
+    /// Whole-number epoch ticks. A forced tick every epoch with automargin makes plotly re-measure
+    /// every label on every live update (37 s per draw at 150 epochs, measured), so one tick per
+    /// epoch is kept for short runs only and the margin stays fixed.
+    /// </summary>
+    private PlotlyAxis EpochAxis() => new()
+    {
+        Title = new PlotlyTitle("epoch"),
+        TickFormat = "d",
+        DTick = run is { Epochs: <= 20 } ? 1 : null,
+        NTicks = 10,
+    };
 
     /// <summary>Reads the run row (and what hangs off it) from the store; false when it does not exist.</summary>
     private async Task<bool> ReloadRunAsync()
@@ -146,7 +161,14 @@ public sealed partial class RunDetail
         await using var db = await DbFactory.CreateDbContextAsync();
         var fresh = await db.Runs.AsNoTracking().Include(r => r.DatasetVersion).ThenInclude(v => v!.Dataset).FirstOrDefaultAsync(r => r.Id == Id);
         if (fresh is null) return false;
+        var first = run is null;
         run = fresh;
+        if (first)
+        {
+            // The epoch axis depends on the run's length; charts render only once the run is loaded.
+            lossLayout = lossLayout with { XAxis = EpochAxis() };
+            accuracyLayout = accuracyLayout with { XAxis = EpochAxis() };
+        }
         datasetName = fresh.DatasetVersion?.Dataset?.Name ?? "";
         datasetId = fresh.DatasetVersion?.DatasetId ?? 0;
         datasetVersion = fresh.DatasetVersion?.Version ?? 0;

@@ -47,6 +47,7 @@ public sealed record PlotlyAxis
     public string? TickFormat { get; init; }
     public double? DTick { get; init; }
     public int? NTicks { get; init; }
+    public bool? ShowTickLabels { get; init; }
     public double? TickAngle { get; init; }
     public string? Constrain { get; init; }
 }
