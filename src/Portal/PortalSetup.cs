@@ -56,6 +56,9 @@ public static class PortalSetup
                 PortalUrl = () => PortalAddress.Resolve(sp, options),
                 WorkRoot = Path.Combine(paths.Root, "work"),
                 PauseDispatch = options.PauseDispatch,
+                ThreadsPerWorker = options.WorkerThreads > 0
+                    ? options.WorkerThreads
+                    : Math.Max(1, Environment.ProcessorCount / Math.Max(1, options.WorkerSlots)),
             };
         });
         return services;

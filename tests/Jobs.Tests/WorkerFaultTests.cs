@@ -56,6 +56,28 @@ public sealed class WorkerFaultTests : IAsyncLifetime
         Assert.Equal(System.Net.HttpStatusCode.OK, (await _portal.Http.GetAsync("/healthz")).StatusCode);
     }
 
+    /// <summary>
+    /// Regression: workers once asked Linux for PR_SET_PDEATHSIG, which fires when the parent
+    /// *thread* exits; the portal starts workers from thread-pool threads, which retire when idle,
+    /// so every run was SIGKILLed some 30 s in. A worker must live as long as its portal does.
+    /// </summary>
+    [Fact]
+    public async Task A_worker_keeps_training_for_as_long_as_its_portal_lives()
+    {
+        var runId = await StartRunAsync(epochs: 1000);
+        var started = await _portal.WaitForRunAsync(runId, IsRunningWithProgress, TimeSpan.FromSeconds(60));
+        var pid = PortalProcess.FindWorkerProcess(runId) ?? throw new InvalidOperationException("No worker process found.");
+
+        await Task.Delay(TimeSpan.FromSeconds(40));
+
+        var later = await _portal.GetRunAsync(runId);
+        Assert.Equal("Running", Status(later));
+        Assert.Equal(pid, PortalProcess.FindWorkerProcess(runId));
+        Assert.True(later.GetProperty("progress").GetDouble() > started.GetProperty("progress").GetDouble());
+        (await _portal.Http.PostAsync($"/api/v1/runs/{runId}/cancel", null)).EnsureSuccessStatusCode();
+        await _portal.WaitForRunAsync(runId, r => Status(r) == "Cancelled", TimeSpan.FromSeconds(10));
+    }
+
     [Fact]
     public async Task Cancel_stops_a_running_worker_within_five_seconds()
     {

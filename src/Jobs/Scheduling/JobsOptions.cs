@@ -17,6 +17,8 @@ public sealed class JobsOptions
     /// process can call back). Jobs stay in the persistent store until dispatch resumes.
     /// </summary>
     public bool PauseDispatch { get; init; }
+    /// <summary>libtorch intra-op threads per worker (measured: 2 threads train the CNN ~1.25x faster than 1 on 2 cores).</summary>
+    public int ThreadsPerWorker { get; init; } = 1;
     /// <summary>After a cancel, how long the worker gets to stop by itself before it is killed.</summary>
     public TimeSpan CancelGrace { get; init; } = TimeSpan.FromSeconds(3);
 }

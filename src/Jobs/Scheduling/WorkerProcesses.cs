@@ -13,6 +13,7 @@ public sealed record WorkerExit(int ExitCode, string? ErrorTail, bool AbandonedF
 public sealed class WorkerProcesses(JobsOptions options, ILogger<WorkerProcesses> log)
 {
     public const string TokenVariable = "MODELOPS_WORKER_TOKEN";
+    public const string ThreadsVariable = "MODELOPS_WORKER_THREADS";
     private const int ErrorTailLines = 12;
     private readonly ConcurrentDictionary<int, Process> _running = new();
 
@@ -33,6 +34,7 @@ public sealed class WorkerProcesses(JobsOptions options, ILogger<WorkerProcesses
             start.ArgumentList.Add(arg);
         // The token goes in the environment, not the command line, which any local user can read.
         start.Environment[TokenVariable] = launch.Token;
+        start.Environment[ThreadsVariable] = Math.Max(1, options.ThreadsPerWorker).ToString();
 
         var tail = new Queue<string>();
         using var process = new Process { StartInfo = start, EnableRaisingEvents = true };
@@ -71,6 +73,9 @@ public sealed class WorkerProcesses(JobsOptions options, ILogger<WorkerProcesses
         {
             _running.TryRemove(launch.RunId, out _);
         }
+        // The attempt is over (the portal holds its checkpoint and model): drop the dataset copy.
+        // Kept above when the portal stops mid-run, so the resumed attempt need not download it again.
+        TryDeleteFolder(workDir);
         string? errorTail;
         lock (tail) errorTail = tail.Count == 0 ? null : string.Join('\n', tail);
         log.LogInformation("Worker for run {RunId} exited with {Code}", launch.RunId, process.ExitCode);
@@ -101,6 +106,18 @@ public sealed class WorkerProcesses(JobsOptions options, ILogger<WorkerProcesses
                 // already gone
             }
         });
+    }
+
+    private void TryDeleteFolder(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            log.LogWarning(ex, "Could not remove the work folder {Folder}", folder);
+        }
     }
 
     private void TryKill(Process process)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using ModelOps.Engine;
 using ModelOps.Engine.Training;
 using ModelOps.Jobs.Protocol;
 using ModelOps.Jobs.Scheduling;
@@ -24,6 +25,9 @@ public static class WorkerProgram
             return 2;
         }
         DieWithParent();
+        // libtorch starts with one intra-op thread here; the portal decides each worker's share of the cores.
+        if (int.TryParse(Environment.GetEnvironmentVariable(WorkerProcesses.ThreadsVariable), out var threads) && threads > 0)
+            Torch.SetNumThreads(threads);
         using var portal = new PortalClient(options.Portal, options.RunId, options.Token);
         using var cancel = new CancellationTokenSource();
         try
@@ -147,29 +151,38 @@ public static class WorkerProgram
     }
 
     /// <summary>
-    /// Asks Linux to kill this process when the portal that started it dies, so a portal restart
-    /// never leaves an orphan training on the GPU; the run is resumed by the restarted portal.
+    /// Ends this process when the portal that started it dies, so a portal restart never leaves an
+    /// orphan training on the GPU; the restarted portal resumes the run from its checkpoint.
+    /// Not PR_SET_PDEATHSIG: Linux sends that when the parent *thread* exits, and the portal starts
+    /// workers from thread-pool threads, which the pool retires when idle (it killed runs ~30 s in).
+    /// Instead a watcher notices the re-parenting that follows the parent's death.
     /// </summary>
     private static void DieWithParent()
     {
         if (!OperatingSystem.IsLinux()) return;
-        const int PR_SET_PDEATHSIG = 1;
-        const int SIGKILL = 9;
-        try
+        var parent = getppid();
+        var watcher = new Thread(() =>
         {
-            _ = prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-            if (getppid() == 1) Environment.Exit(5); // the parent died before the request took effect
-        }
-        catch (EntryPointNotFoundException)
-        {
-        }
+            while (true)
+            {
+                Thread.Sleep(500);
+                if (getppid() != parent)
+                {
+                    Console.Error.WriteLine("The portal that started this worker is gone; stopping.");
+                    _ = kill(Environment.ProcessId, SIGKILL); // no managed shutdown: native training threads may be busy
+                }
+            }
+        }) { IsBackground = true, Name = "parent watcher" };
+        watcher.Start();
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int prctl(int option, ulong arg2, ulong arg3, ulong arg4, ulong arg5);
+    private const int SIGKILL = 9;
 
     [DllImport("libc")]
     private static extern int getppid();
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
 
     private sealed record WorkerOptions(string Portal, int RunId, int Attempt, string WorkDir, string Token);
 

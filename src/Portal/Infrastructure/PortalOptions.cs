@@ -11,6 +11,8 @@ public sealed class PortalOptions
     public string? ConnectionString { get; set; }
     /// <summary>Concurrent training workers on this machine.</summary>
     public int WorkerSlots { get; set; } = 1;
+    /// <summary>libtorch threads per worker; 0: this machine's cores divided among the worker slots.</summary>
+    public int WorkerThreads { get; set; }
     /// <summary>auto, cpu or cuda; passed to the worker.</summary>
     public string Device { get; set; } = "auto";
     public long MaxUploadBytes { get; set; } = 1L << 30;
