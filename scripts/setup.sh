@@ -29,13 +29,14 @@ done
 
 if (( ${#missing[@]} )); then
   say "installing Debian packages: ${missing[*]}"
-  sudo=""
+  as_root=()
   if [[ $(id -u) -ne 0 ]]; then
     command -v sudo >/dev/null || { echo "need root or sudo to install: ${missing[*]}" >&2; exit 1; }
-    sudo="sudo"
+    # -n: fail rather than wait for a password nobody can type (CI has no terminal).
+    as_root=(sudo -n)
   fi
-  $sudo apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
   say "Debian packages present: ${packages[*]}"
 fi

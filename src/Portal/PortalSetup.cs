@@ -37,8 +37,8 @@ public static class PortalSetup
         services.AddScoped<RegistryService>();
         services.AddSingleton<RunEvents>();
         services.AddSingleton<PredictionService>();
-        services.AddScoped<IRunLifecycle, RunLifecycle>();
         services.AddScoped<RunLifecycle>();
+        services.AddScoped<IRunLifecycle>(sp => sp.GetRequiredService<RunLifecycle>());
         services.AddScoped<DemoSeed>();
         services.AddHostedService<RunWatchdog>();
 
@@ -72,6 +72,7 @@ public static class PortalSetup
     {
         var options = app.Services.GetRequiredService<IOptions<PortalOptions>>().Value;
         Directory.CreateDirectory(options.DataRoot);
+        SweepLeftovers(options.DataRoot, app.Logger);
         using (var scope = app.Services.CreateScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
@@ -94,6 +95,28 @@ public static class PortalSetup
                 using var scope = app.Services.CreateScope();
                 await scope.ServiceProvider.GetRequiredService<DemoSeed>().SeedAsync(app.Lifetime.ApplicationStopping);
             }));
+        }
+    }
+
+    /// <summary>
+    /// Upload staging folders are deleted when an upload ends, but a killed process leaves them;
+    /// at start-up no upload is in flight, so any that remain are debris.
+    /// </summary>
+    private static void SweepLeftovers(string dataRoot, ILogger log)
+    {
+        var temp = Path.Combine(dataRoot, "tmp");
+        if (!Directory.Exists(temp)) return;
+        foreach (var folder in Directory.EnumerateDirectories(temp, "upload-*"))
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+                log.LogInformation("Removed an upload left by an earlier process: {Folder}", folder);
+            }
+            catch (IOException ex)
+            {
+                log.LogWarning(ex, "Could not remove {Folder}", folder);
+            }
         }
     }
 

@@ -23,7 +23,9 @@ public sealed partial class NewUserJourneyTests(ITestOutputHelper output)
     public async Task A_new_user_uploads_a_csv_trains_a_model_watches_it_learn_live_then_registers_promotes_and_serves_it()
     {
         var clock = Stopwatch.StartNew();
-        File.Delete(Path.Combine(PortalProcess.RepositoryRoot, "artifacts", "screenshots", "failure.png")); // from an earlier failed run
+        // A clean clone has no artifacts folder yet; an earlier failed run may have left a failure.png.
+        var screenshots = Directory.CreateDirectory(Path.Combine(PortalProcess.RepositoryRoot, "artifacts", "screenshots")).FullName;
+        File.Delete(Path.Combine(screenshots, "failure.png"));
         using var data = new TempFolder();
         using var files = new TempFolder();
         await using var portal = await PortalProcess.StartAsync(data.Path, null, "--ModelOps:SeedDemoData=false");

@@ -95,13 +95,14 @@ public sealed class DatasetUploadTests : IDisposable
     }
 
     [Theory]
-    [InlineData("../../etc")]
-    [InlineData("a/b")]
-    [InlineData("")]
-    public async Task UploadCsv_HostileDatasetName_Is400(string name)
+    [InlineData("../../etc", "Dataset name '../../etc' is not allowed")]
+    [InlineData("a/b", "Dataset name 'a/b' is not allowed")]
+    [InlineData("", "A dataset name is required.")]
+    public async Task UploadCsv_HostileDatasetName_Is400(string name, string expected)
     {
         var response = await UploadCsv(name, Encoding.UTF8.GetBytes(TestData.SeparableCsv(10)));
-        await HttpAssert.ProblemAsync(response, 400, "name");
+        var problem = await HttpAssert.ProblemAsync(response, 400, expected);
+        Assert.Equal("name", problem.GetProperty("field").GetString());
         AssertNothingStored();
     }
 
@@ -145,6 +146,31 @@ public sealed class DatasetUploadTests : IDisposable
         Assert.Equal(["top", "middle", "bottom", "top"], samples.EnumerateArray().Select(s => s.GetProperty("label").GetString()));
         var png = await _http.GetByteArrayAsync($"/api/v1/datasets/{id}/versions/1/samples/1.png");
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+    }
+
+    [Fact]
+    public async Task UploadCsv_WithByteOrderMark_KeepsTheFirstColumnNameClean()
+    {
+        var csv = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(TestData.SeparableCsv(40))).ToArray();
+        var response = await UploadCsv("excel-export", csv);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var columns = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("profile").GetProperty("columns");
+        Assert.Equal("x", columns[0].GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task UploadIdx_RepeatedClassNames_Is400AndLeavesNothing()
+    {
+        var form = new MultipartFormDataContent
+        {
+            { new StringContent("bands"), "name" },
+            { new StringContent("top,top,bottom"), "classNames" },
+            { new ByteArrayContent(TestData.IdxImages(30)), "trainImages", "images.gz" },
+            { new ByteArrayContent(TestData.IdxLabels(30)), "trainLabels", "labels.gz" },
+        };
+        await HttpAssert.ProblemAsync(await _http.PostAsync("/api/v1/datasets/idx", form), 400, "The class names must all be different.");
+        AssertNothingStored();
     }
 
     [Fact]

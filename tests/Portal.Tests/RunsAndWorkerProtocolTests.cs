@@ -61,6 +61,25 @@ public sealed class RunsAndWorkerProtocolTests : IDisposable
     }
 
     [Fact]
+    public async Task CreateRun_ImagesWithoutTestFilesAndNoTestSplit_Is400()
+    {
+        var form = new MultipartFormDataContent
+        {
+            { new StringContent("bands"), "name" },
+            { new ByteArrayContent(TestData.IdxImages(30)), "trainImages", "images.gz" },
+            { new ByteArrayContent(TestData.IdxLabels(30)), "trainLabels", "labels.gz" },
+        };
+        (await _http.PostAsync("/api/v1/datasets/idx", form)).EnsureSuccessStatusCode();
+        var response = await _http.PostAsJsonAsync("/api/v1/runs", new
+        {
+            datasetVersionId = 1, template = "cnn", epochs = 1, batchSize = 8, learningRate = 0.01, optimizer = "adam",
+            seed = 3, validationFraction = 0.2, testFraction = 0.0,
+        });
+        await HttpAssert.ProblemAsync(response, 400, "this dataset has no test files of its own");
+        Assert.Equal(0, _portal.Db(db => db.Runs.Count()));
+    }
+
+    [Fact]
     public async Task CancelQueuedRun_MarksCancelledAndRemovesItsJob()
     {
         var runId = await SimulatedWorker.QueueCsvRunAsync(_http);
@@ -93,17 +112,17 @@ public sealed class RunsAndWorkerProtocolTests : IDisposable
         var runId = await SimulatedWorker.QueueCsvRunAsync(_http);
         var worker = await SimulatedWorker.BeginAsync(_portal, runId);
         var points = Enumerable.Range(1, 5).Select(i => new MetricPoint("loss", 1.0 / i, i, DateTime.UtcNow)).ToList();
-        points.Add(new MetricPoint("loss", double.NaN, 6, DateTime.UtcNow));
 
-        // System.Text.Json writes NaN only when told to; send it as a named literal like a careless client would.
-        var json = JsonSerializer.Serialize(new MetricBatch(points), new JsonSerializerOptions(JsonSerializerDefaults.Web) { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
-        var bad = await worker.Http.PostAsync($"/api/v1/runs/{runId}/metrics", new StringContent(json, new MediaTypeHeaderValue("application/json")));
-        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        // Five good points and one bad one: the whole batch is refused, not the bad point alone.
+        var negativeStep = points.Append(new MetricPoint("loss", 0.1, -1, DateTime.UtcNow)).ToList();
+        await HttpAssert.ProblemAsync(await worker.Http.PostAsJsonAsync($"/api/v1/runs/{runId}/metrics", new MetricBatch(negativeStep)), 400, "metrics[5] (loss): the step must not be negative.");
+        var badKey = points.Append(new MetricPoint("../loss", 0.1, 6, DateTime.UtcNow)).ToList();
+        await HttpAssert.ProblemAsync(await worker.Http.PostAsJsonAsync($"/api/v1/runs/{runId}/metrics", new MetricBatch(badKey)), 400, "metrics[5]: key '../loss' is not allowed");
         var tooMany = Enumerable.Range(0, 1001).Select(i => new MetricPoint("loss", 1, i, DateTime.UtcNow)).ToList();
         await HttpAssert.ProblemAsync(await worker.Http.PostAsJsonAsync($"/api/v1/runs/{runId}/metrics", new MetricBatch(tooMany)), 400, "at most 1000 metrics");
 
         Assert.Equal(0, _portal.Db(db => db.Metrics.Count()));
-        var good = await worker.Http.PostAsJsonAsync($"/api/v1/runs/{runId}/metrics", new MetricBatch(points.Take(5).ToList()));
+        var good = await worker.Http.PostAsJsonAsync($"/api/v1/runs/{runId}/metrics", new MetricBatch(points));
         Assert.Equal(HttpStatusCode.NoContent, good.StatusCode);
         Assert.Equal(5, _portal.Db(db => db.Metrics.Count(m => m.RunId == runId)));
     }

@@ -18,13 +18,34 @@ public sealed class TrainingJob(IRunLifecycle lifecycle, WorkerProcesses workers
     public async Task Execute(IJobExecutionContext context)
     {
         var runId = int.Parse(context.MergedJobDataMap.GetString(RunIdKey)!);
-        var launch = await lifecycle.BeginAttemptAsync(runId, context.CancellationToken);
+        WorkerLaunch? launch;
+        try
+        {
+            launch = await lifecycle.BeginAttemptAsync(runId, context.CancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A one-shot trigger that fails is deleted with its job; ask Quartz to fire it again instead.
+            log.LogWarning(ex, "Could not begin run {RunId}; retrying", runId);
+            await Task.Delay(TimeSpan.FromSeconds(2), context.CancellationToken);
+            throw new JobExecutionException(ex, refireImmediately: true);
+        }
         if (launch is null)
         {
             log.LogInformation("Run {RunId} is no longer runnable; job skipped", runId);
             return;
         }
-        var exit = await workers.RunAsync(launch, context.CancellationToken);
+        WorkerExit exit;
+        try
+        {
+            exit = await workers.RunAsync(launch, context.CancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The process never ran (missing executable, no permission): fail now, not after the heartbeat timeout.
+            log.LogError(ex, "Could not start the worker for run {RunId}", runId);
+            exit = new WorkerExit(-1, $"The worker process could not be started: {ex.Message}", false);
+        }
         if (exit.AbandonedForShutdown)
             return;
         await lifecycle.WorkerExitedAsync(runId, launch.Attempt, exit.ExitCode, exit.ErrorTail, CancellationToken.None);

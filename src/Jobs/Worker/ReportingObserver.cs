@@ -13,6 +13,9 @@ public sealed class ReportingObserver(PortalClient portal, CancellationToken ct)
     private const int MaxBatch = 1000;
     private readonly object _gate = new();
     private readonly List<MetricPoint> _pending = [];
+    // One flush at a time: the epoch-end flush must not return while the heartbeat loop is still
+    // sending that epoch's points, or the checkpoint could be acknowledged before its metrics.
+    private readonly SemaphoreSlim _flushing = new(1, 1);
     private volatile TrainingProgress? _latest;
 
     public TrainingProgress? Latest => _latest;
@@ -26,12 +29,17 @@ public sealed class ReportingObserver(PortalClient portal, CancellationToken ct)
 
     public void OnEpochEnd(EpochMetrics metrics)
     {
+        if (!double.IsFinite(metrics.TrainLoss))
+            throw new TrainingDivergedException($"Training diverged in epoch {metrics.Epoch}: the training loss is {metrics.TrainLoss}. Try a smaller learning rate.");
         var now = DateTime.UtcNow;
         lock (_gate)
         {
             _pending.Add(new MetricPoint("train_loss", metrics.TrainLoss, metrics.Epoch, now));
-            _pending.Add(new MetricPoint("val_loss", metrics.ValidationLoss, metrics.Epoch, now));
-            _pending.Add(new MetricPoint("val_accuracy", metrics.ValidationAccuracy, metrics.Epoch, now));
+            // A validation split too small to score gives NaN; such points are left out, not sent.
+            if (double.IsFinite(metrics.ValidationLoss))
+                _pending.Add(new MetricPoint("val_loss", metrics.ValidationLoss, metrics.Epoch, now));
+            if (double.IsFinite(metrics.ValidationAccuracy))
+                _pending.Add(new MetricPoint("val_accuracy", metrics.ValidationAccuracy, metrics.Epoch, now));
             _pending.Add(new MetricPoint("epoch_seconds", metrics.Seconds, metrics.Epoch, now));
         }
         FlushAsync().GetAwaiter().GetResult();
@@ -42,16 +50,26 @@ public sealed class ReportingObserver(PortalClient portal, CancellationToken ct)
 
     public async Task FlushAsync()
     {
-        while (true)
+        await _flushing.WaitAsync(ct);
+        try
         {
-            List<MetricPoint> batch;
-            lock (_gate)
+            while (true)
             {
-                if (_pending.Count == 0) return;
-                batch = _pending.Take(MaxBatch).ToList();
-                _pending.RemoveRange(0, batch.Count);
+                List<MetricPoint> batch;
+                lock (_gate)
+                {
+                    if (_pending.Count == 0) return;
+                    batch = _pending.Take(MaxBatch).ToList();
+                    _pending.RemoveRange(0, batch.Count);
+                }
+                await portal.PostMetricsAsync(new MetricBatch(batch), ct);
             }
-            await portal.PostMetricsAsync(new MetricBatch(batch), ct);
+        }
+        finally
+        {
+            _flushing.Release();
         }
     }
 }
+
+public sealed class TrainingDivergedException(string message) : Exception(message);

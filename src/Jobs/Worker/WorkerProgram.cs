@@ -61,7 +61,8 @@ public static class WorkerProgram
 
         var observer = new ReportingObserver(portal, CancellationToken.None);
         using var stopBeats = new CancellationTokenSource();
-        var beats = HeartbeatLoopAsync(portal, observer, spec, cancel, stopBeats.Token);
+        using var lost = new CancellationTokenSource();
+        var beats = HeartbeatLoopAsync(portal, observer, spec, cancel, lost, stopBeats.Token);
         var training = new TrainingOptions
         {
             Template = spec.Template,
@@ -85,6 +86,12 @@ public static class WorkerProgram
             report = new FinishReport(FinishStatus.Finished, null,
                 new EvaluationReportDto(e.Accuracy, e.PrecisionMacro, e.RecallMacro, e.F1Macro, e.ConfusionMatrix, e.ClassNames, e.Samples));
         }
+        catch (OperationCanceledException) when (lost.IsCancellationRequested)
+        {
+            // The heartbeat was refused or the portal stayed away: the run is not ours to report on.
+            Console.Error.WriteLine("Stopped: the portal no longer accepts this attempt.");
+            return 3;
+        }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
             report = new FinishReport(FinishStatus.Cancelled, "Cancelled by request.", null);
@@ -97,24 +104,42 @@ public static class WorkerProgram
         finally
         {
             await stopBeats.CancelAsync();
-            try { await beats; } catch (OperationCanceledException) { }
+            await beats;
         }
         try { await observer.FlushAsync(); } catch (Exception ex) when (ex is not PortalUnreachableException) { Console.Error.WriteLine(ex.Message); }
         await portal.FinishAsync(report, CancellationToken.None);
         return report.Status == FinishStatus.Failed ? 1 : 0;
     }
 
-    private static async Task HeartbeatLoopAsync(PortalClient portal, ReportingObserver observer, RunSpec spec, CancellationTokenSource cancel, CancellationToken stop)
+    /// <summary>
+    /// Heartbeats (whose reply may ask to cancel) and step-metric flushes, until stopped. If the
+    /// portal refuses the attempt (another attempt took over, the run was settled) or stays away,
+    /// training is stopped through <paramref name="lost"/> rather than carrying on for nobody.
+    /// </summary>
+    private static async Task HeartbeatLoopAsync(PortalClient portal, ReportingObserver observer, RunSpec spec,
+        CancellationTokenSource cancel, CancellationTokenSource lost, CancellationToken stop)
     {
         using var timer = new PeriodicTimer(HeartbeatInterval);
-        while (await timer.WaitForNextTickAsync(stop))
+        try
         {
-            var p = observer.Latest;
-            var reply = await portal.HeartbeatAsync(new Heartbeat(p?.Fraction ?? 0, p?.Epoch ?? spec.ResumeFromEpoch, spec.Parameters.Epochs,
-                p is null ? "preparing" : $"epoch {p.Epoch}/{p.Epochs}, batch {p.Batch}/{p.BatchesPerEpoch}"), stop);
-            if (reply.CancelRequested && !cancel.IsCancellationRequested)
-                await cancel.CancelAsync();
-            await observer.FlushAsync();
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                var p = observer.Latest;
+                var reply = await portal.HeartbeatAsync(new Heartbeat(p?.Fraction ?? 0, p?.Epoch ?? spec.ResumeFromEpoch, spec.Parameters.Epochs,
+                    p is null ? "preparing" : $"epoch {p.Epoch}/{p.Epochs}, batch {p.Batch}/{p.BatchesPerEpoch}"), stop);
+                if (reply.CancelRequested && !cancel.IsCancellationRequested)
+                    await cancel.CancelAsync();
+                await observer.FlushAsync();
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is PortalRejectedException or PortalUnreachableException)
+        {
+            Console.Error.WriteLine(ex.Message);
+            await lost.CancelAsync();
+            await cancel.CancelAsync();
         }
     }
 

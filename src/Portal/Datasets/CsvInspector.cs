@@ -17,7 +17,7 @@ public static class CsvInspector
     /// <summary>A column this numeric is meant to be numeric; a stray word in it is a data error.</summary>
     private const double NumericMajority = 0.9;
 
-    public static DatasetProfile Inspect(string path, string? requestedLabel, char delimiter)
+    public static DatasetProfile Inspect(string path, string? requestedLabel)
     {
         using var stream = File.OpenRead(path);
         if (stream.Length == 0)
@@ -25,7 +25,7 @@ public static class CsvInspector
         using var reader = new StreamReader(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false);
         var config = new CsvConfiguration(CultureInfo.InvariantCulture)
         {
-            Delimiter = delimiter.ToString(),
+            Delimiter = ",",
             HasHeaderRecord = true,
             BadDataFound = args => throw Unprocessable($"Line {args.Context.Parser?.RawRow}: malformed quoting in field '{Truncate(args.Field)}'."),
             DetectColumnCountChanges = false,
@@ -46,7 +46,8 @@ public static class CsvInspector
     {
         if (!parser.Read())
             throw Unprocessable("The file is empty.");
-        var header = parser.Record!.Select(h => h.Trim()).ToArray();
+        // Excel's "CSV UTF-8" starts with a byte-order mark; it is not part of the first column's name.
+        var header = parser.Record!.Select((h, i) => (i == 0 ? h.TrimStart('\uFEFF') : h).Trim()).ToArray();
         if (header.Length == 1 && header[0].Length == 0)
             throw Unprocessable("The file is empty.");
         if (header.Length < 2)

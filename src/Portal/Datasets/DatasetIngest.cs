@@ -34,7 +34,7 @@ public sealed class DatasetIngest(PortalDb db, WriteGate gate, DataPaths paths, 
             // The engine reads comma-separated files; a tab-separated one would profile as one column.
             if (original.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) || LooksTabSeparated(csv))
                 throw new PortalException(PortalError.Unprocessable, "Tab-separated files are not supported yet; save the file as comma-separated CSV.", "file");
-            var profile = CsvInspector.Inspect(csv, labelColumn, ',');
+            var profile = CsvInspector.Inspect(csv, labelColumn);
             return await CommitAsync(name, DatasetKinds.Csv, profile.LabelColumn, profile, staging, original, size, sha, ct);
         }
         finally
@@ -107,6 +107,8 @@ public sealed class DatasetIngest(PortalDb db, WriteGate gate, DataPaths paths, 
         var classCount = classes[^1] + 1;
         if (classNames is { Count: > 0 } && classNames.Count < classCount)
             throw PortalException.Invalid($"{classNames.Count} class names were given for {classCount} classes.", "classNames");
+        if (classNames is { Count: > 0 } && classNames.Select(n => n.Trim()).Distinct(StringComparer.Ordinal).Count() != classNames.Count)
+            throw PortalException.Invalid("The class names must all be different.", "classNames");
         var names = Enumerable.Range(0, classCount)
             .Select(i => classNames is { Count: > 0 } ? classNames[i].Trim() : i.ToString()).ToList();
         var classCounts = Enumerable.Range(0, classCount).ToDictionary(i => names[i], i => counts[i]);

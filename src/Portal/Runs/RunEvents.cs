@@ -16,7 +16,6 @@ public sealed record RunUpdate(
 public sealed class RunEvents(ILogger<RunEvents> log)
 {
     private readonly ConcurrentDictionary<int, ConcurrentDictionary<Guid, Func<RunUpdate, Task>>> _subscribers = new();
-    private readonly ConcurrentDictionary<Guid, Func<RunUpdate, Task>> _all = new();
 
     public IDisposable Subscribe(int runId, Func<RunUpdate, Task> handler)
     {
@@ -29,19 +28,11 @@ public sealed class RunEvents(ILogger<RunEvents> log)
         });
     }
 
-    /// <summary>Every run's updates, for pages that list runs (the queue).</summary>
-    public IDisposable SubscribeAll(Func<RunUpdate, Task> handler)
-    {
-        var id = Guid.NewGuid();
-        _all[id] = handler;
-        return new Subscription(() => _all.TryRemove(id, out _));
-    }
-
     public void Publish(RunUpdate update)
     {
-        var handlers = _all.Values.ToList();
-        if (_subscribers.TryGetValue(update.RunId, out var forRun))
-            handlers.AddRange(forRun.Values);
+        if (!_subscribers.TryGetValue(update.RunId, out var forRun))
+            return;
+        var handlers = forRun.Values.ToList();
         foreach (var handler in handlers)
         {
             _ = Task.Run(async () =>

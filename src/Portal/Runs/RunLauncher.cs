@@ -28,7 +28,11 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
         if (key is { Length: > 100 })
             throw PortalException.Invalid("The idempotency key is longer than 100 characters.", "idempotencyKey");
         if (key is not null && await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.IdempotencyKey == key, ct) is { } existing)
+        {
+            // A replay of a request whose enqueue failed after the save must still end with a job.
+            if (existing.Status == RunStatus.Queued) await queue.EnqueueAsync(existing.Id, ct);
             return existing;
+        }
 
         var version = await db.DatasetVersions.AsNoTracking().Include(v => v.Dataset)
             .FirstOrDefaultAsync(v => v.Id == request.DatasetVersionId, ct)
@@ -81,16 +85,24 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
         if (run.Status.IsTerminal())
             return;
         db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = user.Name, Action = "run.cancel", Subject = $"run:{runId}" });
-        if (run.Status == RunStatus.Queued)
+        await db.SaveChangesAsync(ct);
+        var now = DateTime.UtcNow;
+        // Queued -> Cancelled in one statement: if the scheduler dispatched the run meanwhile, no row
+        // matches and the cancel goes to the running worker instead.
+        var dequeued = await db.Runs.Where(r => r.Id == runId && r.Status == RunStatus.Queued)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, RunStatus.Cancelled)
+                .SetProperty(r => r.EndedAt, now)
+                .SetProperty(r => r.StatusMessage, "cancelled before it started"), ct);
+        if (dequeued == 1)
         {
-            run.Status = RunStatus.Cancelled;
-            run.EndedAt = DateTime.UtcNow;
-            run.StatusMessage = "cancelled before it started";
-            await db.SaveChangesAsync(ct);
             await queue.RemoveAsync(runId, ct);
+            await db.Entry(run).ReloadAsync(ct);
         }
         else
         {
+            await db.Entry(run).ReloadAsync(ct);
+            if (run.Status.IsTerminal()) return;
             run.CancelRequested = true;
             run.StatusMessage = "cancelling";
             await db.SaveChangesAsync(ct);
@@ -115,8 +127,11 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
             throw PortalException.Invalid($"Optimizer '{r.Optimizer}' is unknown; use 'adam' or 'sgd'.", "optimizer");
         if (!(r.ValidationFraction is > 0 and <= 0.5))
             throw PortalException.Invalid("The validation fraction must be greater than 0 and at most 0.5.", "validationFraction");
-        if (!(r.TestFraction is >= 0 and <= 0.5) || (r.TestFraction == 0 && version.Kind == DatasetKinds.Csv))
-            throw PortalException.Invalid("The test fraction must be greater than 0 and at most 0.5.", "testFraction");
+        var hasTestFiles = DatasetIngest.ReadProfile(version).TestRows is > 0;
+        if (!(r.TestFraction is >= 0 and <= 0.5) || (r.TestFraction == 0 && !hasTestFiles))
+            throw PortalException.Invalid(hasTestFiles
+                ? "The test fraction must be between 0 and 0.5 (0: use the dataset's own test files)."
+                : "The test fraction must be greater than 0 and at most 0.5: this dataset has no test files of its own.", "testFraction");
         if (r.MaxTrainSamples is < 10)
             throw PortalException.Invalid("Max training samples, when set, must be at least 10.", "maxTrainSamples");
     }

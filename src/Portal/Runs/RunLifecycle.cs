@@ -103,6 +103,7 @@ public sealed class RunLifecycle(PortalDb db, WriteGate gate, RunEvents events, 
             134 => "aborted (SIGABRT, usually a crash inside native code)",
             139 => "crashed (SIGSEGV inside native code)",
             3 => "lost contact with the portal",
+            -1 => "did not run",
             _ => $"exited with code {exitCode}",
         };
         var text = new StringBuilder($"The worker process {what} before finishing the run.");

@@ -50,6 +50,8 @@ public static partial class WorkerApi
     {
         var run = await AuthorizeAsync(http, db, id, ct);
         run.WorkerProcessId = report.ProcessId;
+        if (string.IsNullOrWhiteSpace(report.Device))
+            throw PortalException.Invalid("The start report needs the device the worker trains on.", "device");
         run.Device = report.Device.Length > 40 ? report.Device[..40] : report.Device;
         run.LastHeartbeatAt = DateTime.UtcNow;
         run.StatusMessage = run.CheckpointEpoch > 0 ? $"resuming after epoch {run.CheckpointEpoch}" : "training";
@@ -68,8 +70,9 @@ public static partial class WorkerApi
         for (var i = 0; i < batch.Metrics.Count; i++)
         {
             var m = batch.Metrics[i];
-            if (m.Key is null || !MetricKey().IsMatch(m.Key))
-                throw PortalException.Invalid($"metrics[{i}]: key '{m.Key}' is not allowed (1-250 letters, digits, '_', '-', '.', '/').", "metrics");
+            // Keys may be hierarchical ("val/loss"), never path-like: no ".." segment, no leading '/'.
+            if (m.Key is null || !MetricKey().IsMatch(m.Key) || m.Key.StartsWith('/') || m.Key.Split('/').Any(part => part is "" or "." or ".."))
+                throw PortalException.Invalid($"metrics[{i}]: key '{m.Key}' is not allowed (1-250 letters, digits, '_', '-', '.', '/', with no empty, '.' or '..' segment).", "metrics");
             if (!double.IsFinite(m.Value))
                 throw PortalException.Invalid($"metrics[{i}] ({m.Key}): the value must be a finite number.", "metrics");
             if (m.Step < 0)
@@ -140,6 +143,9 @@ public static partial class WorkerApi
         if (!WorkerArtifacts.IsKnown(name))
             throw PortalException.Invalid($"Artifact '{name}' is not one a worker may upload (checkpoint, model).", "name");
         var run = await AuthorizeAsync(http, db, id, ct);
+        // Kestrel's default body limit (about 30 MB) would refuse a larger model; ours is the configured one.
+        if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = options.Value.MaxUploadBytes;
         var target = ArtifactPath(paths, run.Id, name);
         var partial = target + "." + Guid.NewGuid().ToString("N") + ".part";
         try
