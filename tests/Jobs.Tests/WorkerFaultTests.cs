@@ -72,6 +72,7 @@ public sealed class WorkerFaultTests : IAsyncLifetime
 
         var later = await _portal.GetRunAsync(runId);
         Assert.Equal("Running", Status(later));
+        Assert.Matches("^(cpu|cuda:[0-9]+)$", later.GetProperty("device").GetString()); // resolved, never "auto"
         Assert.Equal(pid, PortalProcess.FindWorkerProcess(runId));
         Assert.True(later.GetProperty("progress").GetDouble() > started.GetProperty("progress").GetDouble());
         (await _portal.Http.PostAsync($"/api/v1/runs/{runId}/cancel", null)).EnsureSuccessStatusCode();

@@ -57,7 +57,19 @@ public static class WorkerProgram
             resume = Path.Combine(options.WorkDir, "resume.ckpt");
             await portal.DownloadArtifactAsync(WorkerArtifacts.Checkpoint, resume, CancellationToken.None);
         }
-        await portal.StartAsync(new StartReport(spec.Attempt, Environment.ProcessId, spec.Device), CancellationToken.None);
+        // Report the device training will really use ("auto" resolves to cuda:0 or cpu), the same way the trainer resolves it.
+        string device;
+        try
+        {
+            device = Device.Parse(spec.Device).ToString();
+        }
+        catch (ArgumentException ex)
+        {
+            await portal.StartAsync(new StartReport(spec.Attempt, Environment.ProcessId, spec.Device), CancellationToken.None);
+            await portal.FinishAsync(new FinishReport(FinishStatus.Failed, ex.Message, null), CancellationToken.None);
+            return 1;
+        }
+        await portal.StartAsync(new StartReport(spec.Attempt, Environment.ProcessId, device), CancellationToken.None);
 
         var observer = new ReportingObserver(portal, CancellationToken.None);
         using var stopBeats = new CancellationTokenSource();

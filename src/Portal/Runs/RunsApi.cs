@@ -7,7 +7,7 @@ public sealed record RunSummary(
     int Id, string Name, string Status, string Template, int DatasetVersionId, string Dataset, int DatasetVersion,
     int Epochs, int BatchSize, double LearningRate, string Optimizer, double Progress, int Attempt,
     DateTime CreatedAt, DateTime? StartedAt, DateTime? EndedAt, double? TestAccuracy, double? TestF1Macro,
-    string? StatusMessage, string? Error, bool HasModel);
+    string? StatusMessage, string? Error, bool HasModel, string? Device);
 
 public sealed record RunPage(IReadOnlyList<RunSummary> Items, int Total, int Page, int PageSize);
 
@@ -76,5 +76,5 @@ public static class RunsApi
     public static IQueryable<RunSummary> Project(IQueryable<Run> runs) => runs.Select(r => new RunSummary(
         r.Id, r.Name, r.Status.ToString(), r.Template, r.DatasetVersionId, r.DatasetVersion!.Dataset!.Name, r.DatasetVersion.Version,
         r.Epochs, r.BatchSize, r.LearningRate, r.Optimizer, r.Progress, r.Attempt, r.CreatedAt, r.StartedAt, r.EndedAt,
-        r.TestAccuracy, r.TestF1Macro, r.StatusMessage, r.Error, r.HasModel));
+        r.TestAccuracy, r.TestF1Macro, r.StatusMessage, r.Error, r.HasModel, r.Device));
 }
