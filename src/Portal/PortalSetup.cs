@@ -85,8 +85,10 @@ public static class PortalSetup
             using var scope = app.Services.CreateScope();
             var lifecycle = scope.ServiceProvider.GetRequiredService<RunLifecycle>();
             var queue = scope.ServiceProvider.GetRequiredService<RunQueue>();
-            foreach (var runId in await lifecycle.RecoverAfterRestartAsync(ct))
+            var queued = await lifecycle.RecoverAfterRestartAsync(ct);
+            foreach (var runId in queued)
                 await queue.EnqueueAsync(runId, ct);
+            SweepWorkFolders(Path.Combine(options.DataRoot, "work"), keep: queued.ToHashSet(), app.Logger);
         });
         if (options.SeedDemoData)
         {
@@ -112,6 +114,27 @@ public static class PortalSetup
             {
                 Directory.Delete(folder, recursive: true);
                 log.LogInformation("Removed an upload left by an earlier process: {Folder}", folder);
+            }
+            catch (IOException ex)
+            {
+                log.LogWarning(ex, "Could not remove {Folder}", folder);
+            }
+        }
+    }
+
+    /// <summary>
+    /// After recovery nothing is Running, so a worker folder belongs to a Queued run (whose resume
+    /// reuses its dataset copy) or is debris of a run that ended while the portal was down.
+    /// </summary>
+    private static void SweepWorkFolders(string workRoot, IReadOnlySet<int> keep, ILogger log)
+    {
+        if (!Directory.Exists(workRoot)) return;
+        foreach (var folder in Directory.EnumerateDirectories(workRoot))
+        {
+            if (int.TryParse(Path.GetFileName(folder), out var runId) && keep.Contains(runId)) continue;
+            try
+            {
+                Directory.Delete(folder, recursive: true);
             }
             catch (IOException ex)
             {

@@ -29,7 +29,7 @@ public sealed class SchedulerRestartTests : IDisposable
             return Task.FromResult<WorkerLaunch?>(null); // "no longer runnable": no worker process is needed here
         }
 
-        public Task WorkerExitedAsync(int runId, int attempt, int exitCode, string? errorTail, CancellationToken ct) => Task.CompletedTask;
+        public Task WorkerExitedAsync(int runId, int attempt, int exitCode, string? errorTail, string? reason, CancellationToken ct) => Task.CompletedTask;
     }
 
     private ServiceProvider Scheduler(RecordingLifecycle lifecycle, bool paused)

@@ -47,7 +47,7 @@ public sealed class WorkerFaultTests : IAsyncLifetime
     {
         var runId = await StartRunAsync(epochs: 500);
         await _portal.WaitForRunAsync(runId, IsRunningWithProgress, TimeSpan.FromSeconds(60));
-        var pid = PortalProcess.FindWorkerProcess(runId) ?? throw new InvalidOperationException("No worker process found.");
+        var pid = _portal.FindWorkerProcess(runId) ?? throw new InvalidOperationException("No worker process found.");
 
         Process.GetProcessById(pid).Kill();
 
@@ -66,14 +66,14 @@ public sealed class WorkerFaultTests : IAsyncLifetime
     {
         var runId = await StartRunAsync(epochs: 1000);
         var started = await _portal.WaitForRunAsync(runId, IsRunningWithProgress, TimeSpan.FromSeconds(60));
-        var pid = PortalProcess.FindWorkerProcess(runId) ?? throw new InvalidOperationException("No worker process found.");
+        var pid = _portal.FindWorkerProcess(runId) ?? throw new InvalidOperationException("No worker process found.");
 
         await Task.Delay(TimeSpan.FromSeconds(40));
 
         var later = await _portal.GetRunAsync(runId);
         Assert.Equal("Running", Status(later));
         Assert.Matches("^(cpu|cuda:[0-9]+)$", later.GetProperty("device").GetString()); // resolved, never "auto"
-        Assert.Equal(pid, PortalProcess.FindWorkerProcess(runId));
+        Assert.Equal(pid, _portal.FindWorkerProcess(runId));
         Assert.True(later.GetProperty("progress").GetDouble() > started.GetProperty("progress").GetDouble());
         (await _portal.Http.PostAsync($"/api/v1/runs/{runId}/cancel", null)).EnsureSuccessStatusCode();
         await _portal.WaitForRunAsync(runId, r => Status(r) == "Cancelled", TimeSpan.FromSeconds(10));
@@ -84,7 +84,7 @@ public sealed class WorkerFaultTests : IAsyncLifetime
     {
         var runId = await StartRunAsync(epochs: 500);
         await _portal.WaitForRunAsync(runId, IsRunningWithProgress, TimeSpan.FromSeconds(60));
-        var pid = PortalProcess.FindWorkerProcess(runId) ?? throw new InvalidOperationException("No worker process found.");
+        var pid = _portal.FindWorkerProcess(runId) ?? throw new InvalidOperationException("No worker process found.");
         var worker = Process.GetProcessById(pid);
 
         var clock = Stopwatch.StartNew();
@@ -104,7 +104,7 @@ public sealed class WorkerFaultTests : IAsyncLifetime
         await _portal.WaitForRunAsync(running, r => Status(r) == "Running", TimeSpan.FromSeconds(60));
         var until = DateTime.UtcNow.AddSeconds(90);
         while ((await EpochStepsAsync(running)).Length < 3 && DateTime.UtcNow < until) await Task.Delay(200);
-        var worker = Process.GetProcessById(PortalProcess.FindWorkerProcess(running) ?? throw new InvalidOperationException("No worker process found."));
+        var worker = Process.GetProcessById(_portal.FindWorkerProcess(running) ?? throw new InvalidOperationException("No worker process found."));
 
         await _portal.KillAsync();
         Assert.True(worker.WaitForExit(TimeSpan.FromSeconds(5)), "The worker outlived its portal.");

@@ -143,8 +143,11 @@ public sealed class PortalProcess : IAsyncDisposable
         throw new TimeoutException($"Run {id} did not reach the expected state within {timeout}; last: {run}\n--- portal log ---\n{Tail(Log, 4000)}");
     }
 
-    /// <summary>The pid of the worker process training the run, from /proc (the worker's command line names the run).</summary>
-    public static int? FindWorkerProcess(int runId)
+    /// <summary>
+    /// The pid of this portal's worker for the run, from /proc. The worker's command line names its
+    /// portal and run; both are matched, since portals under test in parallel each have a run 1.
+    /// </summary>
+    public int? FindWorkerProcess(int runId)
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
@@ -152,8 +155,12 @@ public sealed class PortalProcess : IAsyncDisposable
             try
             {
                 var args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
-                var i = Array.IndexOf(args, "--run");
-                if (args.Length > 0 && args[0].EndsWith("ModelOps.Jobs", StringComparison.Ordinal) && i >= 0 && i + 1 < args.Length && args[i + 1] == runId.ToString())
+                string? Arg(string name)
+                {
+                    var i = Array.IndexOf(args, name);
+                    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+                }
+                if (args[0].EndsWith("ModelOps.Jobs", StringComparison.Ordinal) && Arg("--portal") == BaseUrl && Arg("--run") == runId.ToString())
                     return pid;
             }
             catch (IOException)

@@ -15,6 +15,9 @@ public interface IRunLifecycle
     /// </summary>
     Task<WorkerLaunch?> BeginAttemptAsync(int runId, CancellationToken ct);
 
-    /// <summary>The worker process exited; the portal marks the run Failed or Cancelled if the worker did not finish it.</summary>
-    Task WorkerExitedAsync(int runId, int attempt, int exitCode, string? errorTail, CancellationToken ct);
+    /// <summary>
+    /// The worker process exited; the portal marks the run Failed or Cancelled if the worker did not
+    /// finish it. <paramref name="reason"/> says why the portal ended it, when it did.
+    /// </summary>
+    Task WorkerExitedAsync(int runId, int attempt, int exitCode, string? errorTail, string? reason, CancellationToken ct);
 }

@@ -48,6 +48,6 @@ public sealed class TrainingJob(IRunLifecycle lifecycle, WorkerProcesses workers
         }
         if (exit.AbandonedForShutdown)
             return;
-        await lifecycle.WorkerExitedAsync(runId, launch.Attempt, exit.ExitCode, exit.ErrorTail, CancellationToken.None);
+        await lifecycle.WorkerExitedAsync(runId, launch.Attempt, exit.ExitCode, exit.ErrorTail, exit.Reason, CancellationToken.None);
     }
 }

@@ -4,7 +4,8 @@ using Microsoft.Extensions.Logging;
 
 namespace ModelOps.Jobs.Scheduling;
 
-public sealed record WorkerExit(int ExitCode, string? ErrorTail, bool AbandonedForShutdown);
+/// <param name="Reason">Why the portal ended the worker, when it did (e.g. heartbeats stopped).</param>
+public sealed record WorkerExit(int ExitCode, string? ErrorTail, bool AbandonedForShutdown, string? Reason = null);
 
 /// <summary>
 /// Starts worker processes and keeps hold of them, so Cancel can stop one and a crash in native
@@ -16,6 +17,7 @@ public sealed class WorkerProcesses(JobsOptions options, ILogger<WorkerProcesses
     public const string ThreadsVariable = "MODELOPS_WORKER_THREADS";
     private const int ErrorTailLines = 12;
     private readonly ConcurrentDictionary<int, Process> _running = new();
+    private readonly ConcurrentDictionary<int, string> _killReasons = new();
 
     public bool IsRunning(int runId) => _running.ContainsKey(runId);
 
@@ -79,13 +81,23 @@ public sealed class WorkerProcesses(JobsOptions options, ILogger<WorkerProcesses
         string? errorTail;
         lock (tail) errorTail = tail.Count == 0 ? null : string.Join('\n', tail);
         log.LogInformation("Worker for run {RunId} exited with {Code}", launch.RunId, process.ExitCode);
-        return new WorkerExit(process.ExitCode, errorTail, false);
+        _killReasons.TryRemove(launch.RunId, out var reason);
+        return new WorkerExit(process.ExitCode, errorTail, false, reason);
     }
 
     /// <summary>
     /// The worker learns of a cancel from its next heartbeat and stops between batches; if it has
     /// not exited after the grace period it is killed.
     /// </summary>
+    /// <summary>Ends a worker that is alive but no longer doing its job; the reason becomes the run's error.</summary>
+    public void Kill(int runId, string reason)
+    {
+        if (!_running.TryGetValue(runId, out var process)) return;
+        _killReasons[runId] = reason;
+        log.LogWarning("Killing the worker of run {RunId}: {Reason}", runId, reason);
+        TryKill(process);
+    }
+
     public void RequestCancel(int runId)
     {
         if (!_running.TryGetValue(runId, out var process)) return;

@@ -35,7 +35,7 @@ public sealed class RunLifecycle(PortalDb db, WriteGate gate, RunEvents events, 
         return new WorkerLaunch(runId, run.Attempt, token);
     }
 
-    public async Task WorkerExitedAsync(int runId, int attempt, int exitCode, string? errorTail, CancellationToken ct)
+    public async Task WorkerExitedAsync(int runId, int attempt, int exitCode, string? errorTail, string? reason, CancellationToken ct)
     {
         var run = await db.Runs.FirstOrDefaultAsync(r => r.Id == runId, ct);
         if (run is null || run.Attempt != attempt || run.Status.IsTerminal())
@@ -50,7 +50,7 @@ public sealed class RunLifecycle(PortalDb db, WriteGate gate, RunEvents events, 
         else
         {
             run.Status = RunStatus.Failed;
-            run.Error = DescribeExit(exitCode, errorTail);
+            run.Error = DescribeExit(exitCode, errorTail, reason);
             run.StatusMessage = "worker died";
         }
         await db.SaveChangesAsync(ct);
@@ -95,8 +95,10 @@ public sealed class RunLifecycle(PortalDb db, WriteGate gate, RunEvents events, 
 
     public static string HashToken(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
-    private static string DescribeExit(int exitCode, string? errorTail)
+    private static string DescribeExit(int exitCode, string? errorTail, string? reason)
     {
+        if (reason is not null)
+            return string.IsNullOrWhiteSpace(errorTail) ? reason : $"{reason} Last output: {Tail(errorTail)}";
         var what = exitCode switch
         {
             137 => "was killed (SIGKILL: out of memory, or killed by hand)",
@@ -108,7 +110,9 @@ public sealed class RunLifecycle(PortalDb db, WriteGate gate, RunEvents events, 
         };
         var text = new StringBuilder($"The worker process {what} before finishing the run.");
         if (!string.IsNullOrWhiteSpace(errorTail))
-            text.Append(" Last output: ").Append(errorTail.Length > 1500 ? errorTail[^1500..] : errorTail);
+            text.Append(" Last output: ").Append(Tail(errorTail));
         return text.ToString();
     }
+
+    private static string Tail(string text) => text.Length > 1500 ? text[^1500..] : text;
 }

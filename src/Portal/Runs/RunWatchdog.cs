@@ -48,7 +48,11 @@ public sealed class RunWatchdog(IServiceScopeFactory scopes, WorkerProcesses wor
         var events = scope.ServiceProvider.GetRequiredService<RunEvents>();
         var cutoff = DateTime.UtcNow - timeout;
         var stale = await db.Runs.Where(r => r.Status == RunStatus.Running && r.LastHeartbeatAt < cutoff).ToListAsync(ct);
-        foreach (var run in stale.Where(r => !workers.IsRunning(r.Id)))
+        var alive = stale.Where(r => workers.IsRunning(r.Id)).ToList();
+        // Alive but silent (hung in native code, stopped): end it; the job then settles the run with this reason.
+        foreach (var run in alive)
+            workers.Kill(run.Id, $"The worker sent no heartbeat for {timeout.TotalSeconds:0} s and was stopped.");
+        foreach (var run in stale.Except(alive))
         {
             run.Status = RunStatus.Failed;
             run.EndedAt = DateTime.UtcNow;
