@@ -12,12 +12,7 @@ public sealed class WatchdogTests
         using var data = new TempFolder();
         await using var portal = await PortalProcess.StartAsync(data.Path, null,
             "--ModelOps:SeedDemoData=false", "--ModelOps:HeartbeatTimeoutSeconds=5");
-        var version = (await portal.UploadCsvAsync("points", TestData.SeparableCsv(1500))).GetProperty("id").GetInt32();
-        var runId = await portal.CreateRunAsync(new
-        {
-            datasetVersionId = version, template = "mlp", epochs = 1000, batchSize = 16, learningRate = 0.005, optimizer = "adam",
-            seed = 1, validationFraction = 0.2, testFraction = 0.2,
-        });
+        var runId = await portal.StartMlpRunAsync(epochs: 1000);
         await portal.WaitForRunAsync(runId, r => r.GetProperty("status").GetString() == "Running" && r.GetProperty("progress").GetDouble() > 0, TimeSpan.FromSeconds(60));
         var pid = portal.FindWorkerProcess(runId) ?? throw new InvalidOperationException("No worker process found.");
 

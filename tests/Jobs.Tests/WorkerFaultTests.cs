@@ -21,16 +21,6 @@ public sealed class WorkerFaultTests : IAsyncLifetime
         _data.Dispose();
     }
 
-    private async Task<int> StartRunAsync(int epochs, int rows = 1500, string dataset = "points")
-    {
-        var version = (await _portal.UploadCsvAsync(dataset, TestData.SeparableCsv(rows))).GetProperty("id").GetInt32();
-        return await _portal.CreateRunAsync(new
-        {
-            datasetVersionId = version, template = "mlp", epochs, batchSize = 16, learningRate = 0.005, optimizer = "adam",
-            seed = 11, validationFraction = 0.2, testFraction = 0.2,
-        });
-    }
-
     private static bool IsRunningWithProgress(JsonElement run) =>
         run.GetProperty("status").GetString() == "Running" && run.GetProperty("progress").GetDouble() > 0;
 
@@ -45,7 +35,7 @@ public sealed class WorkerFaultTests : IAsyncLifetime
     [Fact]
     public async Task A_worker_killed_with_SIGKILL_fails_its_run_with_the_reason_and_the_portal_keeps_serving()
     {
-        var runId = await StartRunAsync(epochs: 500);
+        var runId = await _portal.StartMlpRunAsync(epochs: 500);
         await _portal.WaitForRunAsync(runId, IsRunningWithProgress, TimeSpan.FromSeconds(60));
         var pid = _portal.FindWorkerProcess(runId) ?? throw new InvalidOperationException("No worker process found.");
 
@@ -64,7 +54,7 @@ public sealed class WorkerFaultTests : IAsyncLifetime
     [Fact]
     public async Task A_worker_keeps_training_for_as_long_as_its_portal_lives()
     {
-        var runId = await StartRunAsync(epochs: 1000);
+        var runId = await _portal.StartMlpRunAsync(epochs: 1000);
         var started = await _portal.WaitForRunAsync(runId, IsRunningWithProgress, TimeSpan.FromSeconds(60));
         var pid = _portal.FindWorkerProcess(runId) ?? throw new InvalidOperationException("No worker process found.");
 
@@ -82,7 +72,7 @@ public sealed class WorkerFaultTests : IAsyncLifetime
     [Fact]
     public async Task Cancel_stops_a_running_worker_within_five_seconds()
     {
-        var runId = await StartRunAsync(epochs: 500);
+        var runId = await _portal.StartMlpRunAsync(epochs: 500);
         await _portal.WaitForRunAsync(runId, IsRunningWithProgress, TimeSpan.FromSeconds(60));
         var pid = _portal.FindWorkerProcess(runId) ?? throw new InvalidOperationException("No worker process found.");
         var worker = Process.GetProcessById(pid);
@@ -98,8 +88,8 @@ public sealed class WorkerFaultTests : IAsyncLifetime
     public async Task A_portal_killed_mid_run_resumes_the_run_from_its_checkpoint_and_then_runs_the_queued_one()
     {
         const int Epochs = 30;
-        var running = await StartRunAsync(epochs: Epochs, dataset: "first");
-        var queued = await StartRunAsync(epochs: 3, rows: 300, dataset: "second");
+        var running = await _portal.StartMlpRunAsync(epochs: Epochs, dataset: "first");
+        var queued = await _portal.StartMlpRunAsync(epochs: 3, rows: 300, dataset: "second");
         // Epoch 3's metrics are acknowledged only after epoch 2's checkpoint was uploaded.
         await _portal.WaitForRunAsync(running, r => Status(r) == "Running", TimeSpan.FromSeconds(60));
         var until = DateTime.UtcNow.AddSeconds(90);

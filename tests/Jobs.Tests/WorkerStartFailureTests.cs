@@ -10,12 +10,7 @@ public sealed class WorkerStartFailureTests
         using var data = new TempFolder();
         await using var portal = await PortalProcess.StartAsync(data.Path, null,
             "--ModelOps:SeedDemoData=false", "--ModelOps:WorkerExecutable=missing/ModelOps.Jobs");
-        var version = (await portal.UploadCsvAsync("points", TestData.SeparableCsv(100))).GetProperty("id").GetInt32();
-        var runId = await portal.CreateRunAsync(new
-        {
-            datasetVersionId = version, template = "mlp", epochs = 2, batchSize = 16, learningRate = 0.01, optimizer = "adam",
-            seed = 1, validationFraction = 0.2, testFraction = 0.2,
-        });
+        var runId = await portal.StartMlpRunAsync(epochs: 2, rows: 100);
 
         // Well inside the 60 s heartbeat timeout, which would otherwise be what ends it.
         var run = await portal.WaitForRunAsync(runId, r => r.GetProperty("status").GetString() == "Failed", TimeSpan.FromSeconds(20));

@@ -126,6 +126,17 @@ public sealed class PortalProcess : IAsyncDisposable
         return JsonDocument.Parse(body).RootElement.GetProperty("id").GetInt32();
     }
 
+    /// <summary>Uploads a generated separable CSV and queues an MLP run on it (batch 16); returns the run id.</summary>
+    public async Task<int> StartMlpRunAsync(int epochs, int rows = 1500, string dataset = "points")
+    {
+        var version = (await UploadCsvAsync(dataset, TestData.SeparableCsv(rows))).GetProperty("id").GetInt32();
+        return await CreateRunAsync(new
+        {
+            datasetVersionId = version, template = "mlp", epochs, batchSize = 16, learningRate = 0.005, optimizer = "adam",
+            seed = 11, validationFraction = 0.2, testFraction = 0.2,
+        });
+    }
+
     public async Task<JsonElement> GetRunAsync(int id) =>
         JsonDocument.Parse(await Http.GetStringAsync($"/api/v1/runs/{id}")).RootElement.Clone();
 
