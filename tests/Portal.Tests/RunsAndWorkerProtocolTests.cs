@@ -103,6 +103,10 @@ public sealed class RunsAndWorkerProtocolTests : IDisposable
         await HttpAssert.ProblemAsync(anonymous, 401, "worker token is required");
         var crossed = await worker.Http.PostAsJsonAsync($"/api/v1/runs/{other}/heartbeat", new Heartbeat(0.1, 1, 8, null));
         await HttpAssert.ProblemAsync(crossed, 403, "writes only its own run");
+        var crossedLog = await worker.Http.PostAsJsonAsync($"/api/v1/runs/{other}/log-batch", new LogBatch([new MetricPoint("loss", 1)]));
+        await HttpAssert.ProblemAsync(crossedLog, 403, "writes only its own run");
+        var crossedExperiment = await worker.Http.PostAsJsonAsync("/api/v1/experiments", new { name = "from-a-worker" });
+        await HttpAssert.ProblemAsync(crossedExperiment, 403, "writes only its own run");
         var own = await worker.Http.PostAsJsonAsync($"/api/v1/runs/{mine}/heartbeat", new Heartbeat(0.1, 1, 8, null));
         Assert.Equal(HttpStatusCode.OK, own.StatusCode);
     }
