@@ -1,6 +1,10 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
 using ModelOps.Portal.Infrastructure;
 using ModelOps.Portal.Tracking.Artifacts;
+using ModelOps.TestSupport;
 
 namespace ModelOps.Portal.Tests.Tracking;
 
@@ -165,6 +169,237 @@ public sealed class ArtifactPathTests
         {
             var once = ArtifactPath.Normalize(path);
             Assert.Equal(once, ArtifactPath.Normalize(once));
+        }
+    }
+}
+
+/// <summary>
+/// The store on a real data folder, with links planted as someone with a shell on the server could
+/// plant them. Kept beside the path tests: together they are the artifact traversal defences.
+/// </summary>
+public sealed class ArtifactStoreTests : IDisposable
+{
+    private readonly TempFolder _data = new();
+    private readonly TempFolder _outside = new();
+    private readonly ArtifactStore _store;
+
+    public ArtifactStoreTests() => _store = StoreWithLimit(1 << 20);
+
+    public void Dispose()
+    {
+        _data.Dispose();
+        _outside.Dispose();
+    }
+
+    private ArtifactStore StoreWithLimit(long maxUploadBytes)
+    {
+        var options = Options.Create(new PortalOptions { DataDirectory = _data.Path, MaxUploadBytes = maxUploadBytes });
+        return new ArtifactStore(new DataPaths(options), options);
+    }
+
+    private string Artifacts(int runId = 1) => Directory.CreateDirectory(_store.RunArtifactsRoot(runId)).FullName;
+
+    private static MemoryStream Body(string text) => new(Encoding.UTF8.GetBytes(text));
+
+    private string Staging() => Path.Combine(Artifacts(), ".modelops", "tmp");
+
+    private void AssertNoStagingLeft() =>
+        Assert.Empty(Directory.Exists(Staging()) ? Directory.GetFiles(Staging()) : []);
+
+    private static async Task<string> ReadAllAsync(Stream stream)
+    {
+        await using (stream)
+        using (var reader = new StreamReader(stream))
+            return await reader.ReadToEndAsync();
+    }
+
+    private static async Task<PortalException> RefusedAsync(Func<Task> action, PortalError error)
+    {
+        var refused = await Assert.ThrowsAsync<PortalException>(action);
+        Assert.Equal(error, refused.Error);
+        return refused;
+    }
+
+    [Fact]
+    public async Task WriteAsync_NewPath_StoresBytesSizeAndSha256()
+    {
+        var info = await _store.WriteAsync(1, "model/weights.bin", Body("weights v1"), default);
+
+        Assert.Equal("model/weights.bin", info.Path);
+        Assert.Equal(10, info.SizeBytes);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("weights v1"))), info.Sha256);
+        Assert.Equal(DateTimeKind.Utc, info.CreatedAt.Kind);
+        Assert.Equal("weights v1", await File.ReadAllTextAsync(Path.Combine(Artifacts(), "model", "weights.bin")));
+        Assert.Equal("weights v1", await ReadAllAsync(_store.OpenRead(1, "model/weights.bin")));
+        AssertNoStagingLeft();
+    }
+
+    [Fact]
+    public async Task WriteAndRead_WithTheDataFolderBehindALinkAnAdministratorMade_Work()
+    {
+        // Only links below the data folder are refused; the check after opening resolves the folder itself.
+        var linkedRoot = Path.Combine(_outside.Path, "data-link");
+        Directory.CreateSymbolicLink(linkedRoot, _data.Path);
+        var options = Options.Create(new PortalOptions { DataDirectory = linkedRoot });
+        var store = new ArtifactStore(new DataPaths(options), options);
+
+        await store.WriteAsync(3, "model/weights.bin", Body("through the link"), default);
+
+        Assert.Equal("through the link", await ReadAllAsync(store.OpenRead(3, "model/weights.bin")));
+        Assert.True(File.Exists(Path.Combine(_data.Path, "runs", "3", "artifacts", "model", "weights.bin")));
+    }
+
+    [Fact]
+    public async Task WriteAsync_SamePathAgain_ReplacesTheFile()
+    {
+        await _store.WriteAsync(1, "notes.txt", Body("first"), default);
+        var second = await _store.WriteAsync(1, "notes.txt", Body("second version"), default);
+
+        Assert.Equal(14, second.SizeBytes);
+        Assert.Equal("second version", await ReadAllAsync(_store.OpenRead(1, "notes.txt")));
+    }
+
+    [Fact]
+    public async Task WriteAsync_OverTheUploadLimit_Is413AndLeavesNothing()
+    {
+        var store = StoreWithLimit(10);
+        await store.WriteAsync(1, "a.bin", Body("0123456789"), default);
+
+        await RefusedAsync(() => store.WriteAsync(1, "a.bin", Body("0123456789A"), default), PortalError.TooLarge);
+        await RefusedAsync(() => store.WriteAsync(1, "b.bin", Body("0123456789A"), default), PortalError.TooLarge);
+
+        Assert.Equal("0123456789", await ReadAllAsync(store.OpenRead(1, "a.bin")));
+        Assert.False(File.Exists(Path.Combine(Artifacts(), "b.bin")));
+        AssertNoStagingLeft();
+    }
+
+    [Fact]
+    public async Task WriteAsync_BodyFailsMidway_KeepsThePreviousVersionAndNoStagingFile()
+    {
+        await _store.WriteAsync(1, "model.bin", Body("good"), default);
+
+        await Assert.ThrowsAsync<IOException>(() => _store.WriteAsync(1, "model.bin", new FailingStream(), default));
+
+        Assert.Equal("good", await ReadAllAsync(_store.OpenRead(1, "model.bin")));
+        AssertNoStagingLeft();
+    }
+
+    [Fact]
+    public async Task WriteAndRead_ThroughAPlantedFolderLink_AreRefusedAndTouchNothingOutside()
+    {
+        File.WriteAllText(Path.Combine(_outside.Path, "secret.txt"), "secret");
+        File.CreateSymbolicLink(Path.Combine(Artifacts(), "evil"), _outside.Path);
+
+        var write = await RefusedAsync(() => _store.WriteAsync(1, "evil/planted.txt", Body("x"), default), PortalError.Invalid);
+        Assert.Contains("symbolic link", write.Message);
+        await RefusedAsync(() => _store.WriteAsync(1, "evil/secret.txt", Body("overwritten"), default), PortalError.Invalid);
+        await RefusedAsync(() => _store.WriteAsync(1, "evil/new/deeper.txt", Body("x"), default), PortalError.Invalid);
+        await RefusedAsync(() => Task.FromResult(_store.OpenRead(1, "evil/secret.txt")), PortalError.Invalid);
+
+        Assert.Equal(["secret.txt"], Directory.GetFileSystemEntries(_outside.Path).Select(Path.GetFileName));
+        Assert.Equal("secret", File.ReadAllText(Path.Combine(_outside.Path, "secret.txt")));
+        AssertNoStagingLeft();
+    }
+
+    [Fact]
+    public async Task WriteAndRead_APlantedFileLink_AreRefused()
+    {
+        var sentinel = Path.Combine(_outside.Path, "sentinel.txt");
+        File.WriteAllText(sentinel, "sentinel");
+        File.CreateSymbolicLink(Path.Combine(Artifacts(), "link.bin"), sentinel);
+        File.CreateSymbolicLink(Path.Combine(Artifacts(), "dangling.bin"), Path.Combine(_outside.Path, "made-by-portal.txt"));
+
+        await RefusedAsync(() => _store.WriteAsync(1, "link.bin", Body("overwritten"), default), PortalError.Invalid);
+        await RefusedAsync(() => Task.FromResult(_store.OpenRead(1, "link.bin")), PortalError.Invalid);
+        await RefusedAsync(() => _store.WriteAsync(1, "dangling.bin", Body("x"), default), PortalError.Invalid);
+
+        Assert.Equal("sentinel", File.ReadAllText(sentinel));
+        Assert.False(File.Exists(Path.Combine(_outside.Path, "made-by-portal.txt")));
+    }
+
+    [Fact]
+    public async Task WriteAndRead_WhenTheRunFolderItselfIsALink_AreRefused()
+    {
+        Directory.CreateDirectory(Path.Combine(_data.Path, "runs"));
+        Directory.CreateDirectory(Path.Combine(_outside.Path, "artifacts"));
+        File.WriteAllText(Path.Combine(_outside.Path, "artifacts", "secret.txt"), "secret");
+        File.CreateSymbolicLink(Path.Combine(_data.Path, "runs", "7"), _outside.Path);
+
+        var refused = await RefusedAsync(() => _store.WriteAsync(7, "x.txt", Body("x"), default), PortalError.Invalid);
+        Assert.Contains("run 7", refused.Message);
+        await RefusedAsync(() => Task.FromResult(_store.OpenRead(7, "secret.txt")), PortalError.Invalid);
+
+        Assert.Equal(["artifacts"], Directory.GetFileSystemEntries(_outside.Path).Select(Path.GetFileName));
+        Assert.Equal(["secret.txt"], Directory.GetFileSystemEntries(Path.Combine(_outside.Path, "artifacts")).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task WriteAsync_ThroughALinkedStagingFolder_IsRefused()
+    {
+        Directory.CreateDirectory(Path.Combine(Artifacts(), ".modelops"));
+        File.CreateSymbolicLink(Path.Combine(Artifacts(), ".modelops", "tmp"), _outside.Path);
+
+        await RefusedAsync(() => _store.WriteAsync(1, "x.txt", Body("x"), default), PortalError.Invalid);
+
+        Assert.Empty(Directory.GetFileSystemEntries(_outside.Path));
+    }
+
+    [Fact]
+    public async Task Write_FileWhereAFolderIs_AndFolderWhereAFileIs_AreConflicts()
+    {
+        await _store.WriteAsync(1, "plots/loss.png", Body("png"), default);
+        await _store.WriteAsync(1, "report.txt", Body("txt"), default);
+
+        await RefusedAsync(() => _store.WriteAsync(1, "plots", Body("x"), default), PortalError.Conflict);
+        await RefusedAsync(() => _store.WriteAsync(1, "report.txt/inner.txt", Body("x"), default), PortalError.Conflict);
+        AssertNoStagingLeft();
+    }
+
+    [Fact]
+    public async Task OpenRead_MissingFileOrAFolder_IsNotFound()
+    {
+        await _store.WriteAsync(1, "plots/loss.png", Body("png"), default);
+
+        await RefusedAsync(() => Task.FromResult(_store.OpenRead(1, "plots/missing.png")), PortalError.NotFound);
+        await RefusedAsync(() => Task.FromResult(_store.OpenRead(1, "nowhere/missing.png")), PortalError.NotFound);
+        await RefusedAsync(() => Task.FromResult(_store.OpenRead(2, "plots/loss.png")), PortalError.NotFound);
+        Assert.Contains("folder", (await RefusedAsync(() => Task.FromResult(_store.OpenRead(1, "plots")), PortalError.NotFound)).Message);
+    }
+
+    [Theory]
+    [InlineData("../escape.txt")]
+    [InlineData("/etc/passwd")]
+    [InlineData("a//b")]
+    [InlineData(".modelops/tmp/x.part")]
+    [InlineData("u\u0308ber.txt")] // not in normalised form (or, without ICU, not normalisable)
+    public async Task StoreCalls_WithAPathThatIsNotNormalised_AreRefused(string path)
+    {
+        await RefusedAsync(() => _store.WriteAsync(1, path, Body("x"), default), PortalError.Invalid);
+        await RefusedAsync(() => Task.FromResult(_store.OpenRead(1, path)), PortalError.Invalid);
+        Assert.False(File.Exists(Path.Combine(_data.Path, "runs", "escape.txt")));
+    }
+
+    private sealed class FailingStream : Stream
+    {
+        private int _reads;
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) =>
+            _reads++ == 0 ? Fill(buffer.AsSpan(offset, count)) : throw new IOException("The client went away.");
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) =>
+            _reads++ == 0 ? ValueTask.FromResult(Fill(buffer.Span)) : ValueTask.FromException<int>(new IOException("The client went away."));
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private static int Fill(Span<byte> buffer)
+        {
+            buffer[..4].Fill((byte)'x');
+            return 4;
         }
     }
 }
