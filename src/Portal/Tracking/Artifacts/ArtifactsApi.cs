@@ -67,13 +67,15 @@ public static class ArtifactsApi
     {
         var start = NormalizePrefix(prefix);
         await RunAccess.ForReadAsync(http, db, id, ct);
-        // substr and length both count characters, so the prefix test holds for any text.
-        var rows = await db.Database.SqlQuery<ArtifactRow>($"""
-            SELECT Path, SizeBytes, Sha256, CreatedAt FROM run_artifacts
-            WHERE RunId = {id} AND substr(Path, 1, length({start})) = {start}
-            ORDER BY Path
-            """).ToListAsync(ct);
-        return rows.Select(r => new ArtifactInfo(r.Path, r.SizeBytes, r.Sha256, DateTime.SpecifyKind(r.CreatedAt, DateTimeKind.Utc))).ToList();
+        // substr and length both count characters, so the prefix test holds for any text (LIKE would
+        // need escaping and ignores ASCII case).
+        return await db.RunArtifacts.FromSql($"""
+                SELECT * FROM run_artifacts WHERE RunId = {id} AND substr(Path, 1, length({start})) = {start}
+                """)
+            .AsNoTracking()
+            .OrderBy(a => a.Path)
+            .Select(a => new ArtifactInfo(a.Path, a.SizeBytes, a.Sha256, a.CreatedAt))
+            .ToListAsync(ct);
     }
 
     /// <summary>
@@ -115,12 +117,4 @@ public static class ArtifactsApi
 
     /// <summary>EF Core's SQLite text form of a UTC time, as every other table stores it.</summary>
     private static string StoredTime(DateTime utc) => utc.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
-
-    internal sealed class ArtifactRow
-    {
-        public string Path { get; set; } = "";
-        public long SizeBytes { get; set; }
-        public string Sha256 { get; set; } = "";
-        public DateTime CreatedAt { get; set; }
-    }
 }
