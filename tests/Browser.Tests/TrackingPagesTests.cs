@@ -133,6 +133,7 @@ public sealed class TrackingPagesTests(ITestOutputHelper output)
             await page.GetByTestId("copy-link").ClickAsync();
             sharedLink = await page.GetByTestId("share-link").InputValueAsync();
             output.WriteLine($"Shared link: {sharedLink}");
+            Assert.StartsWith(portal.BaseUrl, sharedLink);
 
             // From a clean page, the saved view brings back filter, order and columns.
             await journey.OpenAsync(experimentsUrl);
@@ -211,6 +212,21 @@ public sealed class TrackingPagesTests(ITestOutputHelper output)
         {
             await journey.OpenAsync("/compare?runs=" + string.Join(',', Enumerable.Range(1, 101)));
             await Assertions.Expect(page.GetByTestId("compare-problem")).ToContainTextAsync("at most 100 runs");
+        });
+
+        await journey.Step("time the warm pages", async () =>
+        {
+            // The rows and the compare table are in the prerendered HTML: time until they are on screen.
+            var watch = Stopwatch.StartNew();
+            await page.GotoAsync(experimentsUrl);
+            await Assertions.Expect(rows).ToHaveCountAsync(25);
+            output.WriteLine($"Experiments page, warm: rows on screen after {watch.ElapsedMilliseconds} ms ({await page.GetByTestId("query-ms").InnerTextAsync()} on the server)");
+            watch.Restart();
+            await page.GotoAsync($"/compare?runs={string.Join(',', runIds)}");
+            await Assertions.Expect(page.GetByTestId("diff-table").Locator("thead th")).ToHaveCountAsync(RunCount + 1);
+            var tableMs = watch.ElapsedMilliseconds;
+            await page.WaitForFunctionAsync($"() => document.querySelector('[data-testid=curves-chart]')?.data?.length === {RunCount}");
+            output.WriteLine($"Compare {RunCount} runs, warm: table after {tableMs} ms, curves drawn after {watch.ElapsedMilliseconds} ms ({await page.GetByTestId("compare-timing").InnerTextAsync()})");
         });
 
         lock (browser.Errors)

@@ -207,7 +207,8 @@ public sealed partial class Experiments
             ["size"] = size == PageSizes[0] ? null : size,
         });
 
-    private string CurrentLink => LinkFor(experimentId, filter, order, columns, pageSize);
+    /// <summary>The absolute address of this screen, for pasting elsewhere.</summary>
+    private string CurrentLink => Nav.ToAbsoluteUri(LinkFor(experimentId, filter, order, columns, pageSize)).AbsoluteUri;
 
     private string ViewLink(SavedView v) => LinkFor(v.ExperimentId, v.Filter, v.OrderBy, v.Columns is null ? null : RunColumn.ParseList(v.Columns), pageSize);
 
