@@ -156,6 +156,7 @@ public static class PortalSetup
         api.MapDatasetsApi();
         api.MapRunsApi();
         api.MapExperimentsApi();
+        api.MapSearchApi();
         api.MapTrackingApi();
         api.MapTokensApi();
         api.MapWorkerApi();
