@@ -40,12 +40,9 @@ public sealed class Diagnostics(BenchOptions options, PortalApi api, Workload wo
             {
                 buffer.ResetWrittenCount();
                 workload.WriteLogBatch(buffer, 0, 0, points / options.Metrics, options.Metrics, options.Steps);
-                // Turn the last key into one the rules refuse ("loss" → "l/.."), same length, so every point before it is parsed and checked.
+                // Make the last key one the rules refuse ("throughput" → "!hroughput"), same length, so every point before it is parsed and checked.
                 var body = buffer.WrittenSpan.ToArray();
-                var at = body.AsSpan().LastIndexOf("\"key\":\""u8) + 7;
-                body[at + 1] = (byte)'/';
-                body[at + 2] = (byte)'.';
-                body[at + 3] = (byte)'.';
+                body[body.AsSpan().LastIndexOf("\"key\":\""u8) + 7] = (byte)'!';
                 using var response = await api.Http.PostAsync($"/api/v1/runs/{runId}/log-batch", PortalApi.Body(body));
                 if (response.StatusCode != HttpStatusCode.BadRequest)
                     throw new BenchException($"parse-only batch: expected 400, got {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
