@@ -146,7 +146,7 @@ public sealed class Diagnostics(BenchOptions options, PortalApi api, Workload wo
             var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
             return new DiagnosticResult($"SQLite alone, same statements, synchronous={synchronous}",
                 points / seconds, cpuSeconds / points * 1e6,
-                $"{Batches} transactions of {options.Batch} points, one writer, fresh table; {cpuSeconds / seconds:0.00} cores busy (the rest is waiting on fsync)");
+                $"{Batches} transactions of {options.Batch} points, one writer, fresh table; {cpuSeconds / seconds:0.00} cores busy (the rest: waiting on the disk, or for a core the machine's other work holds)");
         }
         finally
         {
