@@ -239,4 +239,21 @@ public sealed class TrackingApiTests : IClassFixture<PortalFactory>
         await HttpAssert.ProblemAsync(await _http.PostAsJsonAsync("/api/v1/runs/search", new { filter = "metrics.val_accuracy >" }), 400, "Position 23");
         await HttpAssert.ProblemAsync(await _http.PostAsJsonAsync("/api/v1/runs/search", new { filter = "", maxResults = 5000 }), 400, "maxResults must be between 1 and 1,000");
     }
+
+    [Fact]
+    public async Task Metric_values_come_back_bit_for_bit()
+    {
+        var runId = await RunAsync(await ExperimentAsync("exact-" + Guid.NewGuid().ToString("N")[..6]));
+        var random = new Random(3);
+        var values = Enumerable.Range(0, 500).Select(i => i switch
+        {
+            0 => double.Epsilon, 1 => double.MaxValue, 2 => -double.MaxValue, 3 => 1e-300, 4 => 0.1 + 0.2, 5 => 0.0,
+            _ => (random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-300, 300)),
+        }).ToArray();
+        var metrics = values.Select((v, i) => new { key = "x", value = v, step = i }).ToArray();
+        Assert.Equal(HttpStatusCode.NoContent, (await _http.PostAsJsonAsync($"/api/v1/runs/{runId}/log-batch", new { metrics })).StatusCode);
+        var page = await _http.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{runId}/metrics/raw?key=x&pageSize=1000");
+        var back = page.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("value").GetDouble()).ToArray();
+        Assert.Equal(values.Select(BitConverter.DoubleToInt64Bits), back.Select(BitConverter.DoubleToInt64Bits));
+    }
 }
