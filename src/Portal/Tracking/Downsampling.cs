@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace ModelOps.Portal.Tracking;
 
 /// <summary>Reduces a series to fewer points for a chart while keeping its shape.</summary>
@@ -28,14 +30,29 @@ public static class Downsampling
         if (n <= maxPoints) return points;
         if (maxPoints == 2) return [points[0], points[n - 1]];
 
-        // Reading every coordinate once into arrays keeps the delegate calls out of the inner loops.
-        var xs = new double[n];
-        var ys = new double[n];
-        for (var i = 0; i < n; i++)
+        // Reading every coordinate once keeps the delegate calls out of the inner loops; the buffers are
+        // pooled because a long series would otherwise put two large-object-heap arrays on every call.
+        var xs = ArrayPool<double>.Shared.Rent(n);
+        var ys = ArrayPool<double>.Shared.Rent(n);
+        try
         {
-            xs[i] = x(points[i]);
-            ys[i] = y(points[i]);
+            for (var i = 0; i < n; i++)
+            {
+                xs[i] = x(points[i]);
+                ys[i] = y(points[i]);
+            }
+            return Sample(points, maxPoints, xs, ys);
         }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(xs);
+            ArrayPool<double>.Shared.Return(ys);
+        }
+    }
+
+    private static T[] Sample<T>(IReadOnlyList<T> points, int maxPoints, double[] xs, double[] ys)
+    {
+        var n = points.Count;
 
         var sampled = new T[maxPoints];
         sampled[0] = points[0];

@@ -152,6 +152,19 @@ public sealed class RunSearchFilterTests(SearchFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task FiltersAtTheLengthLimit_Run()
+    {
+        var manyOrs = string.Join(" or ", Enumerable.Range(100, 390).Select(i => $"id={i}")) + " or id=2";
+        Assert.InRange(manyOrs.Length, 3_500, 4_000);
+        Assert.Equal([2], await Db.Ids(manyOrs));
+        var longList = "id in (" + string.Join(",", Enumerable.Range(100, 900)) + ",3,4) and not (metrics.acc > 1)";
+        Assert.InRange(longList.Length, 3_500, 4_000);
+        Assert.Equal([4, 3], await Db.Ids(longList));
+        var deep = new string('(', 30) + string.Concat(Enumerable.Repeat("not (", 17)) + "id = 1" + new string(')', 47);
+        Assert.Equal([5, 4, 3, 2], await Db.Ids(deep));
+    }
+
+    [Fact]
     public async Task Total_CountsAllMatches_NotJustThePage()
     {
         var page = await Db.Search(new RunSearchRequest([], "metrics.acc > 0.5", ["metrics.acc DESC"], 2, null));

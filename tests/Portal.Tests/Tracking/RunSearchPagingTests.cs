@@ -60,6 +60,8 @@ public sealed class RunSearchPagingTests : IDisposable
         [
             [], ["metrics.score DESC"], ["metrics.score ASC"], ["params.p ASC"], ["params.p DESC"],
             ["tags.g DESC", "metrics.score ASC"], ["ended_at ASC"], ["status", "params.p DESC", "metrics.score"], ["name"],
+            // The most a search may order by: ten entries, 31 sort columns.
+            ["tags.g", "params.p", "params.missing DESC", "metrics.score", "tags.g DESC", "ended_at DESC", "kind", "params.p DESC", "metrics.none", "status DESC"],
         ];
         foreach (var order in orders)
         {

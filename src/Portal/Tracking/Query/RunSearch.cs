@@ -40,8 +40,8 @@ public static class RunSearch
 
     /// <summary>
     /// Validates the request, then runs two queries on <paramref name="connection"/> (opened here if it is
-    /// closed): the page of ids and a COUNT of all matches. They are not in one transaction, so a run written
-    /// between them can make the total differ from the pages by one.
+    /// closed): the page of ids and a COUNT of all matches. They are not in one transaction (the caller's
+    /// connection may hold one), so a write that lands between them can leave the total off by that write.
     /// </summary>
     public static async Task<RunSearchPage> ExecuteAsync(DbConnection connection, RunSearchRequest request, CancellationToken ct)
     {
