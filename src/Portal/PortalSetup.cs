@@ -8,6 +8,7 @@ using ModelOps.Portal.Infrastructure;
 using ModelOps.Portal.Registry;
 using ModelOps.Portal.Runs;
 using ModelOps.Portal.Serving;
+using ModelOps.Portal.Tracking;
 
 namespace ModelOps.Portal;
 
@@ -40,6 +41,8 @@ public static class PortalSetup
         services.AddScoped<RunLifecycle>();
         services.AddScoped<IRunLifecycle>(sp => sp.GetRequiredService<RunLifecycle>());
         services.AddScoped<DemoSeed>();
+        services.AddSingleton<Tracking.TrackingStore>();
+        services.AddScoped<Tracking.TokenService>();
         services.AddHostedService<RunWatchdog>();
 
         services.AddModelOpsJobs(sp =>
@@ -146,11 +149,15 @@ public static class PortalSetup
     public static WebApplication MapPortalApi(this WebApplication app)
     {
         app.UseExceptionHandler();
+        app.UseMiddleware<Tracking.ApiCallers>();
         app.MapOpenApi("/api/v1/openapi.json");
         app.MapHealthChecks("/healthz");
         var api = app.MapGroup("/api/v1");
         api.MapDatasetsApi();
         api.MapRunsApi();
+        api.MapExperimentsApi();
+        api.MapTrackingApi();
+        api.MapTokensApi();
         api.MapWorkerApi();
         api.MapModelsApi();
         api.MapPredictApi();

@@ -28,7 +28,7 @@ public sealed class WorkerFaultTests : IAsyncLifetime
 
     private async Task<int[]> EpochStepsAsync(int runId)
     {
-        var points = JsonDocument.Parse(await _portal.Http.GetStringAsync($"/api/v1/runs/{runId}/metrics?key=val_accuracy")).RootElement;
+        var points = JsonDocument.Parse(await _portal.Http.GetStringAsync($"/api/v1/runs/{runId}/metrics/history?key=val_accuracy")).RootElement.GetProperty("points");
         return points.EnumerateArray().Select(p => (int)p.GetProperty("step").GetInt64()).ToArray();
     }
 

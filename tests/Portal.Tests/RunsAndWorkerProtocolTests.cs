@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using ModelOps.Jobs.Protocol;
 using ModelOps.Jobs.Scheduling;
@@ -101,30 +102,34 @@ public sealed class RunsAndWorkerProtocolTests : IDisposable
         var anonymous = await _http.PostAsJsonAsync($"/api/v1/runs/{mine}/heartbeat", new Heartbeat(0.1, 1, 8, null));
         await HttpAssert.ProblemAsync(anonymous, 401, "worker token is required");
         var crossed = await worker.Http.PostAsJsonAsync($"/api/v1/runs/{other}/heartbeat", new Heartbeat(0.1, 1, 8, null));
-        await HttpAssert.ProblemAsync(crossed, 403, "does not belong to the current attempt");
+        await HttpAssert.ProblemAsync(crossed, 403, "writes only its own run");
+        var crossedLog = await worker.Http.PostAsJsonAsync($"/api/v1/runs/{other}/log-batch", new LogBatch([new MetricPoint("loss", 1)]));
+        await HttpAssert.ProblemAsync(crossedLog, 403, "writes only its own run");
+        var crossedExperiment = await worker.Http.PostAsJsonAsync("/api/v1/experiments", new { name = "from-a-worker" });
+        await HttpAssert.ProblemAsync(crossedExperiment, 403, "writes only its own run");
         var own = await worker.Http.PostAsJsonAsync($"/api/v1/runs/{mine}/heartbeat", new Heartbeat(0.1, 1, 8, null));
         Assert.Equal(HttpStatusCode.OK, own.StatusCode);
     }
 
     [Fact]
-    public async Task LogMetrics_InvalidBatch_StoresNothingOfIt()
+    public async Task LogBatch_InvalidBatch_StoresNothingOfIt()
     {
         var runId = await SimulatedWorker.QueueCsvRunAsync(_http);
         var worker = await SimulatedWorker.BeginAsync(_portal, runId);
-        var points = Enumerable.Range(1, 5).Select(i => new MetricPoint("loss", 1.0 / i, i, DateTime.UtcNow)).ToList();
+        var points = Enumerable.Range(1, 5).Select(i => new MetricPoint("loss", 1.0 / i, i, Now)).ToList();
 
         // Five good points and one bad one: the whole batch is refused, not the bad point alone.
-        var negativeStep = points.Append(new MetricPoint("loss", 0.1, -1, DateTime.UtcNow)).ToList();
-        await HttpAssert.ProblemAsync(await worker.Http.PostAsJsonAsync($"/api/v1/runs/{runId}/metrics", new MetricBatch(negativeStep)), 400, "metrics[5] (loss): the step must not be negative.");
-        var badKey = points.Append(new MetricPoint("../loss", 0.1, 6, DateTime.UtcNow)).ToList();
-        await HttpAssert.ProblemAsync(await worker.Http.PostAsJsonAsync($"/api/v1/runs/{runId}/metrics", new MetricBatch(badKey)), 400, "metrics[5]: key '../loss' is not allowed");
-        var tooMany = Enumerable.Range(0, 1001).Select(i => new MetricPoint("loss", 1, i, DateTime.UtcNow)).ToList();
-        await HttpAssert.ProblemAsync(await worker.Http.PostAsJsonAsync($"/api/v1/runs/{runId}/metrics", new MetricBatch(tooMany)), 400, "at most 1000 metrics");
+        var negativeStep = points.Append(new MetricPoint("loss", 0.1, -1, Now)).ToList();
+        await HttpAssert.ProblemAsync(await worker.Http.PostAsJsonAsync($"/api/v1/runs/{runId}/log-batch", new LogBatch(negativeStep)), 400, "metrics[5] (loss): the step must not be negative.");
+        var badKey = points.Append(new MetricPoint("../loss", 0.1, 6, Now)).ToList();
+        await HttpAssert.ProblemAsync(await worker.Http.PostAsJsonAsync($"/api/v1/runs/{runId}/log-batch", new LogBatch(badKey)), 400, "metrics[5]: key '../loss' is not allowed");
+        var tooMany = Enumerable.Range(0, 1001).Select(i => new MetricPoint("loss", 1, i, Now)).ToList();
+        await HttpAssert.ProblemAsync(await worker.Http.PostAsJsonAsync($"/api/v1/runs/{runId}/log-batch", new LogBatch(tooMany)), 400, "at most 1000 metrics");
 
-        Assert.Equal(0, _portal.Db(db => db.Metrics.Count()));
-        var good = await worker.Http.PostAsJsonAsync($"/api/v1/runs/{runId}/metrics", new MetricBatch(points));
+        Assert.Equal(0, _portal.Db(db => db.Database.SqlQueryRaw<long>("SELECT COUNT(*) AS Value FROM metric_points").Single()));
+        var good = await worker.Http.PostAsJsonAsync($"/api/v1/runs/{runId}/log-batch", new LogBatch(points));
         Assert.Equal(HttpStatusCode.NoContent, good.StatusCode);
-        Assert.Equal(5, _portal.Db(db => db.Metrics.Count(m => m.RunId == runId)));
+        Assert.Equal(5, _portal.Db(db => db.Database.SqlQuery<long>($"SELECT COUNT(*) AS Value FROM metric_points WHERE RunId = {runId}").Single()));
     }
 
     [Fact]
@@ -156,10 +161,12 @@ public sealed class RunsAndWorkerProtocolTests : IDisposable
         Assert.True(run.GetProperty("testAccuracy").GetDouble() > 0.9, run.ToString());
         var evaluation = await _http.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{runId}/evaluation");
         Assert.Equal(2, evaluation.GetProperty("confusionMatrix").GetArrayLength());
-        var curve = await _http.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{runId}/metrics?key=val_accuracy");
+        var curve = (await _http.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{runId}/metrics/history?key=val_accuracy")).GetProperty("points");
         Assert.Equal(Enumerable.Range(1, 8), curve.EnumerateArray().Select(p => (int)p.GetProperty("step").GetInt64()));
         // The attempt is over: its token no longer writes anything.
         var late = await worker.Http.PostAsJsonAsync($"/api/v1/runs/{runId}/heartbeat", new Heartbeat(1, 8, 8, null));
         Assert.Equal(HttpStatusCode.Forbidden, late.StatusCode);
     }
+
+    private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 }

@@ -76,12 +76,12 @@ public sealed class SimulatedWorker
 
         var points = observer.Epochs.SelectMany(e => new[]
         {
-            new MetricPoint("train_loss", e.TrainLoss, e.Epoch, DateTime.UtcNow),
-            new MetricPoint("val_accuracy", e.ValidationAccuracy, e.Epoch, DateTime.UtcNow),
+            new MetricPoint("train_loss", e.TrainLoss, e.Epoch, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()),
+            new MetricPoint("val_accuracy", e.ValidationAccuracy, e.Epoch, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()),
         }).ToList();
-        (await Http.PostAsJsonAsync($"/api/v1/runs/{RunId}/metrics", new MetricBatch(points))).EnsureSuccessStatusCode();
+        (await Http.PostAsJsonAsync($"/api/v1/runs/{RunId}/log-batch", new LogBatch(points))).EnsureSuccessStatusCode();
         using (var model = new StreamContent(File.OpenRead(result.ModelPackagePath)))
-            (await Http.PutAsync($"/api/v1/runs/{RunId}/artifacts/model", model)).EnsureSuccessStatusCode();
+            (await Http.PutAsync($"/api/v1/runs/{RunId}/model", model)).EnsureSuccessStatusCode();
         var e = result.Evaluation;
         (await Http.PostAsJsonAsync($"/api/v1/runs/{RunId}/finish", new FinishReport(FinishStatus.Finished, null,
             new EvaluationReportDto(e.Accuracy, e.PrecisionMacro, e.RecallMacro, e.F1Macro, e.ConfusionMatrix, e.ClassNames, e.Samples)))).EnsureSuccessStatusCode();

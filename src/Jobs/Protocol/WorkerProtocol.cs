@@ -23,10 +23,20 @@ public sealed record DatasetFileSpec(string Name, long SizeBytes);
 /// <summary>POST runs/{id}/start.</summary>
 public sealed record StartReport(int Attempt, int ProcessId, string Device);
 
-/// <summary>POST runs/{id}/metrics: appended, in order; at most 1,000 points.</summary>
-public sealed record MetricBatch(IReadOnlyList<MetricPoint> Metrics);
+/// <summary>
+/// POST runs/{id}/log-batch, the tracking API that any client uses (docs/tracking.md): at most
+/// 1,000 metrics, 100 params and 100 tags, written all or nothing.
+/// </summary>
+public sealed record LogBatch(
+    IReadOnlyList<MetricPoint>? Metrics = null,
+    IReadOnlyList<KeyValue>? Params = null,
+    IReadOnlyList<KeyValue>? Tags = null);
 
-public sealed record MetricPoint(string Key, double Value, long Step, DateTime Timestamp);
+/// <summary>A metric point; <paramref name="Timestamp"/> is milliseconds since the Unix epoch (default: now).</summary>
+public sealed record MetricPoint(string Key, double Value, long? Step = null, long? Timestamp = null);
+
+/// <summary>A param or tag. The value may be sent as a JSON string, number or boolean; it is stored as text.</summary>
+public sealed record KeyValue(string Key, System.Text.Json.JsonElement Value);
 
 /// <summary>POST runs/{id}/heartbeat.</summary>
 public sealed record Heartbeat(double Progress, int Epoch, int Epochs, string? Message);
@@ -47,7 +57,7 @@ public static class FinishStatus
     public const string Cancelled = "Cancelled";
 }
 
-/// <summary>Artifact names a worker may PUT/GET under runs/{id}/artifacts/{name}.</summary>
+/// <summary>The files a worker may PUT/GET as runs/{id}/{name} (checkpoint, model).</summary>
 public static class WorkerArtifacts
 {
     public const string Checkpoint = "checkpoint";

@@ -30,7 +30,7 @@ public sealed class PortalClient : IDisposable
 
     public Task StartAsync(StartReport report, CancellationToken ct) => PostAsync($"runs/{_runId}/start", report, ct);
 
-    public Task PostMetricsAsync(MetricBatch batch, CancellationToken ct) => PostAsync($"runs/{_runId}/metrics", batch, ct);
+    public Task LogBatchAsync(LogBatch batch, CancellationToken ct) => PostAsync($"runs/{_runId}/log-batch", batch, ct);
 
     public Task<HeartbeatReply> HeartbeatAsync(Heartbeat heartbeat, CancellationToken ct) =>
         SendAsync(() => new HttpRequestMessage(HttpMethod.Post, $"runs/{_runId}/heartbeat") { Content = JsonContent.Create(heartbeat, options: Json) },
@@ -44,11 +44,11 @@ public sealed class PortalClient : IDisposable
             var content = new StreamContent(File.OpenRead(path));
             content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
             var query = epoch is null ? "" : $"?epoch={epoch}";
-            return new HttpRequestMessage(HttpMethod.Put, $"runs/{_runId}/artifacts/{artifact}{query}") { Content = content };
+            return new HttpRequestMessage(HttpMethod.Put, $"runs/{_runId}/{artifact}{query}") { Content = content };
         }, (_, _) => Task.FromResult(true), ct);
 
     public Task DownloadArtifactAsync(string artifact, string target, CancellationToken ct) =>
-        DownloadAsync($"runs/{_runId}/artifacts/{artifact}", target, ct);
+        DownloadAsync($"runs/{_runId}/{artifact}", target, ct);
 
     public Task DownloadDatasetFileAsync(DatasetSpec dataset, string name, string target, CancellationToken ct) =>
         DownloadAsync($"datasets/{dataset.DatasetId}/versions/{dataset.Version}/files/{Uri.EscapeDataString(name)}", target, ct);

@@ -24,14 +24,16 @@ public sealed class ReportingObserver(PortalClient portal, CancellationToken ct)
     {
         _latest = progress;
         if (progress.RecentTrainLoss is { } loss && double.IsFinite(loss))
-            lock (_gate) _pending.Add(new MetricPoint("train_loss_step", loss, progress.GlobalStep, DateTime.UtcNow));
+            lock (_gate) _pending.Add(new MetricPoint("train_loss_step", loss, progress.GlobalStep, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
     }
 
     public void OnEpochEnd(EpochMetrics metrics)
     {
         if (!double.IsFinite(metrics.TrainLoss))
             throw new TrainingDivergedException($"Training diverged in epoch {metrics.Epoch}: the training loss is {metrics.TrainLoss}. Try a smaller learning rate.");
-        var now = DateTime.UtcNow;
+        // Stamped here, once: a batch retried after a lost reply repeats its points exactly, and the
+        // portal ignores exact duplicates.
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         lock (_gate)
         {
             _pending.Add(new MetricPoint("train_loss", metrics.TrainLoss, metrics.Epoch, now));
@@ -62,7 +64,7 @@ public sealed class ReportingObserver(PortalClient portal, CancellationToken ct)
                     batch = _pending.Take(MaxBatch).ToList();
                     _pending.RemoveRange(0, batch.Count);
                 }
-                await portal.PostMetricsAsync(new MetricBatch(batch), ct);
+                await portal.LogBatchAsync(new LogBatch(Metrics: batch), ct);
             }
         }
         finally

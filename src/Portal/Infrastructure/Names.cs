@@ -22,6 +22,36 @@ public static partial class Names
         return trimmed;
     }
 
+    /// <summary>Experiment names: shown everywhere and used in links, so printable and at most 128 characters.</summary>
+    public static string Experiment(string? name)
+    {
+        var trimmed = (name ?? "").Trim();
+        if (trimmed.Length == 0)
+            throw PortalException.Invalid("An experiment name is required.", "name");
+        if (trimmed.Length > 128 || trimmed.Any(char.IsControl))
+            throw PortalException.Invalid($"Experiment name '{Printable(trimmed)}' is not allowed: use at most 128 printable characters.", "name");
+        return trimmed;
+    }
+
+    /// <summary>A run's name, trimmed to 200 printable characters; null when none was given.</summary>
+    public static string? RunName(string? name)
+    {
+        var trimmed = name?.Trim();
+        if (string.IsNullOrEmpty(trimmed)) return null;
+        if (trimmed.Any(char.IsControl))
+            throw PortalException.Invalid($"Run name '{Printable(trimmed)}' holds control characters.", "name");
+        return trimmed.Length > 200 ? trimmed[..200] : trimmed;
+    }
+
+    /// <summary>Free-text notes (Markdown is shown as text): at most 20,000 characters.</summary>
+    public static string? Notes(string? notes)
+    {
+        if (string.IsNullOrWhiteSpace(notes)) return null;
+        if (notes.Length > 20_000)
+            throw PortalException.Invalid($"Notes are {notes.Length} characters; at most 20,000 are kept.", "notes");
+        return notes;
+    }
+
     public static string Model(string? name)
     {
         var trimmed = (name ?? "").Trim();

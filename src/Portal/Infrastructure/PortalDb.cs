@@ -9,14 +9,20 @@ namespace ModelOps.Portal.Infrastructure;
 /// <summary>
 /// The portal's store. The schema is created by hand-written migrations under Infrastructure/Migrations
 /// (dotnet-ef cannot be restored here); PortalDbSchemaTests checks that this model and that schema agree.
-/// All times are UTC.
+/// All times are UTC. Metric points and latest values are not entities: they are written and read with
+/// plain SQL by <see cref="Tracking.MetricStore"/>, which is where the volume is.
 /// </summary>
 public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(options)
 {
     public DbSet<Dataset> Datasets => Set<Dataset>();
     public DbSet<DatasetVersion> DatasetVersions => Set<DatasetVersion>();
     public DbSet<Run> Runs => Set<Run>();
-    public DbSet<Metric> Metrics => Set<Metric>();
+    public DbSet<Tracking.Experiment> Experiments => Set<Tracking.Experiment>();
+    public DbSet<Tracking.RunParam> RunParams => Set<Tracking.RunParam>();
+    public DbSet<Tracking.RunTag> RunTags => Set<Tracking.RunTag>();
+    public DbSet<Tracking.RunArtifact> RunArtifacts => Set<Tracking.RunArtifact>();
+    public DbSet<Tracking.ApiToken> ApiTokens => Set<Tracking.ApiToken>();
+    public DbSet<Tracking.SavedView> SavedViews => Set<Tracking.SavedView>();
     public DbSet<RegisteredModel> RegisteredModels => Set<RegisteredModel>();
     public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
@@ -52,12 +58,48 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(opt
             e.HasIndex(x => x.IdempotencyKey).IsUnique();
             e.HasIndex(x => x.Status);
             e.HasIndex(x => x.CreatedAt);
+            e.Property(x => x.Kind).HasConversion<int>();
+            e.HasIndex(x => new { x.ExperimentId, x.Id });
+            e.HasIndex(x => x.ParentRunId);
             e.HasOne(x => x.DatasetVersion).WithMany().HasForeignKey(x => x.DatasetVersionId);
+            e.HasOne(x => x.Experiment).WithMany().HasForeignKey(x => x.ExperimentId);
+            e.HasMany(x => x.Params).WithOne().HasForeignKey(x => x.RunId);
         });
-        b.Entity<Metric>(e =>
+        b.Entity<Tracking.Experiment>(e =>
         {
-            e.ToTable("metrics");
-            e.HasIndex(x => new { x.RunId, x.Key, x.Step });
+            e.ToTable("experiments");
+            e.HasIndex(x => x.Name).IsUnique();
+            e.HasMany(x => x.Tags).WithOne().HasForeignKey(x => x.ExperimentId);
+        });
+        b.Entity<Tracking.ExperimentTag>(e =>
+        {
+            e.ToTable("experiment_tags");
+            e.HasKey(x => new { x.ExperimentId, x.Key });
+        });
+        b.Entity<Tracking.RunParam>(e =>
+        {
+            e.ToTable("run_params");
+            e.HasKey(x => new { x.RunId, x.Key });
+        });
+        b.Entity<Tracking.RunTag>(e =>
+        {
+            e.ToTable("run_tags");
+            e.HasKey(x => new { x.RunId, x.Key });
+        });
+        b.Entity<Tracking.RunArtifact>(e =>
+        {
+            e.ToTable("run_artifacts");
+            e.HasKey(x => new { x.RunId, x.Path });
+        });
+        b.Entity<Tracking.ApiToken>(e =>
+        {
+            e.ToTable("api_tokens");
+            e.HasIndex(x => x.TokenHash).IsUnique();
+        });
+        b.Entity<Tracking.SavedView>(e =>
+        {
+            e.ToTable("saved_views");
+            e.HasIndex(x => x.ExperimentId);
         });
         b.Entity<RegisteredModel>(e =>
         {

@@ -15,13 +15,33 @@ public static class RunStatusExtensions
         status is RunStatus.Finished or RunStatus.Failed or RunStatus.Cancelled;
 }
 
-/// <summary>One training run. Hyperparameters are columns so the experiments table can sort on them.</summary>
+public enum RunKind
+{
+    /// <summary>Launched by the portal; its status belongs to the scheduler and its worker.</summary>
+    Training = 0,
+    /// <summary>Reported by a client (the Python client, a notebook); the client sets its status.</summary>
+    Tracked = 1,
+}
+
+/// <summary>
+/// One run. A training run keeps its hyperparameters in typed columns for the worker's spec and also
+/// as params (docs/tracking.md), which is what search and the tables read; a tracked run has only params.
+/// </summary>
 public sealed class Run
 {
     public int Id { get; set; }
+    public int ExperimentId { get; set; } = Tracking.Experiment.DefaultId;
+    public Tracking.Experiment? Experiment { get; set; }
+    public RunKind Kind { get; set; }
     public required string Name { get; set; }
-    public int DatasetVersionId { get; set; }
+    public int? ParentRunId { get; set; }
+    public string? Notes { get; set; }
+    public DateTime? DeletedAt { get; set; }
+    /// <summary>Written with the run at launch; afterwards params are added through <see cref="Tracking.TrackingStore"/>.</summary>
+    public List<Tracking.RunParam> Params { get; set; } = [];
+    public int? DatasetVersionId { get; set; }
     public Datasets.DatasetVersion? DatasetVersion { get; set; }
+    /// <summary>Empty for a tracked run.</summary>
     public required string Template { get; set; }
     public int Epochs { get; set; }
     public int BatchSize { get; set; }
@@ -33,7 +53,7 @@ public sealed class Run
     public int? MaxTrainSamples { get; set; }
 
     public RunStatus Status { get; set; }
-    /// <summary>UI, API, schedule or demo.</summary>
+    /// <summary>UI, API, schedule, sweep or demo.</summary>
     public required string Source { get; set; }
     /// <summary>Set by the client per form render so a double submit creates one run.</summary>
     public string? IdempotencyKey { get; set; }
@@ -62,15 +82,4 @@ public sealed class Run
     public double? TestF1Macro { get; set; }
     /// <summary>Serialized evaluation report (precision, recall, confusion matrix, class names).</summary>
     public string? EvaluationJson { get; set; }
-}
-
-/// <summary>Append-only metric point, MLflow-style.</summary>
-public sealed class Metric
-{
-    public long Id { get; set; }
-    public int RunId { get; set; }
-    public required string Key { get; set; }
-    public long Step { get; set; }
-    public double Value { get; set; }
-    public DateTime Timestamp { get; set; }
 }

@@ -8,7 +8,8 @@ namespace ModelOps.Portal.Runs;
 
 public sealed record NewRunRequest(
     int DatasetVersionId, string Template, int Epochs, int BatchSize, double LearningRate, string Optimizer,
-    long Seed, double ValidationFraction, double TestFraction, int? MaxTrainSamples, string? Name, string? IdempotencyKey);
+    long Seed, double ValidationFraction, double TestFraction, int? MaxTrainSamples, string? Name, string? IdempotencyKey,
+    int? ExperimentId = null);
 
 public static class Templates
 {
@@ -38,12 +39,17 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
             .FirstOrDefaultAsync(v => v.Id == request.DatasetVersionId, ct)
             ?? throw PortalException.NotFound($"Dataset version {request.DatasetVersionId}");
         Validate(request, version);
+        var experimentId = request.ExperimentId ?? Tracking.Experiment.DefaultId;
+        if (!await db.Experiments.AnyAsync(e => e.Id == experimentId && e.DeletedAt == null, ct))
+            throw PortalException.NotFound($"Experiment {experimentId}");
 
         var run = new Run
         {
             Name = string.IsNullOrWhiteSpace(request.Name)
                 ? $"{request.Template} on {version.Dataset!.Name} v{version.Version}"
                 : request.Name.Trim()[..Math.Min(request.Name.Trim().Length, 100)],
+            ExperimentId = experimentId,
+            Kind = RunKind.Training,
             DatasetVersionId = version.Id,
             Template = request.Template,
             Epochs = request.Epochs,
@@ -61,6 +67,7 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
             CreatedBy = user.Name,
             StatusMessage = "waiting for a free worker slot",
         };
+        run.Params.AddRange(HyperParameterParams(run));
         db.Runs.Add(run);
         db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = run.CreatedBy, Action = "run.created", Subject = $"dataset-version:{version.Id}", Details = run.Name });
         try
@@ -109,6 +116,21 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
             workers.RequestCancel(runId);
         }
         events.Publish(run);
+    }
+
+    /// <summary>A launched run's settings as params, so search and the runs table treat every run alike.</summary>
+    public static IEnumerable<Tracking.RunParam> HyperParameterParams(Run run)
+    {
+        static string Text(IFormattable value) => value.ToString(null, System.Globalization.CultureInfo.InvariantCulture);
+        var pairs = new List<(string Key, string Value)>
+        {
+            ("template", run.Template), ("optimizer", run.Optimizer), ("epochs", Text(run.Epochs)), ("batch_size", Text(run.BatchSize)),
+            ("learning_rate", Text(run.LearningRate)), ("seed", Text(run.Seed)), ("validation_fraction", Text(run.ValidationFraction)),
+            ("test_fraction", Text(run.TestFraction)),
+        };
+        if (run.DatasetVersionId is { } dv) pairs.Add(("dataset_version_id", Text(dv)));
+        if (run.MaxTrainSamples is { } max) pairs.Add(("max_train_samples", Text(max)));
+        return pairs.Select(p => new Tracking.RunParam { Key = p.Key, Value = p.Value, NumValue = Tracking.TrackingRules.Number(p.Value) });
     }
 
     private static void Validate(NewRunRequest r, DatasetVersion version)

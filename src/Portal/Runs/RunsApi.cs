@@ -3,11 +3,21 @@ using ModelOps.Portal.Infrastructure;
 
 namespace ModelOps.Portal.Runs;
 
+/// <summary>
+/// A run as the API shows it (docs/tracking.md). The training fields are those of a launched run and
+/// empty defaults for a tracked one; params, tags and latest metrics are filled in by <see cref="RunsApi.HydrateAsync"/>.
+/// </summary>
 public sealed record RunSummary(
-    int Id, string Name, string Status, string Template, int DatasetVersionId, string Dataset, int DatasetVersion,
-    int Epochs, int BatchSize, double LearningRate, string Optimizer, double Progress, int Attempt,
-    DateTime CreatedAt, DateTime? StartedAt, DateTime? EndedAt, double? TestAccuracy, double? TestF1Macro,
-    string? StatusMessage, string? Error, bool HasModel, string? Device);
+    int Id, int ExperimentId, string Name, string Kind, string Status, string Source, int? ParentRunId, string? Notes,
+    DateTime CreatedAt, string CreatedBy, DateTime? StartedAt, DateTime? EndedAt,
+    int? DatasetVersionId, string? Dataset, int? DatasetVersion,
+    string Template, int Epochs, int BatchSize, double LearningRate, string Optimizer, double Progress, int Attempt,
+    double? TestAccuracy, double? TestF1Macro, string? StatusMessage, string? Error, bool HasModel, string? Device)
+{
+    public IReadOnlyDictionary<string, string> Params { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+}
 
 public sealed record RunPage(IReadOnlyList<RunSummary> Items, int Total, int Page, int PageSize);
 
@@ -19,7 +29,6 @@ public static class RunsApi
         runs.MapPost("/", Create);
         runs.MapGet("/", List);
         runs.MapGet("/{id:int}", Get);
-        runs.MapGet("/{id:int}/metrics", Metrics);
         runs.MapGet("/{id:int}/evaluation", Evaluation);
         runs.MapPost("/{id:int}/cancel", Cancel);
         return api;
@@ -35,7 +44,7 @@ public static class RunsApi
     {
         pageSize = Math.Clamp(pageSize, 1, 500);
         page = Math.Max(1, page);
-        var query = db.Runs.AsNoTracking();
+        var query = db.Runs.AsNoTracking().Where(r => r.DeletedAt == null);
         if (!string.IsNullOrEmpty(status))
         {
             if (!Enum.TryParse<RunStatus>(status, ignoreCase: true, out var parsed))
@@ -44,21 +53,29 @@ public static class RunsApi
         }
         var total = await query.CountAsync(ct);
         var items = await Project(query.OrderByDescending(r => r.Id).Skip((page - 1) * pageSize).Take(pageSize)).ToListAsync(ct);
-        return new RunPage(items, total, page, pageSize);
+        return new RunPage(await HydrateAsync(db, items, ct), total, page, pageSize);
     }
 
-    public static async Task<RunSummary> Get(int id, PortalDb db, CancellationToken ct) =>
-        await Project(db.Runs.AsNoTracking().Where(r => r.Id == id)).FirstOrDefaultAsync(ct)
-        ?? throw PortalException.NotFound($"Run {id}");
-
-    public static async Task<IReadOnlyList<MetricPointView>> Metrics(int id, PortalDb db, string? key = null, CancellationToken ct = default)
+    public static async Task<RunSummary> Get(int id, PortalDb db, CancellationToken ct)
     {
-        if (!await db.Runs.AnyAsync(r => r.Id == id, ct))
-            throw PortalException.NotFound($"Run {id}");
-        var query = db.Metrics.AsNoTracking().Where(m => m.RunId == id);
-        if (!string.IsNullOrEmpty(key)) query = query.Where(m => m.Key == key);
-        return await query.OrderBy(m => m.Key).ThenBy(m => m.Step).ThenBy(m => m.Id)
-            .Select(m => new MetricPointView(m.Key, m.Step, m.Value)).ToListAsync(ct);
+        var run = await Project(db.Runs.AsNoTracking().Where(r => r.Id == id && r.DeletedAt == null)).FirstOrDefaultAsync(ct)
+            ?? throw PortalException.NotFound($"Run {id}");
+        return (await HydrateAsync(db, [run], ct))[0];
+    }
+
+    /// <summary>Adds params, tags and latest metrics to runs read from the runs table: three queries for any number of runs.</summary>
+    public static async Task<IReadOnlyList<RunSummary>> HydrateAsync(PortalDb db, IReadOnlyList<RunSummary> runs, CancellationToken ct)
+    {
+        var ids = runs.Select(r => r.Id).ToList();
+        var parameters = await Tracking.TrackingStore.ParamsAsync(db, ids, ct);
+        var tags = await Tracking.TrackingStore.TagsAsync(db, ids, ct);
+        var latest = await Tracking.TrackingStore.LatestAsync(db, ids, ct);
+        return runs.Select(r => r with
+        {
+            Params = parameters[r.Id],
+            Tags = tags[r.Id],
+            Metrics = latest[r.Id].ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal),
+        }).ToList();
     }
 
     public static async Task<RunEvaluation> Evaluation(int id, PortalDb db, CancellationToken ct)
@@ -74,7 +91,9 @@ public static class RunsApi
     }
 
     public static IQueryable<RunSummary> Project(IQueryable<Run> runs) => runs.Select(r => new RunSummary(
-        r.Id, r.Name, r.Status.ToString(), r.Template, r.DatasetVersionId, r.DatasetVersion!.Dataset!.Name, r.DatasetVersion.Version,
-        r.Epochs, r.BatchSize, r.LearningRate, r.Optimizer, r.Progress, r.Attempt, r.CreatedAt, r.StartedAt, r.EndedAt,
+        r.Id, r.ExperimentId, r.Name, r.Kind == RunKind.Training ? "training" : "tracked", r.Status.ToString(), r.Source, r.ParentRunId, r.Notes,
+        r.CreatedAt, r.CreatedBy, r.StartedAt, r.EndedAt,
+        r.DatasetVersionId, r.DatasetVersion != null ? r.DatasetVersion.Dataset!.Name : null, r.DatasetVersion != null ? r.DatasetVersion.Version : null,
+        r.Template, r.Epochs, r.BatchSize, r.LearningRate, r.Optimizer, r.Progress, r.Attempt,
         r.TestAccuracy, r.TestF1Macro, r.StatusMessage, r.Error, r.HasModel, r.Device));
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using ModelOps.Jobs.Protocol;
 using ModelOps.Portal.Datasets;
 using ModelOps.Portal.Infrastructure;
+using ModelOps.Portal.Tracking;
 
 namespace ModelOps.Portal.Runs;
 
@@ -14,18 +15,16 @@ namespace ModelOps.Portal.Runs;
 /// </summary>
 public static partial class WorkerApi
 {
-    public const int MaxMetricsPerBatch = 1000;
-
     public static RouteGroupBuilder MapWorkerApi(this RouteGroupBuilder api)
     {
         var runs = api.MapGroup("/runs/{id:int}").WithTags("Worker protocol");
         runs.MapGet("/spec", GetSpec);
         runs.MapPost("/start", Start);
-        runs.MapPost("/metrics", LogMetrics);
         runs.MapPost("/heartbeat", Heartbeat);
         runs.MapPost("/finish", Finish);
-        runs.MapPut("/artifacts/{name}", UploadArtifact).DisableAntiforgery();
-        runs.MapGet("/artifacts/{name}", DownloadArtifact);
+        // Metrics go through the tracking API's POST runs/{id}/log-batch, like any client's.
+        runs.MapPut("/{name:regex(^(checkpoint|model)$)}", UploadArtifact).DisableAntiforgery();
+        runs.MapGet("/{name:regex(^(checkpoint|model)$)}", DownloadArtifact);
         return api;
     }
 
@@ -60,36 +59,6 @@ public static partial class WorkerApi
         return TypedResults.NoContent();
     }
 
-    public static async Task<IResult> LogMetrics(int id, MetricBatch batch, HttpContext http, PortalDb db, RunEvents events, CancellationToken ct)
-    {
-        var run = await AuthorizeAsync(http, db, id, ct);
-        if (batch.Metrics is null || batch.Metrics.Count == 0)
-            return TypedResults.NoContent();
-        if (batch.Metrics.Count > MaxMetricsPerBatch)
-            throw PortalException.Invalid($"A batch holds at most {MaxMetricsPerBatch} metrics; this one holds {batch.Metrics.Count}.", "metrics");
-        for (var i = 0; i < batch.Metrics.Count; i++)
-        {
-            var m = batch.Metrics[i];
-            // Keys may be hierarchical ("val/loss"), never path-like: no ".." segment, no leading '/'.
-            if (m.Key is null || !MetricKey().IsMatch(m.Key) || m.Key.StartsWith('/') || m.Key.Split('/').Any(part => part is "" or "." or ".."))
-                throw PortalException.Invalid($"metrics[{i}]: key '{m.Key}' is not allowed (1-250 letters, digits, '_', '-', '.', '/', with no empty, '.' or '..' segment).", "metrics");
-            if (!double.IsFinite(m.Value))
-                throw PortalException.Invalid($"metrics[{i}] ({m.Key}): the value must be a finite number.", "metrics");
-            if (m.Step < 0)
-                throw PortalException.Invalid($"metrics[{i}] ({m.Key}): the step must not be negative.", "metrics");
-        }
-        // All or nothing: one SaveChanges is one transaction.
-        db.Metrics.AddRange(batch.Metrics.Select(m => new Metric
-        {
-            RunId = run.Id, Key = m.Key, Step = m.Step, Value = m.Value,
-            Timestamp = m.Timestamp == default ? DateTime.UtcNow : m.Timestamp.ToUniversalTime(),
-        }));
-        run.LastHeartbeatAt = DateTime.UtcNow;
-        await db.SaveChangesAsync(ct);
-        events.Publish(run, batch.Metrics.Select(m => new MetricPointView(m.Key, m.Step, m.Value)).ToList());
-        return TypedResults.NoContent();
-    }
-
     public static async Task<HeartbeatReply> Heartbeat(int id, Heartbeat beat, HttpContext http, PortalDb db, RunEvents events, CancellationToken ct)
     {
         var run = await AuthorizeAsync(http, db, id, ct);
@@ -103,7 +72,7 @@ public static partial class WorkerApi
         return new HeartbeatReply(run.CancelRequested);
     }
 
-    public static async Task<IResult> Finish(int id, FinishReport report, HttpContext http, PortalDb db, RunEvents events, CancellationToken ct)
+    public static async Task<IResult> Finish(int id, FinishReport report, HttpContext http, PortalDb db, RunEvents events, Tracking.TrackingStore store, CancellationToken ct)
     {
         var run = await AuthorizeAsync(http, db, id, ct);
         run.Status = report.Status switch
@@ -132,6 +101,14 @@ public static partial class WorkerApi
             run.StatusMessage = run.Status == RunStatus.Cancelled ? "cancelled" : "failed";
         }
         run.EndedAt = DateTime.UtcNow;
+        if (run.Status == RunStatus.Finished)
+        {
+            // The test figures are metrics too, so the runs table and search can sort and filter on them.
+            var at = new DateTimeOffset(run.EndedAt.Value).ToUnixTimeMilliseconds();
+            var figures = new List<PointRow> { new("test_accuracy", run.Epochs, at, report.Evaluation!.Accuracy), new("test_f1_macro", run.Epochs, at, report.Evaluation.F1Macro) }
+                .Where(p => double.IsFinite(p.Value)).ToList();
+            await store.WriteAsync(db, run.Id, new ValidBatch(figures, new Dictionary<string, string>(), new Dictionary<string, string>()), ct);
+        }
         run.WorkerTokenHash = null; // the attempt is over; its token dies with it
         await db.SaveChangesAsync(ct);
         events.Publish(run);
@@ -206,6 +183,4 @@ public static partial class WorkerApi
         return run;
     }
 
-    [GeneratedRegex(@"^[A-Za-z0-9_\-./]{1,250}$")]
-    private static partial Regex MetricKey();
 }

@@ -4,6 +4,7 @@ using ModelOps.Portal.Components.Shared;
 using ModelOps.Portal.Infrastructure;
 using ModelOps.Portal.Registry;
 using ModelOps.Portal.Runs;
+using ModelOps.Portal.Tracking;
 
 namespace ModelOps.Portal.Components.Pages;
 
@@ -41,7 +42,7 @@ public sealed partial class RunDetail
     private bool loaded;
     private readonly List<MetricPointView> pending = [];
     private readonly Dictionary<string, Series> series = [];
-    private long lastMetricId;
+    private const int MaxPointsPerCurve = 2000;
 
     private PlotlyChart? lossChart;
     private PlotlyChart? accuracyChart;
@@ -88,9 +89,12 @@ public sealed partial class RunDetail
         }
         await using (var db = await DbFactory.CreateDbContextAsync())
         {
-            var points = await db.Metrics.AsNoTracking().Where(m => m.RunId == Id).OrderBy(m => m.Step).ThenBy(m => m.Id).ToListAsync();
-            foreach (var p in points) AddPoint(p.Key, p.Step, p.Value);
-            lastMetricId = points.Count == 0 ? 0 : points.Max(p => p.Id);
+            // Long runs log many steps: each curve is downsampled on the server (LTTB keeps the spikes).
+            foreach (var key in series.Keys.ToList())
+            {
+                var points = await TrackingStore.SeriesAsync(db, Id, key, CancellationToken.None) ?? [];
+                foreach (var p in Downsampling.Lttb(points, MaxPointsPerCurve, q => q.Step, q => q.Value)) AddPoint(key, p.Step, p.Value);
+            }
         }
         loaded = true;
         foreach (var p in pending) AddPoint(p.Key, p.Step, p.Value);
@@ -108,7 +112,6 @@ public sealed partial class RunDetail
         loaded = false;
         pending.Clear();
         series.Clear();
-        lastMetricId = 0;
         actionError = registerError = null;
         series[TrainLoss] = new Series("loss", 0);
         series[ValLoss] = new Series("loss", 1);
@@ -208,14 +211,18 @@ public sealed partial class RunDetail
         if (!loaded || run is null) return;
         try
         {
-            List<Metrics> fresh;
+            var fresh = new List<MetricPointView>();
             await using (var db = await DbFactory.CreateDbContextAsync())
             {
-                fresh = await db.Metrics.AsNoTracking().Where(m => m.RunId == Id && m.Id > lastMetricId).OrderBy(m => m.Id)
-                    .Select(m => new Metrics(m.Id, m.Key, m.Step, m.Value)).ToListAsync();
+                // Points after the last step each curve holds: those an event did not deliver.
+                foreach (var (key, s) in series)
+                {
+                    var after = s.X.Count == 0 ? (SeriesPoint?)null : new SeriesPoint((long)s.X.Max(), double.PositiveInfinity, long.MaxValue);
+                    var points = await TrackingStore.SeriesPageAsync(db, Id, key, after, TrackingApi.MaxMaxPoints, CancellationToken.None);
+                    fresh.AddRange(points.Select(p => new MetricPointView(key, p.Step, p.Value)));
+                }
             }
-            if (fresh.Count > 0) lastMetricId = fresh[^1].Id;
-            await AppendAsync(fresh.OrderBy(m => m.Step).Select(m => new MetricPointView(m.Key, m.Step, m.Value)).ToList());
+            await AppendAsync(fresh.OrderBy(m => m.Step).ToList());
             var wasTerminal = run.Status.IsTerminal();
             await ReloadRunAsync();
             if (run.Status.IsTerminal() && wasTerminal && fresh.Count == 0)
@@ -227,8 +234,6 @@ public sealed partial class RunDetail
             Log.LogWarning(ex, "Refreshing run {RunId} failed", Id);
         }
     }
-
-    private sealed record Metrics(long Id, string Key, long Step, double Value);
 
     private async Task AppendAsync(IReadOnlyList<MetricPointView> points)
     {

@@ -93,6 +93,7 @@ public sealed class M0002_Tracking : Migration
             CREATE INDEX IX_runs_DatasetVersionId ON runs (DatasetVersionId);
             CREATE INDEX IX_runs_ExperimentId_Id ON runs (ExperimentId, Id);
             CREATE INDEX IX_runs_ParentRunId ON runs (ParentRunId);
+            CREATE INDEX IX_runs_WorkerTokenHash ON runs (WorkerTokenHash);
 
             CREATE TABLE run_params (
                 RunId INTEGER NOT NULL REFERENCES runs (Id) ON DELETE CASCADE,

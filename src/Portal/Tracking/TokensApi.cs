@@ -1,0 +1,81 @@
+using Microsoft.EntityFrameworkCore;
+using ModelOps.Portal.Audit;
+using ModelOps.Portal.Infrastructure;
+
+namespace ModelOps.Portal.Tracking;
+
+public sealed record NewToken(string? Name, int? ExpiresInDays = null);
+
+/// <summary>The token text appears only in the reply to its creation.</summary>
+public sealed record CreatedToken(int Id, string Name, string Token, string Prefix, DateTime CreatedAt, DateTime? ExpiresAt);
+
+public sealed record TokenView(int Id, string Name, string Owner, string Prefix, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? LastUsedAt, DateTime? RevokedAt);
+
+/// <summary>API tokens for scripts and other non-browser clients (docs/tracking.md).</summary>
+public sealed class TokenService(PortalDb db, CurrentUser user)
+{
+    public async Task<CreatedToken> CreateAsync(string? name, int? expiresInDays, CancellationToken ct)
+    {
+        var trimmed = (name ?? "").Trim();
+        if (trimmed.Length is 0 or > 100 || trimmed.Any(char.IsControl))
+            throw PortalException.Invalid("A token needs a name of 1-100 printable characters, so you can tell it apart later.", "name");
+        if (expiresInDays is < 1 or > 3650)
+            throw PortalException.Invalid("expiresInDays must be between 1 and 3650, or left out for a token that does not expire.", "expiresInDays");
+        var token = ApiCallers.NewToken();
+        var now = DateTime.UtcNow;
+        var row = new ApiToken
+        {
+            Name = trimmed, Owner = user.Name, Prefix = token[..10], TokenHash = ApiCallers.Hash(token), CreatedAt = now,
+            ExpiresAt = expiresInDays is { } days ? now.AddDays(days) : null,
+        };
+        db.ApiTokens.Add(row);
+        db.AuditEvents.Add(new AuditEvent { At = now, Actor = user.Name, Action = "token.created", Subject = $"token:{row.Prefix}", Details = trimmed });
+        await db.SaveChangesAsync(ct);
+        return new CreatedToken(row.Id, row.Name, token, row.Prefix, row.CreatedAt, row.ExpiresAt);
+    }
+
+    public async Task<IReadOnlyList<TokenView>> ListAsync(CancellationToken ct) =>
+        await db.ApiTokens.AsNoTracking().OrderByDescending(t => t.Id)
+            .Select(t => new TokenView(t.Id, t.Name, t.Owner, t.Prefix, t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt)).ToListAsync(ct);
+
+    public async Task RevokeAsync(int id, CancellationToken ct)
+    {
+        var token = await db.ApiTokens.FirstOrDefaultAsync(t => t.Id == id, ct) ?? throw PortalException.NotFound($"Token {id}");
+        if (token.RevokedAt is not null) return;
+        token.RevokedAt = DateTime.UtcNow;
+        db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = user.Name, Action = "token.revoked", Subject = $"token:{token.Prefix}", Details = token.Name });
+        await db.SaveChangesAsync(ct);
+    }
+}
+
+public static class TokensApi
+{
+    public static RouteGroupBuilder MapTokensApi(this RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/tokens").WithTags("Tokens");
+        group.MapPost("/", async (NewToken request, HttpContext http, TokenService tokens, CancellationToken ct) =>
+        {
+            RefuseWorkers(http);
+            var created = await tokens.CreateAsync(request.Name, request.ExpiresInDays, ct);
+            return TypedResults.Created($"/api/v1/tokens/{created.Id}", created);
+        });
+        group.MapGet("/", (HttpContext http, TokenService tokens, CancellationToken ct) =>
+        {
+            RefuseWorkers(http);
+            return tokens.ListAsync(ct);
+        });
+        group.MapDelete("/{id:int}", async (int id, HttpContext http, TokenService tokens, CancellationToken ct) =>
+        {
+            RefuseWorkers(http);
+            await tokens.RevokeAsync(id, ct);
+            return TypedResults.NoContent();
+        });
+        return api;
+    }
+
+    private static void RefuseWorkers(HttpContext http)
+    {
+        if (Caller.Of(http).Kind is CallerKind.Worker or CallerKind.Unrecognised)
+            throw new PortalException(PortalError.Forbidden, "Tokens are managed with an API token or in the browser, not with a worker's token.");
+    }
+}
