@@ -16,7 +16,7 @@ MAX_METRICS_PER_BATCH = 1000
 MAX_PARAMS_PER_BATCH = 100
 MAX_TAGS_PER_BATCH = 100
 
-_KEY_CHARS = re.compile(r"^[\w\-./ ]{1,250}$")
+_KEY_CHARS = re.compile(r"^[A-Za-z0-9_\-./ ]{1,250}$")
 
 
 def check_key(kind, key):
@@ -25,7 +25,7 @@ def check_key(kind, key):
         raise TypeError(f"{kind} key {key!r} must be a string.")
     if not _KEY_CHARS.match(key) or any(s in ("", ".", "..") for s in key.split("/")):
         raise ValueError(
-            f"{kind} key {key!r} is not allowed: use 1-250 letters, digits, '_', '-', '.', '/' or spaces, "
+            f"{kind} key {key!r} is not allowed: use 1-250 ASCII letters, digits, '_', '-', '.', '/' or spaces, "
             "with no empty, '.' or '..' segment between slashes.")
     return key
 
@@ -40,6 +40,9 @@ def _metric_value(key, value):
 
 
 def _text(value):
+    """A param or tag value as the text the server stores: booleans in lower case, as JSON writes them."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return value if isinstance(value, str) else str(value)
 
 

@@ -114,7 +114,7 @@ class ClientTests(unittest.TestCase):
 
     def test_keys_the_server_would_refuse_are_refused_at_the_call(self):
         run = self.start()
-        for bad in ("", "a//b", "../x", "a/./b", "x" * 251, "bad!char"):
+        for bad in ("", "a//b", "../x", "a/./b", "/a", "x" * 251, "bad!char", "naïve"):
             with self.assertRaises(ValueError, msg=bad):
                 run.log_metric(bad, 1.0)
         run.log_metric("val/loss 2.x-y_z", 1.0)
@@ -138,6 +138,9 @@ class ClientTests(unittest.TestCase):
         last = self.portal.batches()[-1]
         self.assertEqual((len(last["params"]), len(last["tags"])), (50, 99))
         self.assertEqual(last["params"][0], {"key": "p100", "value": "100"})
+        run.log_param("flag", True)
+        run.flush()
+        self.assertEqual(self.portal.batches()[-1]["params"], [{"key": "flag", "value": "true"}])  # as the server writes a JSON true
 
     def test_a_batch_retried_after_a_503_is_an_exact_duplicate(self):
         self.portal.script["POST /api/v1/runs/5/log-batch"] = [(503, {"title": "Busy", "detail": "Try later."})]
