@@ -26,7 +26,10 @@ public static class PortalSetup
         services.AddSingleton<WriteGateInterceptor>();
         void Store(IServiceProvider sp, DbContextOptionsBuilder o) => o
             .UseSqlite(sp.GetRequiredService<IOptions<PortalOptions>>().Value.ResolveConnectionString())
-            .AddInterceptors(sp.GetRequiredService<WriteGateInterceptor>());
+            .AddInterceptors(sp.GetRequiredService<WriteGateInterceptor>())
+            // M0002 switches foreign keys off around a table rebuild, as SQLite's ALTER TABLE guide says;
+            // that PRAGMA cannot run inside a transaction, which is what this warning is about.
+            .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.NonTransactionalMigrationOperationWarning));
         services.AddDbContextFactory<PortalDb>(Store, ServiceLifetime.Singleton);
         services.AddDbContext<PortalDb>(Store, ServiceLifetime.Scoped, ServiceLifetime.Singleton);
         services.AddHealthChecks().AddDbContextCheck<PortalDb>();
@@ -156,6 +159,7 @@ public static class PortalSetup
         api.MapDatasetsApi();
         api.MapRunsApi();
         api.MapExperimentsApi();
+        api.MapSearchApi();
         api.MapTrackingApi();
         api.MapTokensApi();
         api.MapWorkerApi();

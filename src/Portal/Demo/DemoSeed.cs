@@ -10,10 +10,11 @@ namespace ModelOps.Portal.Demo;
 
 /// <summary>
 /// First start on an empty store: register Fashion-MNIST (from Debian's dataset-fashion-mnist) and a
-/// generated tabular dataset, and queue one short tabular run so every page has something to show.
+/// generated tabular dataset, queue one short tabular run, and record a generated hyperparameter sweep
+/// of tracked runs (as the Python client would) so the experiments and compare pages have something to show.
 /// Runs once: nothing is seeded when any dataset exists.
 /// </summary>
-public sealed class DemoSeed(PortalDb db, DatasetIngest ingest, RunLauncher launcher, IOptions<PortalOptions> options, ILogger<DemoSeed> log)
+public sealed class DemoSeed(PortalDb db, DatasetIngest ingest, RunLauncher launcher, Tracking.TrackingStore store, IOptions<PortalOptions> options, ILogger<DemoSeed> log)
 {
     public const string TabularName = "sensor-faults";
     public const string FashionName = "fashion-mnist";
@@ -30,6 +31,7 @@ public sealed class DemoSeed(PortalDb db, DatasetIngest ingest, RunLauncher laun
             var csv = GenerateSensorFaults(rows: 1200, seed: 42);
             var tabular = await ingest.IngestCsvAsync(TabularName, "status", "sensor-faults.csv", new MemoryStream(Encoding.UTF8.GetBytes(csv)), ct);
             await SeedFashionMnistAsync(ct);
+            await SeedSweepAsync(runs: 40, steps: 60, ct);
             await launcher.LaunchAsync(new NewRunRequest(tabular.Id, Templates.Mlp, Epochs: 15, BatchSize: 32, LearningRate: 0.003, Optimizer: "adam",
                 Seed: 42, ValidationFraction: 0.15, TestFraction: 0.2, MaxTrainSamples: null, Name: "demo: sensor faults MLP", IdempotencyKey: "demo-seed-run-1"), "demo", ct);
         }
@@ -56,6 +58,56 @@ public sealed class DemoSeed(PortalDb db, DatasetIngest ingest, RunLauncher laun
         await ingest.IngestIdxAsync(FashionName, new IdxUpload(
             new NamedStream(files[0], trainImages), new NamedStream(files[1], trainLabels),
             new NamedStream(files[2], testImages), new NamedStream(files[3], testLabels), FashionClasses), ct);
+    }
+
+    /// <summary>
+    /// A learning-rate and depth sweep whose accuracy really depends on its params (best near lr 3e-3,
+    /// deeper helps, SGD is slower), logged through the same store the log-batch API writes.
+    /// </summary>
+    private async Task SeedSweepAsync(int runs, int steps, CancellationToken ct)
+    {
+        var random = new Random(7);
+        var now = DateTime.UtcNow;
+        var experiment = new Tracking.Experiment
+        {
+            Name = "demo: mlp sweep", Description = "A generated hyperparameter sweep, logged as tracked runs.", Owner = "demo",
+            CreatedAt = now, UpdatedAt = now, Tags = [new Tracking.ExperimentTag { Key = "team", Value = "vision" }],
+        };
+        db.Experiments.Add(experiment);
+        await db.SaveChangesAsync(ct);
+        string[] optimizers = ["adam", "sgd", "adamw"];
+        for (var i = 0; i < runs; i++)
+        {
+            var lr = Math.Pow(10, -4 + random.NextDouble() * 3);
+            var optimizer = optimizers[random.Next(optimizers.Length)];
+            var depth = 1 + random.Next(4);
+            var dropout = Math.Round(random.NextDouble() * 0.5, 2);
+            var ceiling = 0.93 - 0.08 * Math.Abs(Math.Log10(lr) + 2.5) + 0.01 * depth - 0.04 * Math.Abs(dropout - 0.2) - (optimizer == "sgd" ? 0.03 : 0);
+            var started = now.AddMinutes(-5 * (runs - i));
+            var run = new Run
+            {
+                ExperimentId = experiment.Id, Kind = RunKind.Tracked, Name = $"sweep-{i + 1:00}", Template = "", Optimizer = "",
+                Status = RunStatus.Finished, Source = "sweep", CreatedAt = started, CreatedBy = "demo", StartedAt = started, EndedAt = started.AddMinutes(4),
+                Progress = 1, StatusMessage = "finished",
+            };
+            db.Runs.Add(run);
+            await db.SaveChangesAsync(ct);
+            var points = new List<Tracking.PointRow>();
+            var at = new DateTimeOffset(started).ToUnixTimeMilliseconds();
+            for (var step = 1; step <= steps; step++)
+            {
+                var progress = 1 - Math.Exp(-step * lr * (optimizer == "sgd" ? 40 : 120));
+                var accuracy = Math.Clamp(0.1 + (ceiling - 0.1) * progress + (random.NextDouble() - 0.5) * 0.01, 0, 1);
+                points.Add(new("val_accuracy", step, at + step * 4000, Math.Round(accuracy, 4)));
+                points.Add(new("loss", step, at + step * 4000, Math.Round(2.3 * (1 - progress) + (1 - ceiling) + random.NextDouble() * 0.02, 4)));
+            }
+            var parameters = new Dictionary<string, string>
+            {
+                ["lr"] = lr.ToString("0.######", CultureInfo.InvariantCulture), ["optimizer"] = optimizer,
+                ["depth"] = depth.ToString(CultureInfo.InvariantCulture), ["dropout"] = dropout.ToString(CultureInfo.InvariantCulture), ["batch_size"] = "64",
+            };
+            await store.WriteAsync(db, run.Id, new Tracking.ValidBatch(points, parameters, new Dictionary<string, string> { ["sweep"] = "demo" }), ct);
+        }
     }
 
     /// <summary>

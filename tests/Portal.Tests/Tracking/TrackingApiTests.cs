@@ -201,4 +201,42 @@ public sealed class TrackingApiTests : IClassFixture<PortalFactory>
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "mop_" + new string('x', 43));
         await HttpAssert.ProblemAsync(await http.GetAsync("/api/v1/experiments"), 401, "not known");
     }
+
+    [Fact]
+    public async Task Search_filters_orders_and_pages_with_the_filter_language()
+    {
+        var experiment = await ExperimentAsync("search-" + Guid.NewGuid().ToString("N")[..6]);
+        var ids = new List<int>();
+        for (var i = 0; i < 12; i++)
+        {
+            var id = await RunAsync(experiment, new { name = $"r{i}", @params = new { optimizer = i % 2 == 0 ? "adam" : "sgd", lr = 0.001 * (i + 1) }, tags = new { team = i % 3 == 0 ? "vision" : "nlp" } });
+            var batch = new { metrics = new[] { new { key = "val_accuracy", value = 0.5 + i * 0.04, step = 1 } } };
+            Assert.Equal(HttpStatusCode.NoContent, (await _http.PostAsJsonAsync($"/api/v1/runs/{id}/log-batch", batch)).StatusCode);
+            ids.Add(id);
+        }
+        // val_accuracy > 0.7 holds for i >= 6; adam is even i, vision is i in {0,3,6,9}.
+        const string Filter = "metrics.val_accuracy > 0.7 and (params.optimizer = 'adam' or tags.team = 'vision')";
+        var expected = new[] { 10, 9, 8, 6 }.Select(i => ids[i]).ToList();
+
+        var seen = new List<int>();
+        string? token = null;
+        do
+        {
+            var response = await _http.PostAsJsonAsync("/api/v1/runs/search", new { experimentIds = new[] { experiment }, filter = Filter, orderBy = new[] { "metrics.val_accuracy DESC" }, maxResults = 2, pageToken = token });
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.StartsWith("search;dur=", response.Headers.GetValues("Server-Timing").Single());
+            var page = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(expected.Count, page.GetProperty("total").GetInt64());
+            seen.AddRange(page.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("id").GetInt32()));
+            token = page.GetProperty("nextPageToken").GetString();
+        }
+        while (token is not null);
+        Assert.Equal(expected, seen);
+
+        var viaGet = await _http.GetFromJsonAsync<JsonElement>($"/api/v1/runs/search?experimentIds={experiment}&filter={Uri.EscapeDataString("params.lr >= 0.011")}&orderBy=params.lr%20ASC");
+        Assert.Equal(new[] { ids[10], ids[11] }, viaGet.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("id").GetInt32()));
+
+        await HttpAssert.ProblemAsync(await _http.PostAsJsonAsync("/api/v1/runs/search", new { filter = "metrics.val_accuracy >" }), 400, "Position 23");
+        await HttpAssert.ProblemAsync(await _http.PostAsJsonAsync("/api/v1/runs/search", new { filter = "", maxResults = 5000 }), 400, "maxResults must be between 1 and 1,000");
+    }
 }
