@@ -9,6 +9,7 @@ using ModelOps.Portal.Registry;
 using ModelOps.Portal.Runs;
 using ModelOps.Portal.Serving;
 using ModelOps.Portal.Tracking;
+using ModelOps.Portal.Tracking.Artifacts;
 
 namespace ModelOps.Portal;
 
@@ -46,6 +47,7 @@ public static class PortalSetup
         services.AddScoped<DemoSeed>();
         services.AddSingleton<Tracking.TrackingStore>();
         services.AddScoped<Tracking.TokenService>();
+        services.AddSingleton<Tracking.Artifacts.ArtifactStore>();
         services.AddHostedService<RunWatchdog>();
 
         services.AddModelOpsJobs(sp =>
@@ -162,6 +164,7 @@ public static class PortalSetup
         api.MapSearchApi();
         api.MapTrackingApi();
         api.MapTokensApi();
+        api.MapArtifactsApi();
         api.MapWorkerApi();
         api.MapModelsApi();
         api.MapPredictApi();

@@ -43,6 +43,11 @@ public sealed partial class ApiCallers(RequestDelegate next)
     public async Task InvokeAsync(HttpContext http, IDbContextFactory<PortalDb> dbs, IOptions<PortalOptions> options)
     {
         var path = http.Request.Path.Value ?? "";
+        // Kestrel resolves "." and ".." segments before routing, so ".../artifacts/../../x" would reach
+        // another route; an API path that needed resolving is refused here, with a ProblemDetails.
+        var raw = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? "";
+        if (raw.StartsWith("/api/", StringComparison.Ordinal) && DotSegment().IsMatch(raw.Split('?')[0]))
+            throw PortalException.Invalid("The request path holds a '.' or '..' segment; paths in this API are never relative.", "path");
         if (!path.StartsWith("/api/v1/", StringComparison.Ordinal) || path == "/api/v1/openapi.json")
         {
             await next(http);
@@ -89,6 +94,9 @@ public sealed partial class ApiCallers(RequestDelegate next)
     public static string Hash(string token) => RunLifecycle.HashToken(token);
 
     public static string NewToken() => TokenPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    [GeneratedRegex(@"(^|/)(\.|%2e){1,2}(/|$)", RegexOptions.IgnoreCase)]
+    private static partial Regex DotSegment();
 
     [GeneratedRegex(@"^/api/v1/runs/(\d+)(/|$)")]
     private static partial Regex OwnRun();

@@ -24,9 +24,24 @@ public sealed record PlotlyTrace
     public object? ColorScale { get; init; }
     public bool? ShowScale { get; init; }
     public double? Opacity { get; init; }
+    /// <summary>Per-point text (a list of strings), shown on hover as %{text}.</summary>
+    public object? Text { get; init; }
+    /// <summary>The axes of a "parcoords" trace.</summary>
+    public IReadOnlyList<PlotlyDimension>? Dimensions { get; init; }
 }
 
-public sealed record PlotlyLine(string? Color = null, double? Width = null, string? Dash = null, string? Shape = null);
+/// <summary>One axis of a parallel-coordinates trace; text values are drawn at <see cref="TickVals"/> with <see cref="TickText"/>.</summary>
+public sealed record PlotlyDimension(string Label, IReadOnlyList<double> Values)
+{
+    public IReadOnlyList<double>? TickVals { get; init; }
+    public IReadOnlyList<string>? TickText { get; init; }
+}
+
+/// <summary>A trace's line. <see cref="Color"/> is a CSS colour, or (parcoords) a list of numbers mapped through <see cref="ColorScale"/>.</summary>
+public sealed record PlotlyLine(object? Color = null, double? Width = null, string? Dash = null, string? Shape = null,
+    object? ColorScale = null, bool? ShowScale = null, PlotlyColorBar? ColorBar = null);
+
+public sealed record PlotlyColorBar(PlotlyTitle? Title = null);
 
 public sealed record PlotlyMarker(string? Color = null, double? Size = null);
 
