@@ -21,7 +21,7 @@ public sealed class BrowserPhase(BenchOptions options, string baseUrl)
         var compareIds = string.Join(',', runIds.Take(100));
         var pages = new[]
         {
-            ("experiments page, first screen", $"/experiments?experiment={experimentId}", "[data-testid=runs-table] tbody tr"),
+            ("experiments page, first screen", $"/experiments?experiment={experimentId}", "[data-testid=run-row]"),
             ($"compare page, {Math.Min(100, runIds.Count)} runs", $"/compare?runs={compareIds}", "[data-testid=compare-ready]"),
         };
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
@@ -58,7 +58,7 @@ public sealed class BrowserPhase(BenchOptions options, string baseUrl)
                     }
                     await page.Locator(selector).First.WaitForAsync(new LocatorWaitForOptions
                     {
-                        State = WaitForSelectorState.Visible, Timeout = (float)Probe.TotalMilliseconds,
+                        State = selector.Contains("compare-ready", StringComparison.Ordinal) ? WaitForSelectorState.Attached : WaitForSelectorState.Visible, Timeout = (float)Probe.TotalMilliseconds,
                     });
                     var ms = await page.EvaluateAsync<double>("() => performance.now()");
                     if (i > 0) times.Add(ms);

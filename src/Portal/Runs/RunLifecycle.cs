@@ -66,7 +66,8 @@ public sealed class RunLifecycle(PortalDb db, WriteGate gate, RunEvents events, 
     public async Task<IReadOnlyList<int>> RecoverAfterRestartAsync(CancellationToken ct)
     {
         var maxAttempts = Math.Max(1, options.Value.MaxAttempts);
-        foreach (var run in await db.Runs.Where(r => r.Status == RunStatus.Running).ToListAsync(ct))
+        // Tracked runs belong to their clients, which may still be logging; only training runs are the scheduler's.
+        foreach (var run in await db.Runs.Where(r => r.Status == RunStatus.Running && r.Kind == RunKind.Training).ToListAsync(ct))
         {
             run.WorkerTokenHash = null;
             if (run.CancelRequested)

@@ -44,7 +44,7 @@ public static class SearchApi
         }
         catch (FilterSyntaxException e)
         {
-            throw PortalException.Invalid(e.Message, "filter");
+            throw PortalException.Invalid(e.Message, e.Field ?? "filter");
         }
         catch (InvalidPageTokenException e)
         {

@@ -36,7 +36,7 @@ public static class TrackingApi
         return api;
     }
 
-    public static async Task<IResult> CreateRun(int experimentId, NewTrackedRun request, HttpContext http, PortalDb db, TrackingStore store, CurrentUser user, CancellationToken ct)
+    public static async Task<IResult> CreateRun(int experimentId, NewTrackedRun request, HttpContext http, PortalDb db, WriteGate gate, CurrentUser user, CancellationToken ct)
     {
         if (Caller.Of(http).Kind is CallerKind.Worker or CallerKind.Unrecognised)
             throw new PortalException(PortalError.Forbidden, "A worker's token writes only its own run; creating runs needs an API token.");
@@ -72,6 +72,9 @@ public static class TrackingApi
         };
         db.Runs.Add(run);
         // The run and its first params and tags are one transaction: a client never sees half a run.
+        // The gate is taken first, as for every multi-statement write, so the transaction never waits
+        // on SQLite's file lock while another writer waits on the gate.
+        await using (await gate.EnterAsync(db, ct))
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
             await db.SaveChangesAsync(ct);
