@@ -49,6 +49,9 @@ public sealed class RunEvents(ILogger<RunEvents> log)
         }
     }
 
+    /// <summary>Whether any page watches the run: callers skip building updates nobody reads.</summary>
+    public bool IsWatched(int runId) => _subscribers.TryGetValue(runId, out var forRun) && !forRun.IsEmpty;
+
     public void Publish(Run run, IReadOnlyList<MetricPointView>? metrics = null) =>
         Publish(new RunUpdate(run.Id, run.Status, run.Progress, run.CurrentEpoch, run.Epochs, run.Error ?? run.StatusMessage, metrics ?? []));
 

@@ -136,7 +136,7 @@ public static class TrackingApi
             run.LastHeartbeatAt = DateTime.UtcNow;
             await db.SaveChangesAsync(ct);
         }
-        if (valid.Points.Count > 0)
+        if (valid.Points.Count > 0 && events.IsWatched(id))
             events.Publish(run, valid.Points.Select(p => new MetricPointView(p.Key, p.Step, p.Value)).ToList());
         return TypedResults.NoContent();
     }
@@ -154,8 +154,12 @@ public static class TrackingApi
             throw PortalException.Invalid("Name the metric: ?key=...", "key");
         if (maxPoints is < 2 or > MaxMaxPoints)
             throw PortalException.Invalid($"maxPoints must be between 2 and {MaxMaxPoints}.", "maxPoints");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var series = await TrackingStore.SeriesAsync(db, id, key, ct) ?? [];
+        var read = clock.Elapsed.TotalMilliseconds;
         var points = series.Count <= maxPoints ? series : Downsampling.Lttb(series, maxPoints, p => p.Step, p => p.Value);
+        http.Response.Headers["Server-Timing"] = FormattableString.Invariant(
+            $"read;dur={read:0.0}, downsample;dur={clock.Elapsed.TotalMilliseconds - read:0.0}");
         return new HistoryView(key, series.Count, points.Count < series.Count, points);
     }
 

@@ -39,12 +39,14 @@ public static partial class TrackingRules
 
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var points = new List<PointRow>(metrics.Count);
+        // A batch repeats a handful of keys many times: each distinct key is checked once.
+        var checkedKeys = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < metrics.Count; i++)
         {
             var m = metrics[i];
             if (m is null)
                 throw PortalException.Invalid($"metrics[{i}] is null.", "metrics");
-            if (KeyProblem(m.Key) is { } problem)
+            if (!checkedKeys.Contains(m.Key) && KeyProblem(m.Key) is { } problem)
                 throw PortalException.Invalid($"metrics[{i}]: key '{m.Key}' is not allowed ({problem}).", "metrics");
             if (!double.IsFinite(m.Value))
                 throw PortalException.Invalid($"metrics[{i}] ({m.Key}): the value must be a finite number.", "metrics");
@@ -52,6 +54,7 @@ public static partial class TrackingRules
                 throw PortalException.Invalid($"metrics[{i}] ({m.Key}): the step must not be negative.", "metrics");
             if (m.Timestamp is < 0)
                 throw PortalException.Invalid($"metrics[{i}] ({m.Key}): the timestamp is milliseconds since 1970 and must not be negative.", "metrics");
+            checkedKeys.Add(m.Key);
             points.Add(new PointRow(m.Key, m.Step ?? 0, m.Timestamp ?? now, m.Value));
         }
 
