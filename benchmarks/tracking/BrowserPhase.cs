@@ -62,6 +62,9 @@ public sealed class BrowserPhase(BenchOptions options, string baseUrl)
                     });
                     var ms = await page.EvaluateAsync<double>("() => performance.now()");
                     if (i > 0) times.Add(ms);
+                    // What the page says its server side took, to tell server time from drawing time.
+                    if (i == 0 && await page.Locator("[data-testid=compare-timing]").CountAsync() > 0)
+                        Console.WriteLine($"[browser] {name}: the page reports {await page.Locator("[data-testid=compare-timing]").InnerTextAsync()}");
                 }
                 catch (TimeoutException)
                 {
