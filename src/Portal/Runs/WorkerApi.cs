@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using ModelOps.Jobs.Protocol;
@@ -13,7 +12,7 @@ namespace ModelOps.Portal.Runs;
 /// The worker protocol (docs/worker-protocol.md). Each call carries the attempt's bearer token,
 /// which is valid for its own run only, and only while that attempt is the current one.
 /// </summary>
-public static partial class WorkerApi
+public static class WorkerApi
 {
     public static RouteGroupBuilder MapWorkerApi(this RouteGroupBuilder api)
     {

@@ -28,6 +28,13 @@ public sealed record Caller(CallerKind Kind, string? User = null, int? TokenId =
         http?.Items.TryGetValue(ItemKey, out var value) == true && value is Caller caller ? caller : Anonymous;
 
     internal void Attach(HttpContext http) => http.Items[ItemKey] = this;
+
+    /// <summary>For the routes that act beyond one run (experiments, tokens, new runs): a worker's token may not.</summary>
+    public static void RefuseWorkers(HttpContext http, string message)
+    {
+        if (Of(http).Kind is CallerKind.Worker or CallerKind.Unrecognised)
+            throw new PortalException(PortalError.Forbidden, message);
+    }
 }
 
 /// <summary>

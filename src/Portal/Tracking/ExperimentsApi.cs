@@ -29,7 +29,7 @@ public static class ExperimentsApi
 
     public static async Task<IResult> Create(NewExperiment request, HttpContext http, PortalDb db, CurrentUser user, CancellationToken ct)
     {
-        RefuseWorkers(http);
+        Caller.RefuseWorkers(http, WorkerRefusal);
         var name = Names.Experiment(request.Name);
         if (await db.Experiments.AnyAsync(e => e.Name == name, ct))
             throw new PortalException(PortalError.Conflict, $"An experiment named '{name}' exists already.", "name");
@@ -70,7 +70,7 @@ public static class ExperimentsApi
 
     public static async Task<ExperimentView> Update(int id, ExperimentPatch patch, HttpContext http, PortalDb db, CurrentUser user, CancellationToken ct)
     {
-        RefuseWorkers(http);
+        Caller.RefuseWorkers(http, WorkerRefusal);
         var experiment = await db.Experiments.Include(e => e.Tags).FirstOrDefaultAsync(e => e.Id == id && e.DeletedAt == null, ct)
             ?? throw PortalException.NotFound($"Experiment {id}");
         if (patch.Name is not null)
@@ -99,7 +99,7 @@ public static class ExperimentsApi
 
     public static async Task<IResult> Delete(int id, HttpContext http, PortalDb db, CurrentUser user, CancellationToken ct)
     {
-        RefuseWorkers(http);
+        Caller.RefuseWorkers(http, WorkerRefusal);
         if (id == Experiment.DefaultId)
             throw new PortalException(PortalError.Conflict, "The Default experiment holds runs that name no other; it cannot be deleted.");
         var experiment = await db.Experiments.FirstOrDefaultAsync(e => e.Id == id && e.DeletedAt == null, ct)
@@ -142,9 +142,5 @@ public static class ExperimentsApi
         }
     }
 
-    private static void RefuseWorkers(HttpContext http)
-    {
-        if (Caller.Of(http).Kind is CallerKind.Worker or CallerKind.Unrecognised)
-            throw new PortalException(PortalError.Forbidden, "A worker's token writes only its own run.");
-    }
+    private const string WorkerRefusal = "A worker's token writes only its own run.";
 }

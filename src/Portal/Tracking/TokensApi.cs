@@ -55,27 +55,23 @@ public static class TokensApi
         var group = api.MapGroup("/tokens").WithTags("Tokens");
         group.MapPost("/", async (NewToken request, HttpContext http, TokenService tokens, CancellationToken ct) =>
         {
-            RefuseWorkers(http);
+            Caller.RefuseWorkers(http, WorkerRefusal);
             var created = await tokens.CreateAsync(request.Name, request.ExpiresInDays, ct);
             return TypedResults.Created($"/api/v1/tokens/{created.Id}", created);
         });
         group.MapGet("/", (HttpContext http, TokenService tokens, CancellationToken ct) =>
         {
-            RefuseWorkers(http);
+            Caller.RefuseWorkers(http, WorkerRefusal);
             return tokens.ListAsync(ct);
         });
         group.MapDelete("/{id:int}", async (int id, HttpContext http, TokenService tokens, CancellationToken ct) =>
         {
-            RefuseWorkers(http);
+            Caller.RefuseWorkers(http, WorkerRefusal);
             await tokens.RevokeAsync(id, ct);
             return TypedResults.NoContent();
         });
         return api;
     }
 
-    private static void RefuseWorkers(HttpContext http)
-    {
-        if (Caller.Of(http).Kind is CallerKind.Worker or CallerKind.Unrecognised)
-            throw new PortalException(PortalError.Forbidden, "Tokens are managed with an API token or in the browser, not with a worker's token.");
-    }
+    private const string WorkerRefusal = "Tokens are managed with an API token or in the browser, not with a worker's token.";
 }

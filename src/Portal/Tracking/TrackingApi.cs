@@ -38,8 +38,7 @@ public static class TrackingApi
 
     public static async Task<IResult> CreateRun(int experimentId, NewTrackedRun request, HttpContext http, PortalDb db, WriteGate gate, CurrentUser user, CancellationToken ct)
     {
-        if (Caller.Of(http).Kind is CallerKind.Worker or CallerKind.Unrecognised)
-            throw new PortalException(PortalError.Forbidden, "A worker's token writes only its own run; creating runs needs an API token.");
+        Caller.RefuseWorkers(http, "A worker's token writes only its own run; creating runs needs an API token.");
         if (!await db.Experiments.AnyAsync(e => e.Id == experimentId && e.DeletedAt == null, ct))
             throw PortalException.NotFound($"Experiment {experimentId}");
         var source = request.Source?.Trim() ?? "API";

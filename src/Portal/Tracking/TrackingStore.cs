@@ -272,17 +272,6 @@ public sealed class TrackingStore(WriteGate gate)
         return points;
     }
 
-    public static async Task<long> CountAsync(PortalDb db, int runId, string key, CancellationToken ct)
-    {
-        var keyId = await KeyIdOrNullAsync(db, key, ct);
-        if (keyId is null) return 0;
-        long count = 0;
-        await ReadAsync(db, "SELECT COUNT(*) FROM metric_points WHERE RunId = $run AND KeyId = $key",
-            cmd => { cmd.Parameters.AddWithValue("$run", runId); cmd.Parameters.AddWithValue("$key", keyId.Value); },
-            r => count = r.GetInt64(0), ct);
-        return count;
-    }
-
     private static async Task<long?> KeyIdOrNullAsync(PortalDb db, string key, CancellationToken ct)
     {
         long? id = null;

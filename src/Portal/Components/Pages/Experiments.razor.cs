@@ -104,11 +104,6 @@ public sealed partial class Experiments
             tokens.Add(null);
             await LoadPageAsync(db);
         }
-        else if (rows.Count > 0 && ColumnsParam is not null)
-        {
-            // Only the columns changed; a tag column may need values the page did not read.
-            if (columns.Any(c => c.Prefix == RunColumn.Tags) && rows.All(r => r.Tags.Count == 0)) await LoadPageAsync(db);
-        }
     }
 
     private async Task<List<ExperimentOption>> LoadExperimentsAsync(PortalDb db)
@@ -133,7 +128,7 @@ public sealed partial class Experiments
         return [.. metrics.Select(k => new RunColumn(RunColumn.Metrics, k)), .. parameters.Select(k => new RunColumn(RunColumn.Params, k))];
     }
 
-    /// <summary>Reads the page that <c>tokens[^1]</c> opens: run ids from the search, then their rows and values in three queries.</summary>
+    /// <summary>Reads the page that <c>tokens[^1]</c> opens.</summary>
     private async Task LoadPageAsync(PortalDb? existing = null)
     {
         loading = true;
@@ -142,41 +137,16 @@ public sealed partial class Experiments
         var db = existing ?? await DbFactory.CreateDbContextAsync();
         try
         {
-            var request = new RunSearchRequest([experimentId], filter, order.Length == 0 ? [] : [order], pageSize, tokens[^1]);
-            await db.Database.OpenConnectionAsync();
-            RunSearchPage page;
-            try
-            {
-                page = await RunSearch.ExecuteAsync(db.Database.GetDbConnection(), request, CancellationToken.None);
-            }
-            finally
-            {
-                await db.Database.CloseConnectionAsync();
-            }
-            var ids = page.RunIds.ToList();
-            var basics = await db.Runs.AsNoTracking().Where(r => ids.Contains(r.Id))
-                .Select(r => new { r.Id, r.Name, r.Status, r.CreatedAt }).ToDictionaryAsync(r => r.Id);
-            var parameters = await TrackingStore.ParamsAsync(db, ids, CancellationToken.None);
-            var latest = await TrackingStore.LatestAsync(db, ids, CancellationToken.None);
-            var tags = columns.Any(c => c.Prefix == RunColumn.Tags)
-                ? await TrackingStore.TagsAsync(db, ids, CancellationToken.None)
-                : ids.ToDictionary(id => id, _ => new Dictionary<string, string>());
-            rows = ids.Where(basics.ContainsKey).Select(id =>
-            {
-                var b = basics[id];
-                return new RunRow(id, b.Name, b.Status, b.CreatedAt, parameters[id], tags[id],
-                    latest[id].ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal));
-            }).ToList();
+            // The same search the API answers: ids from the filter language, then their rows and values.
+            var page = await SearchApi.SearchAsync(db,
+                new RunSearchBody([experimentId], filter, order.Length == 0 ? [] : [order], pageSize, tokens[^1]), CancellationToken.None);
+            rows = page.Runs.Select(r => new RunRow(r.Id, r.Name, Enum.Parse<RunStatus>(r.Status), r.CreatedAt, r.Params, r.Tags, r.Metrics)).ToList();
             nextToken = page.NextPageToken;
             total = page.Total;
         }
-        catch (FilterSyntaxException ex)
+        catch (PortalException ex)
         {
             // Only a hand-edited link gets here (the box checks a filter before it navigates).
-            SetQueryError(ex.Message);
-        }
-        catch (InvalidPageTokenException ex)
-        {
             SetQueryError(ex.Message);
         }
         finally
