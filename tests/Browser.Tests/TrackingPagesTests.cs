@@ -23,6 +23,10 @@ public sealed class TrackingPagesTests(ITestOutputHelper output)
     private static double ValAccuracy(int i) => 0.5 + 0.015 * i;
     private static string Name(int i) => $"run-{i:00}";
 
+    /// <summary>The page's URL once it is ordered by <paramref name="column"/>, however the space is encoded.</summary>
+    private static Regex SortedBy(string column, string direction) =>
+        new($"order={Regex.Escape(column)}(%20|\\+){direction}");
+
     [Fact]
     public async Task A_user_filters_sorts_pages_saves_a_view_and_compares_tracked_runs()
     {
@@ -65,7 +69,7 @@ public sealed class TrackingPagesTests(ITestOutputHelper output)
             await page.GetByTestId("run-filter").PressAsync("Enter");
             await Assertions.Expect(total).ToHaveAttributeAsync("data-value", expected.ToString(CultureInfo.InvariantCulture));
             await Assertions.Expect(rows).ToHaveCountAsync(expected);
-            Assert.Contains("filter=", page.Url);
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex("filter="));
             foreach (var cell in await rows.Locator("[data-col='params.optimizer']").AllInnerTextsAsync()) Assert.Equal("adam", cell);
         });
 
@@ -88,13 +92,15 @@ public sealed class TrackingPagesTests(ITestOutputHelper output)
         await journey.Step("sort by a metric column, both ways", async () =>
         {
             await page.GetByTestId("sort-metrics.val_accuracy").ClickAsync();
-            await Assertions.Expect(rows.First.GetByTestId("run-name-cell")).ToHaveTextAsync(Name(RunCount - 1));
-            Assert.Contains("order=metrics.val_accuracy", Uri.UnescapeDataString(page.Url).Replace('+', ' '));
+            // The URL changes last, and the newest run is already first by the default order,
+            // so wait on the URL and the arrow before looking at the rows.
+            await Assertions.Expect(page).ToHaveURLAsync(SortedBy("metrics.val_accuracy", "DESC"));
             await Assertions.Expect(page.GetByTestId("sort-metrics.val_accuracy")).ToContainTextAsync("▼");
+            await Assertions.Expect(rows.First.GetByTestId("run-name-cell")).ToHaveTextAsync(Name(RunCount - 1));
             await page.GetByTestId("sort-metrics.val_accuracy").ClickAsync();
+            await Assertions.Expect(page).ToHaveURLAsync(SortedBy("metrics.val_accuracy", "ASC"));
             await Assertions.Expect(rows.First.GetByTestId("run-name-cell")).ToHaveTextAsync(Name(0));
             await Assertions.Expect(rows.Nth(1).GetByTestId("run-name-cell")).ToHaveTextAsync(Name(1));
-            Assert.Contains("metrics.val_accuracy ASC", Uri.UnescapeDataString(page.Url).Replace('+', ' '));
         });
 
         await journey.Step("page forward and back by cursor", async () =>
@@ -116,7 +122,7 @@ public sealed class TrackingPagesTests(ITestOutputHelper output)
             await page.GetByTestId("column-picker-toggle").ClickAsync();
             await page.GetByTestId("column-option-params.layers").CheckAsync();
             await Assertions.Expect(page.GetByTestId("sort-params.layers")).ToBeVisibleAsync();
-            Assert.Contains("params.layers", Uri.UnescapeDataString(page.Url));
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"params\.layers"));
             // Run 0 is first (val_accuracy ascending is kept): layers = 1 + 0 % 3.
             await Assertions.Expect(rows.First.Locator("[data-col='params.layers']")).ToHaveTextAsync("1");
             await Assertions.Expect(rows.Nth(2).Locator("[data-col='params.layers']")).ToHaveTextAsync("3");
