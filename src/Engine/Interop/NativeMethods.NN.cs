@@ -23,14 +23,4 @@ internal static partial class NativeMethods
     [LibraryImport(Library)] internal static unsafe partial int mo_module_parameters(NativeModuleHandle m, IntPtr* result, long capacity, out long count);
     [LibraryImport(Library)] internal static partial int mo_module_save(NativeModuleHandle m, out IntPtr buffer, out long length);
     [LibraryImport(Library)] internal static unsafe partial int mo_module_load(NativeModuleHandle m, byte* buffer, long length);
-
-    // optimizers
-    [LibraryImport(Library)] internal static partial void mo_optimizer_free(IntPtr o);
-    [LibraryImport(Library)] internal static unsafe partial int mo_adam_new(IntPtr* parameters, long count, double lr, double beta1, double beta2, double eps, double weightDecay, out OptimizerHandle result);
-    [LibraryImport(Library)] internal static unsafe partial int mo_sgd_new(IntPtr* parameters, long count, double lr, double momentum, double weightDecay, int nesterov, out OptimizerHandle result);
-    [LibraryImport(Library)] internal static partial int mo_optimizer_step(OptimizerHandle o);
-    [LibraryImport(Library)] internal static partial int mo_optimizer_zero_grad(OptimizerHandle o);
-    [LibraryImport(Library)] internal static partial int mo_optimizer_set_lr(OptimizerHandle o, double lr);
-    [LibraryImport(Library)] internal static partial int mo_optimizer_save(OptimizerHandle o, out IntPtr buffer, out long length);
-    [LibraryImport(Library)] internal static unsafe partial int mo_optimizer_load(OptimizerHandle o, byte* buffer, long length);
 }

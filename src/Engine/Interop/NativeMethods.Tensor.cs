@@ -38,10 +38,9 @@ internal static partial class NativeMethods
     [LibraryImport(Library)] internal static partial int mo_tensor_detach(TensorHandle a, out TensorHandle result);
     [LibraryImport(Library)] internal static partial int mo_tensor_clone(TensorHandle a, out TensorHandle result);
 
-    // autograd and losses
+    // autograd
     [LibraryImport(Library)] internal static partial int mo_tensor_requires_grad(TensorHandle t, out int requiresGrad);
     [LibraryImport(Library)] internal static partial int mo_tensor_set_requires_grad(TensorHandle t, int requiresGrad);
     [LibraryImport(Library)] internal static partial int mo_tensor_backward(TensorHandle t);
     [LibraryImport(Library)] internal static partial int mo_tensor_grad(TensorHandle t, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int mo_cross_entropy(TensorHandle logits, TensorHandle target, out TensorHandle result);
 }

@@ -7,8 +7,10 @@ public static class ModelTemplates
 {
     public const string Mlp = "mlp";
     public const string Cnn = "cnn";
+    public const string TextLstm = "text-lstm";
+    public const string TextCnn = "text-cnn";
 
-    public static IReadOnlyList<string> Names { get; } = [Mlp, Cnn];
+    public static IReadOnlyList<string> Names { get; } = [Mlp, Cnn, TextLstm, TextCnn];
 
     public static Sequential Build(ModelSchema schema)
     {

@@ -41,6 +41,10 @@ at::ScalarType to_scalar_type(int32_t dtype);
 int32_t from_scalar_type(at::ScalarType t);
 c10::Device to_device(int32_t device_type, int32_t device_index);
 
+// libtorch archives to and from malloc'd byte buffers (engine_optim.cpp).
+void to_bytes(const std::function<void(torch::serialize::OutputArchive&)>& write, uint8_t** buffer, int64_t* length);
+torch::serialize::InputArchive from_bytes(const uint8_t* buffer, int64_t length, c10::optional<c10::Device> device);
+
 // Runs body, turning every exception into a status plus the thread's last error message.
 template <typename F>
 mo_status guard(F&& body) {

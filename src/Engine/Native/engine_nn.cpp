@@ -18,41 +18,10 @@ mo_module make_leaf(Holder holder) {
     return m;
 }
 
-void to_bytes(const std::function<void(torch::serialize::OutputArchive&)>& write, uint8_t** buffer, int64_t* length) {
-    require(buffer, "buffer");
-    require(length, "length");
-    torch::serialize::OutputArchive archive;
-    write(archive);
-    std::ostringstream stream(std::ios::binary);
-    archive.save_to(stream);
-    std::string bytes = stream.str();
-    auto* copy = static_cast<uint8_t*>(std::malloc(bytes.size() == 0 ? 1 : bytes.size()));
-    if (copy == nullptr) throw std::bad_alloc();
-    std::memcpy(copy, bytes.data(), bytes.size());
-    *buffer = copy;
-    *length = static_cast<int64_t>(bytes.size());
-}
-
-torch::serialize::InputArchive from_bytes(const uint8_t* buffer, int64_t length, c10::optional<c10::Device> device) {
-    if (buffer == nullptr || length <= 0) throw invalid_argument_error("empty archive");
-    std::istringstream stream(std::string(reinterpret_cast<const char*>(buffer), static_cast<size_t>(length)), std::ios::binary);
-    torch::serialize::InputArchive archive;
-    archive.load_from(stream, device);
-    return archive;
-}
-
 c10::optional<c10::Device> device_of(const torch::nn::Module& module) {
     auto params = module.parameters();
     if (params.empty()) return c10::nullopt;
     return params.front().device();
-}
-
-std::vector<at::Tensor> collect(const mo_tensor* params, int64_t count) {
-    if (count < 0 || (count > 0 && params == nullptr)) throw invalid_argument_error("invalid parameter list");
-    std::vector<at::Tensor> list;
-    list.reserve(static_cast<size_t>(count));
-    for (int64_t i = 0; i < count; ++i) list.push_back(require(params[i], "parameter")->tensor);
-    return list;
 }
 
 }  // namespace
@@ -164,56 +133,6 @@ mo_status mo_module_load(mo_module m, const uint8_t* buffer, int64_t length) {
         auto& module = *require(m, "module")->module;
         auto archive = from_bytes(buffer, length, device_of(module));
         module.load(archive);
-    });
-}
-
-void mo_optimizer_free(mo_optimizer o) { delete o; }
-
-mo_status mo_adam_new(const mo_tensor* params, int64_t count, double lr, double beta1, double beta2, double eps, double weight_decay, mo_optimizer* out) {
-    return guard([&] {
-        require(out, "out");
-        auto options = torch::optim::AdamOptions(lr).betas({beta1, beta2}).eps(eps).weight_decay(weight_decay);
-        *out = new mo_optimizer_s{std::make_unique<torch::optim::Adam>(collect(params, count), options)};
-    });
-}
-
-mo_status mo_sgd_new(const mo_tensor* params, int64_t count, double lr, double momentum, double weight_decay, int32_t nesterov, mo_optimizer* out) {
-    return guard([&] {
-        require(out, "out");
-        auto options = torch::optim::SGDOptions(lr).momentum(momentum).weight_decay(weight_decay).nesterov(nesterov != 0);
-        *out = new mo_optimizer_s{std::make_unique<torch::optim::SGD>(collect(params, count), options)};
-    });
-}
-
-mo_status mo_optimizer_step(mo_optimizer o) {
-    return guard([&] { require(o, "optimizer")->optimizer->step(); });
-}
-
-mo_status mo_optimizer_zero_grad(mo_optimizer o) {
-    return guard([&] { require(o, "optimizer")->optimizer->zero_grad(); });
-}
-
-mo_status mo_optimizer_set_lr(mo_optimizer o, double lr) {
-    return guard([&] {
-        for (auto& group : require(o, "optimizer")->optimizer->param_groups()) group.options().set_lr(lr);
-    });
-}
-
-mo_status mo_optimizer_save(mo_optimizer o, uint8_t** buffer, int64_t* length) {
-    return guard([&] {
-        auto& optimizer = *require(o, "optimizer")->optimizer;
-        to_bytes([&](torch::serialize::OutputArchive& a) { optimizer.save(a); }, buffer, length);
-    });
-}
-
-mo_status mo_optimizer_load(mo_optimizer o, const uint8_t* buffer, int64_t length) {
-    return guard([&] {
-        auto& optimizer = *require(o, "optimizer")->optimizer;
-        c10::optional<c10::Device> device;
-        if (!optimizer.param_groups().empty() && !optimizer.param_groups().front().params().empty())
-            device = optimizer.param_groups().front().params().front().device();
-        auto archive = from_bytes(buffer, length, device);
-        optimizer.load(archive);
     });
 }
 

@@ -271,11 +271,4 @@ mo_status mo_tensor_grad(mo_tensor t, mo_tensor* out) {
     });
 }
 
-mo_status mo_cross_entropy(mo_tensor logits, mo_tensor target, mo_tensor* out) {
-    return guard([&] {
-        require(out, "out");
-        *out = wrap(torch::nn::functional::cross_entropy(require(logits, "logits")->tensor, require(target, "target")->tensor));
-    });
-}
-
 }  // extern "C"

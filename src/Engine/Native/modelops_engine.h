@@ -44,6 +44,7 @@ MO_EXPORT char* mo_last_error_message(void);
 MO_EXPORT void mo_free_string(char* s);            /* accepts NULL */
 MO_EXPORT void mo_free_buffer(uint8_t* buffer);    /* accepts NULL */
 
+/* ======== global state and tensors (engine_tensor.cpp) ======== */
 /* ---- global state -------------------------------------------------------------------------- */
 MO_EXPORT mo_status mo_manual_seed(int64_t seed);
 MO_EXPORT mo_status mo_set_num_threads(int32_t threads);
@@ -99,10 +100,7 @@ MO_EXPORT mo_status mo_tensor_backward(mo_tensor t);
 /* *out is NULL (and MO_OK is returned) when the tensor has no gradient. */
 MO_EXPORT mo_status mo_tensor_grad(mo_tensor t, mo_tensor* out);
 
-/* ---- losses --------------------------------------------------------------------------------- */
-/* logits [N, C] float, target [N] int64 class ids; mean reduction. */
-MO_EXPORT mo_status mo_cross_entropy(mo_tensor logits, mo_tensor target, mo_tensor* out);
-
+/* ======== nn modules (engine_nn.cpp) ======== */
 /* ---- nn modules ---------------------------------------------------------------------------- */
 MO_EXPORT void mo_module_free(mo_module m);         /* accepts NULL; children stay alive while a parent holds them */
 MO_EXPORT mo_status mo_linear_new(int64_t in_features, int64_t out_features, int32_t bias, mo_module* out);
@@ -127,6 +125,11 @@ MO_EXPORT mo_status mo_module_parameters(mo_module m, mo_tensor* out, int64_t ca
 MO_EXPORT mo_status mo_module_save(mo_module m, uint8_t** buffer, int64_t* length);
 /* Loads bytes from mo_module_save into a module of the same architecture, onto its current device. */
 MO_EXPORT mo_status mo_module_load(mo_module m, const uint8_t* buffer, int64_t length);
+
+/* ======== losses and optimizers (engine_optim.cpp) ======== */
+/* ---- losses --------------------------------------------------------------------------------- */
+/* logits [N, C] float, target [N] int64 class ids; mean reduction. */
+MO_EXPORT mo_status mo_cross_entropy(mo_tensor logits, mo_tensor target, mo_tensor* out);
 
 /* ---- optimizers ---------------------------------------------------------------------------- */
 MO_EXPORT void mo_optimizer_free(mo_optimizer o);   /* accepts NULL */

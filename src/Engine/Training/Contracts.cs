@@ -1,25 +1,12 @@
 namespace ModelOps.Engine.Training;
 
-public sealed record TrainingOptions
-{
-    public string Template { get; init; } = "mlp";      // "mlp" (tabular or images) | "cnn" (images)
-    public int Epochs { get; init; } = 5;
-    public int BatchSize { get; init; } = 64;
-    public double LearningRate { get; init; } = 1e-3;
-    public string Optimizer { get; init; } = "adam";    // "adam" | "sgd" (momentum 0.9)
-    public long Seed { get; init; } = 42;
-    public double ValidationFraction { get; init; } = 0.1;
-    public double TestFraction { get; init; } = 0.2;    // ignored when the dataset has its own test files
-    public string Device { get; init; } = "auto";       // "auto" | "cpu" | "cuda"
-    public int? MaxTrainSamples { get; init; }          // optional cap, for quick runs and tests
-}
-
 /// <summary>What the worker has on disk for one dataset version.</summary>
 public sealed record DatasetFiles
 {
-    public required string Kind { get; init; }          // "csv" | "idx"
-    public string? CsvPath { get; init; }
-    public string? LabelColumn { get; init; }
+    public required string Kind { get; init; }          // "csv" | "idx" | "text"
+    public string? CsvPath { get; init; }               // csv and text
+    public string? LabelColumn { get; init; }           // csv and text
+    public string? TextColumn { get; init; }            // text: the column holding the document (default "text")
     public string? TrainImagesPath { get; init; }        // idx, gzipped or raw
     public string? TrainLabelsPath { get; init; }
     public string? TestImagesPath { get; init; }         // optional; when present it is the test split
@@ -28,9 +15,15 @@ public sealed record DatasetFiles
 
     public const string Csv = "csv";
     public const string Idx = "idx";
+    /// <summary>A CSV of (label, text) rows; the vocabulary is built on the training split.</summary>
+    public const string Text = "text";
 }
 
-public sealed record EpochMetrics(int Epoch, double TrainLoss, double ValidationLoss, double ValidationAccuracy, double Seconds);
+public sealed record EpochMetrics(int Epoch, double TrainLoss, double ValidationLoss, double ValidationAccuracy, double Seconds)
+{
+    /// <summary>The learning rate at the end of the epoch (schedules change it).</summary>
+    public double LearningRate { get; init; }
+}
 
 public sealed record TrainingProgress(int Epoch, int Epochs, int Batch, int BatchesPerEpoch, double Fraction, double? RecentTrainLoss, long GlobalStep);
 
@@ -50,9 +43,25 @@ public sealed class NullTrainingObserver : ITrainingObserver
     public void OnCheckpoint(string checkpointPath, int epoch) { }
 }
 
+/// <summary>
+/// Test-split figures. Classification fills accuracy, macro and weighted precision/recall/F1, the
+/// confusion matrix and, for two classes, ROC AUC; regression fills MSE, MAE and R2 and leaves
+/// accuracy NaN and the matrix empty.
+/// </summary>
 public sealed record EvaluationReport(
     double Accuracy, double PrecisionMacro, double RecallMacro, double F1Macro,
-    int[][] ConfusionMatrix /* [actual][predicted] */, string[] ClassNames, int Samples);
+    int[][] ConfusionMatrix /* [actual][predicted] */, string[] ClassNames, int Samples)
+{
+    public string Task { get; init; } = TrainingTasks.Classification;
+    public double PrecisionWeighted { get; init; }
+    public double RecallWeighted { get; init; }
+    public double F1Weighted { get; init; }
+    /// <summary>Binary classification only.</summary>
+    public double? RocAuc { get; init; }
+    public double? Mse { get; init; }
+    public double? Mae { get; init; }
+    public double? R2 { get; init; }
+}
 
 /// <summary>EpochsCompleted counts all epochs of the run, including those done before a resume.</summary>
 public sealed record TrainingResult(EvaluationReport Evaluation, string ModelPackagePath, int EpochsCompleted, double Seconds)
