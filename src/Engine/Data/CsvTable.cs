@@ -17,13 +17,24 @@ public sealed class CsvTable
     public static CsvTable Read(string path)
     {
         if (!File.Exists(path)) throw new DatasetFormatException($"CSV file not found: {path}");
+        char delimiter = DetectDelimiter(path);
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        return Parse(reader, Path.GetFileName(path));
+        return Parse(reader, Path.GetFileName(path), delimiter);
     }
 
-    public static CsvTable Parse(TextReader reader, string sourceName = "CSV")
+    /// <summary>Tab for .tsv/.tab files and for files whose header has tabs but no commas; comma otherwise.</summary>
+    public static char DetectDelimiter(string path)
     {
-        var records = ReadRecords(reader).GetEnumerator();
+        string extension = Path.GetExtension(path).ToLowerInvariant();
+        if (extension is ".tsv" or ".tab") return '\t';
+        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        string header = reader.ReadLine() ?? "";
+        return header.Contains('\t') && !header.Contains(',') ? '\t' : ',';
+    }
+
+    public static CsvTable Parse(TextReader reader, string sourceName = "CSV", char delimiter = ',')
+    {
+        var records = ReadRecords(reader, delimiter).GetEnumerator();
         if (!records.MoveNext()) throw new DatasetFormatException($"{sourceName}: the file is empty (a header row is required)");
         var (header, _) = records.Current;
         for (int i = 0; i < header.Length; i++) header[i] = header[i].Trim();
@@ -43,7 +54,7 @@ public sealed class CsvTable
         return new CsvTable(header, rows);
     }
 
-    private static IEnumerable<(string[] Fields, int Line)> ReadRecords(TextReader reader)
+    private static IEnumerable<(string[] Fields, int Line)> ReadRecords(TextReader reader, char delimiter)
     {
         var fields = new List<string>();
         var field = new StringBuilder();
@@ -68,16 +79,18 @@ public sealed class CsvTable
                 }
                 continue;
             }
+            if (ch == delimiter)
+            {
+                fields.Add(field.ToString());
+                field.Clear();
+                fieldWasQuoted = false;
+                continue;
+            }
             switch (ch)
             {
                 case '"' when field.Length == 0 && !fieldWasQuoted:
                     inQuotes = true;
                     fieldWasQuoted = true;
-                    break;
-                case ',':
-                    fields.Add(field.ToString());
-                    field.Clear();
-                    fieldWasQuoted = false;
                     break;
                 case '\r':
                     break;

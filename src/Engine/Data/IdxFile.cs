@@ -6,17 +6,29 @@ namespace ModelOps.Engine.Data;
 /// <summary>Reads IDX files (the MNIST format), raw or gzipped (detected by the gzip magic bytes).</summary>
 public static class IdxFile
 {
-    public sealed record Images(byte[] Pixels, int Count, int Rows, int Columns);
-
-    public static Images ReadImages(string path)
+    /// <summary>Pixels in [count, channels, rows, columns] order.</summary>
+    public sealed record Images(byte[] Pixels, int Count, int Rows, int Columns)
     {
-        var (dims, data) = Read(path, expectedType: 0x08, expectedDims: 3);
-        return new Images(data, dims[0], dims[1], dims[2]);
+        public int Channels { get; init; } = 1;
+        public int PixelsPerImage => Channels * Rows * Columns;
     }
 
-    public static byte[] ReadLabels(string path) => Read(path, expectedType: 0x08, expectedDims: 1).Data;
+    /// <summary>
+    /// Grey images are 3-D IDX files [count, rows, columns]; colour images are 4-D [count, channels,
+    /// rows, columns] with 1 to 4 channels (a 32x32 RGB set is [n, 3, 32, 32]).
+    /// </summary>
+    public static Images ReadImages(string path)
+    {
+        var (dims, data) = Read(path, expectedType: 0x08, expectedDims: [3, 4]);
+        if (dims.Length == 3) return new Images(data, dims[0], dims[1], dims[2]);
+        if (dims[1] is < 1 or > 4)
+            throw new DatasetFormatException($"{Path.GetFileName(path)}: a 4-D IDX image file is [count, channels, rows, columns] with 1 to 4 channels; this one has {dims[1]}");
+        return new Images(data, dims[0], dims[2], dims[3]) { Channels = dims[1] };
+    }
 
-    private static (int[] Dims, byte[] Data) Read(string path, int expectedType, int expectedDims)
+    public static byte[] ReadLabels(string path) => Read(path, expectedType: 0x08, expectedDims: [1]).Data;
+
+    private static (int[] Dims, byte[] Data) Read(string path, int expectedType, int[] expectedDims)
     {
         if (!File.Exists(path)) throw new DatasetFormatException($"IDX file not found: {path}");
         byte[] bytes = File.ReadAllBytes(path);
@@ -39,15 +51,17 @@ public static class IdxFile
             throw new DatasetFormatException($"{name}: not an IDX file (bad magic number)");
         if (bytes[2] != expectedType)
             throw new DatasetFormatException($"{name}: IDX element type 0x{bytes[2]:x2} is not supported (expected unsigned bytes)");
-        if (bytes[3] != expectedDims)
-            throw new DatasetFormatException($"{name}: expected an IDX file with {expectedDims} dimension(s), found {bytes[3]}");
-        int headerLength = 4 + 4 * expectedDims;
+        if (!expectedDims.Contains(bytes[3]))
+            throw new DatasetFormatException($"{name}: expected an IDX file with {string.Join(" or ", expectedDims)} dimension(s), found {bytes[3]}");
+        int rank = bytes[3];
+        int headerLength = 4 + 4 * rank;
         if (bytes.Length < headerLength) throw new DatasetFormatException($"{name}: truncated IDX header");
-        var dims = new int[expectedDims];
+        var dims = new int[rank];
         long count = 1;
-        for (int i = 0; i < expectedDims; i++)
+        for (int i = 0; i < rank; i++)
         {
             dims[i] = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * i));
+            if (dims[i] < 0) throw new DatasetFormatException($"{name}: dimension {i} is negative ({dims[i]})");
             count *= dims[i];
         }
         if (bytes.Length - headerLength != count)

@@ -1,15 +1,22 @@
 namespace ModelOps.Engine.Models;
 
-/// <summary>Turns feature values into the model's float input: standardized numbers and one-hot categories.</summary>
+/// <summary>
+/// Turns feature values into the model's float input: standardized numbers, and categories either
+/// one-hot or as an embedding id (1 + category position; 0 for unknown or missing).
+/// </summary>
 internal sealed class FeatureEncoder
 {
     private readonly IReadOnlyList<FeatureSchema> features;
     private readonly int[] offsets;
     private readonly Dictionary<string, int>?[] categoryIndex;
+    private readonly bool embedding;
+    private readonly bool missingIsZero;
 
-    public FeatureEncoder(IReadOnlyList<FeatureSchema> features)
+    public FeatureEncoder(ModelSchema schema)
     {
-        this.features = features;
+        features = schema.Features;
+        embedding = schema.CategoricalEncoding == "embedding";
+        missingIsZero = schema.MissingValues == "zero";
         offsets = new int[features.Count];
         categoryIndex = new Dictionary<string, int>?[features.Count];
         int offset = 0;
@@ -24,7 +31,7 @@ internal sealed class FeatureEncoder
             {
                 var categories = features[i].Categories ?? [];
                 categoryIndex[i] = categories.Select((c, k) => (c, k)).ToDictionary(p => p.c, p => p.k, StringComparer.Ordinal);
-                offset += categories.Count;
+                offset += embedding ? 1 : categories.Count;
             }
         }
         Width = offset;
@@ -32,19 +39,25 @@ internal sealed class FeatureEncoder
 
     public int Width { get; }
 
-    /// <summary>NaN means missing and encodes as the training mean (0 after standardization).</summary>
+    /// <summary>NaN means missing: the training mean (0 after standardization), or a raw 0 under the zero policy.</summary>
     public void WriteNumeric(int feature, double value, Span<float> row)
     {
         var f = features[feature];
-        row[offsets[feature]] = double.IsNaN(value) ? 0f : (float)((value - f.Mean) / f.Std);
+        if (double.IsNaN(value)) value = missingIsZero ? 0 : f.Mean;
+        row[offsets[feature]] = (float)((value - f.Mean) / f.Std);
     }
 
-    /// <summary>Unknown or missing categories encode as all zeros.</summary>
+    /// <summary>Unknown or missing categories encode as all zeros (one-hot) or id 0 (embedding).</summary>
     public void WriteCategory(int feature, string? value, Span<float> row)
     {
         var index = categoryIndex[feature]!;
-        int width = index.Count;
-        row.Slice(offsets[feature], width).Clear();
-        if (value is not null && index.TryGetValue(value, out int k)) row[offsets[feature] + k] = 1f;
+        int k = value is not null && index.TryGetValue(value, out int found) ? found : -1;
+        if (embedding)
+        {
+            row[offsets[feature]] = k + 1;
+            return;
+        }
+        row.Slice(offsets[feature], index.Count).Clear();
+        if (k >= 0) row[offsets[feature] + k] = 1f;
     }
 }

@@ -6,11 +6,13 @@ namespace ModelOps.Engine.Models;
 
 /// <summary>
 /// The single-file model package: a zip holding model.json (format version and <see cref="ModelSchema"/>)
-/// and weights.bin (the module's libtorch archive).
+/// and weights.bin (the module's state in the engine's own format, <see cref="NN.Module.SaveState"/>).
+/// Format 2 added regression, text models and the architecture record; format 1 packages (written
+/// before the module state had its own format) are refused with a message that says to retrain.
 /// </summary>
 public static class ModelPackage
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
     public const string FileExtension = ".mopkg";
     private const string SchemaEntry = "model.json";
     private const string WeightsEntry = "weights.bin";
@@ -51,6 +53,8 @@ public static class ModelPackage
             Manifest manifest;
             using (var stream = manifestEntry.Open())
                 manifest = JsonSerializer.Deserialize<Manifest>(stream, Json) ?? throw new InvalidDataException($"{SchemaEntry} is empty");
+            if (manifest.FormatVersion == 1)
+                throw new InvalidDataException("package format 1 came from an older engine whose weights this one cannot read; retrain the model");
             if (manifest.FormatVersion != FormatVersion)
                 throw new InvalidDataException($"package format version {manifest.FormatVersion} is not supported (expected {FormatVersion})");
             Validate(manifest.Schema);
@@ -71,11 +75,28 @@ public static class ModelPackage
     private static void Validate(ModelSchema? schema)
     {
         if (schema is null) throw new InvalidDataException("the schema is missing");
-        if (schema.ClassNames is null || schema.ClassNames.Count < 2) throw new InvalidDataException("the schema needs at least two class names");
+        if (schema.Architecture is null) throw new InvalidDataException("the architecture is missing");
+        if (schema.Task == "regression")
+        {
+            if (schema.InputKind != ModelSchema.Tabular) throw new InvalidDataException("regression packages take tabular input");
+        }
+        else if (schema.Task != "classification")
+        {
+            throw new InvalidDataException($"unknown task '{schema.Task}'");
+        }
+        else if (schema.ClassNames is null || schema.ClassNames.Count < 2)
+        {
+            throw new InvalidDataException("the schema needs at least two class names");
+        }
         if (schema.InputKind == ModelSchema.Image)
         {
-            if (schema.ImageShape is not { Length: 3 } || schema.ImageShape.Any(d => d < 1))
-                throw new InvalidDataException("an image schema needs ImageShape [channels, height, width]");
+            if (schema.ImageShape is not { Length: 3 } || schema.ImageShape.Any(d => d < 1) || schema.ImageShape[0] > 4)
+                throw new InvalidDataException("an image schema needs ImageShape [channels (1-4), height, width]");
+        }
+        else if (schema.InputKind == ModelSchema.Text)
+        {
+            if (schema.Vocabulary is not { Count: >= 2 } || schema.MaxTokens < 1)
+                throw new InvalidDataException("a text schema needs a vocabulary and MaxTokens");
         }
         else if (schema.InputKind == ModelSchema.Tabular)
         {

@@ -8,15 +8,17 @@ namespace ModelOps.Engine.Models;
 public sealed class Predictor : IDisposable
 {
     private readonly object gate = new();
-    private readonly Sequential model;
+    private readonly Module model;
     private readonly FeatureEncoder? encoder;
+    private readonly Data.TextVocabulary? vocabulary;
     private bool disposed;
 
-    private Predictor(ModelSchema schema, Sequential model)
+    private Predictor(ModelSchema schema, Module model)
     {
         Schema = schema;
         this.model = model;
-        if (schema.InputKind == ModelSchema.Tabular) encoder = new FeatureEncoder(schema.Features);
+        if (schema.InputKind == ModelSchema.Tabular) encoder = new FeatureEncoder(schema);
+        if (schema.InputKind == ModelSchema.Text) vocabulary = new Data.TextVocabulary(schema.Vocabulary!);
     }
 
     public ModelSchema Schema { get; }
@@ -25,12 +27,12 @@ public sealed class Predictor : IDisposable
     public static Predictor Load(string modelPackagePath)
     {
         var (schema, weights) = ModelPackage.Read(modelPackagePath);
-        Sequential model;
+        Module model;
         try
         {
             model = ModelTemplates.Build(schema);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or EngineException)
         {
             throw new InvalidDataException($"'{Path.GetFileName(modelPackagePath)}' is not a valid model package: {e.Message}", e);
         }
@@ -38,20 +40,21 @@ public sealed class Predictor : IDisposable
         {
             model.LoadState(weights);
             model.Eval();
+            return new Predictor(schema, model);
         }
-        catch (EngineException e)
+        catch (Exception e) when (e is EngineException or InvalidDataException or ArgumentException)
         {
             model.Dispose();
             throw new InvalidDataException($"'{Path.GetFileName(modelPackagePath)}' is not a valid model package: its weights do not load ({e.Message})", e);
         }
-        return new Predictor(schema, model);
     }
 
     /// <summary>Each row holds one value per feature, in <see cref="ModelSchema.Features"/> order.</summary>
     public IReadOnlyList<Prediction> PredictTabular(IReadOnlyList<IReadOnlyList<object?>> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        if (encoder is null) throw new InvalidModelInputException("this model takes images, not tabular rows");
+        if (encoder is null) throw new InvalidModelInputException($"this model takes {Schema.InputKind} input, not tabular rows");
+        bool fillMissing = Schema.MissingValues is "mean" or "zero";
         var features = Schema.Features;
         var input = new float[rows.Count * encoder.Width];
         for (int r = 0; r < rows.Count; r++)
@@ -63,7 +66,7 @@ public sealed class Predictor : IDisposable
             for (int f = 0; f < features.Count; f++)
             {
                 if (features[f].Kind == FeatureKind.Numeric)
-                    encoder.WriteNumeric(f, ToNumber(row[f], r, features[f].Name), target);
+                    encoder.WriteNumeric(f, fillMissing && IsMissing(row[f]) ? double.NaN : ToNumber(row[f], r, features[f].Name), target);
                 else
                     encoder.WriteCategory(f, ToCategory(row[f], r, features[f].Name), target);
             }
@@ -75,7 +78,7 @@ public sealed class Predictor : IDisposable
     public IReadOnlyList<Prediction> PredictImages(IReadOnlyList<float[]> images)
     {
         ArgumentNullException.ThrowIfNull(images);
-        if (Schema.ImageShape is not { } shape) throw new InvalidModelInputException("this model takes tabular rows, not images");
+        if (Schema.ImageShape is not { } shape) throw new InvalidModelInputException($"this model takes {Schema.InputKind} input, not images");
         int pixels = Schema.PixelCount;
         var input = new float[images.Count * pixels];
         float scale = (float)(1.0 / (255.0 * Schema.PixelStd));
@@ -96,20 +99,61 @@ public sealed class Predictor : IDisposable
         return Run(input, [images.Count, .. shape.Select(d => (long)d)]);
     }
 
-    private IReadOnlyList<Prediction> Run(float[] input, long[] shape)
+    /// <summary>Each text is one document; it is tokenized like the training texts and cut or padded to the model's length.</summary>
+    public IReadOnlyList<Prediction> PredictText(IReadOnlyList<string> texts)
     {
-        if (shape[0] == 0) return [];
-        float[] probabilities;
+        ArgumentNullException.ThrowIfNull(texts);
+        if (vocabulary is null) throw new InvalidModelInputException($"this model takes {Schema.InputKind} input, not text");
+        int length = Schema.MaxTokens;
+        var ids = new long[texts.Count * length];
+        for (int i = 0; i < texts.Count; i++)
+        {
+            var text = texts[i] ?? throw new InvalidModelInputException($"text {i}: the text is missing");
+            vocabulary.Encode(text, ids.AsSpan(i * length, length));
+        }
+        if (texts.Count == 0) return [];
         lock (gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
             using var scope = Torch.NewDisposeScope();
             using var noGrad = Torch.NoGrad();
-            var logits = model.Forward(Torch.Tensor(input, shape));
-            probabilities = logits.Softmax(1).ToArray<float>();
+            return Decode(model.Forward(Torch.Tensor(ids, texts.Count, length)), texts.Count);
         }
+    }
+
+    private static bool IsMissing(object? value) => value switch
+    {
+        null => true,
+        string s => s.Trim().Length == 0,
+        JsonElement { ValueKind: JsonValueKind.Null or JsonValueKind.Undefined } => true,
+        JsonElement { ValueKind: JsonValueKind.String } json => json.GetString()!.Trim().Length == 0,
+        _ => false,
+    };
+
+    private IReadOnlyList<Prediction> Run(float[] input, long[] shape)
+    {
+        if (shape[0] == 0) return [];
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            using var scope = Torch.NewDisposeScope();
+            using var noGrad = Torch.NoGrad();
+            return Decode(model.Forward(Torch.Tensor(input, shape)), (int)shape[0]);
+        }
+    }
+
+    private IReadOnlyList<Prediction> Decode(Tensor output, int count)
+    {
+        if (Schema.IsRegression)
+        {
+            var values = output.Reshape(count).ToArray<float>();
+            return values.Select(v => v * Schema.LabelStd + Schema.LabelMean)
+                .Select(v => new Prediction(v.ToString("R", CultureInfo.InvariantCulture), -1, new Dictionary<string, double>()) { Value = v })
+                .ToArray();
+        }
+        var probabilities = output.Softmax(1).ToArray<float>();
         var classes = Schema.ClassNames;
-        var predictions = new Prediction[shape[0]];
+        var predictions = new Prediction[count];
         for (int r = 0; r < predictions.Length; r++)
         {
             var row = probabilities.AsSpan(r * classes.Count, classes.Count);

@@ -4,58 +4,135 @@ using ModelOps.Engine.Models;
 
 namespace ModelOps.Engine.Training;
 
-/// <summary>Reads a dataset version, splits it by seed and encodes it with statistics from the training split only.</summary>
+/// <summary>
+/// Reads a dataset version, splits it by seed and encodes it with statistics learned from the training
+/// split only (means, deviations, categories, vocabulary, pixel statistics): nothing of the validation
+/// or test rows leaks into the encoding.
+/// </summary>
 internal static class DatasetLoader
 {
     public static PreparedDataset Prepare(DatasetFiles files, TrainingOptions options) => files.Kind?.ToLowerInvariant() switch
     {
         DatasetFiles.Csv => PrepareCsv(files, options),
         DatasetFiles.Idx => PrepareIdx(files, options),
-        _ => throw new DatasetFormatException($"unknown dataset kind '{files.Kind}' (expected csv or idx)"),
+        DatasetFiles.Text => PrepareText(files, options),
+        _ => throw new DatasetFormatException($"unknown dataset kind '{files.Kind}' (expected csv, idx or text)"),
     };
 
     private static int[] Cap(int[] train, int? max) => max is int m && m > 0 && m < train.Length ? train[..m] : train;
+
+    private static ModelArchitecture Architecture(TrainingOptions o) => new()
+    {
+        HiddenLayers = o.HiddenLayers, ConvBlocks = o.ConvBlocks, ConvWidth = o.ConvWidth, BatchNorm = o.BatchNorm,
+        Dropout = o.Dropout, EmbeddingDim = o.EmbeddingDim, HiddenSize = o.HiddenSize,
+    };
+
+    private static void EnsureTemplateFits(TrainingOptions options, string inputKind)
+    {
+        if (!ModelTemplates.For(inputKind).Contains(options.Template))
+            throw new DatasetFormatException(
+                $"the '{options.Template}' template cannot train on {inputKind} data; templates for it: {string.Join(", ", ModelTemplates.For(inputKind))}");
+    }
+
+    private static int FindColumn(CsvTable table, string name, string role)
+    {
+        int index = Array.IndexOf(table.Header, name);
+        if (index < 0) index = Array.FindIndex(table.Header, h => string.Equals(h, name, StringComparison.OrdinalIgnoreCase));
+        if (index < 0)
+            throw new DatasetFormatException($"{role} column '{name}' not found; columns are: {string.Join(", ", table.Header)}");
+        return index;
+    }
+
+    // ---- labels -----------------------------------------------------------------------------------
+
+    /// <summary>Class names and ids, or standardized regression targets (statistics from the training rows).</summary>
+    private sealed class Labels
+    {
+        public string[] ClassNames = [];
+        public long[]? ClassIds;
+        public double[]? Values;
+        public double Mean, Std = 1;
+
+        public static Labels Read(IReadOnlyList<string> raw, string column, TrainingOptions options, int[] train)
+        {
+            for (int r = 0; r < raw.Count; r++)
+                if (raw[r].Length == 0) throw new DatasetFormatException($"data row {r + 1}: the label '{column}' is empty");
+            if (options.Task == TrainingTasks.Regression)
+            {
+                var values = new double[raw.Count];
+                for (int r = 0; r < raw.Count; r++)
+                    values[r] = ParseNumber(raw[r]) ?? throw new DatasetFormatException(
+                        $"data row {r + 1}: the label '{column}' is '{raw[r]}', not a number; regression needs a numeric label");
+                double mean = train.Length == 0 ? 0 : train.Average(i => values[i]);
+                double std = train.Length == 0 ? 1 : Math.Sqrt(train.Sum(i => (values[i] - mean) * (values[i] - mean)) / train.Length);
+                return new Labels { Values = values, Mean = mean, Std = std < 1e-12 ? 1 : std };
+            }
+            var names = SortClassNames(raw.Distinct(StringComparer.Ordinal));
+            if (names.Length < 2) throw new DatasetFormatException($"the label column '{column}' has a single class; classification needs two or more");
+            var index = names.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
+            return new Labels { ClassNames = names, ClassIds = raw.Select(l => index[l]).ToArray() };
+        }
+
+        public Tensor Tensor(int[] rows)
+        {
+            if (ClassIds is not null) return Torch.Tensor(rows.Select(i => ClassIds[i]).ToArray(), rows.Length);
+            return Torch.Tensor(rows.Select(i => (float)((Values![i] - Mean) / Std)).ToArray(), rows.Length);
+        }
+    }
+
+    private static ModelSchema WithLabels(ModelSchema schema, Labels labels, string labelName) => labels.Values is null ? schema
+        : schema with { LabelMean = labels.Mean, LabelStd = labels.Std, LabelName = labelName };
 
     // ---- tabular ------------------------------------------------------------------------------
 
     private static PreparedDataset PrepareCsv(DatasetFiles files, TrainingOptions options)
     {
+        EnsureTemplateFits(options, ModelSchema.Tabular);
         if (string.IsNullOrWhiteSpace(files.CsvPath)) throw new DatasetFormatException("a csv dataset needs CsvPath");
         if (string.IsNullOrWhiteSpace(files.LabelColumn)) throw new DatasetFormatException("a csv dataset needs LabelColumn");
         var table = CsvTable.Read(files.CsvPath);
-        int labelIndex = Array.IndexOf(table.Header, files.LabelColumn);
-        if (labelIndex < 0) labelIndex = Array.FindIndex(table.Header, h => string.Equals(h, files.LabelColumn, StringComparison.OrdinalIgnoreCase));
-        if (labelIndex < 0)
-            throw new DatasetFormatException($"label column '{files.LabelColumn}' not found; columns are: {string.Join(", ", table.Header)}");
+        int labelIndex = FindColumn(table, files.LabelColumn, "label");
         if (table.Header.Length < 2) throw new DatasetFormatException("the CSV needs at least one feature column besides the label");
-        if (table.Rows.Count < 3) throw new DatasetFormatException($"the CSV has {table.Rows.Count} data rows: too few to train on");
-
+        var columns = Enumerable.Range(0, table.Header.Length).Where(c => c != labelIndex).ToArray();
         var rows = table.Rows;
-        var labels = new string[rows.Count];
+
+        // Which columns are numeric is decided on the whole file (a type is a property of the column);
+        // the statistics below come from the training rows only.
+        bool[] numeric = columns.Select(c => rows.Any(r => r[c].Trim().Length > 0)
+            && rows.All(r => r[c].Trim() is var v && (v.Length == 0 || ParseNumber(v) is not null))).ToArray();
+        var keep = new List<int>(rows.Count);
         for (int r = 0; r < rows.Count; r++)
         {
-            labels[r] = rows[r][labelIndex].Trim();
-            if (labels[r].Length == 0) throw new DatasetFormatException($"data row {r + 1}: the label '{table.Header[labelIndex]}' is empty");
+            int missing = -1;
+            for (int f = 0; f < columns.Length && missing < 0; f++)
+                if (numeric[f] && rows[r][columns[f]].Trim().Length == 0) missing = f;
+            if (missing < 0) { keep.Add(r); continue; }
+            if (options.MissingValues == MissingValuePolicies.Error)
+                throw new DatasetFormatException($"data row {r + 1}: '{table.Header[columns[missing]]}' is missing (the missing-value policy is 'error')");
+            if (options.MissingValues != MissingValuePolicies.Drop) keep.Add(r);
         }
-        var classNames = SortClassNames(labels.Distinct(StringComparer.Ordinal));
-        if (classNames.Length < 2) throw new DatasetFormatException($"the label column '{table.Header[labelIndex]}' has a single class; classification needs two or more");
-        var classIndex = classNames.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
+        if (keep.Count < 3) throw new DatasetFormatException($"the CSV has {keep.Count} usable data rows: too few to train on");
 
-        var (train, validation, test) = DataSplit.Split(rows.Count, options.ValidationFraction, options.TestFraction, options.Seed);
+        var rawLabels = keep.Select(r => rows[r][labelIndex].Trim()).ToArray();
+        var (train, validation, test) = DataSplit.Split(keep.Count, options.ValidationFraction, options.TestFraction, options.Seed);
         train = Cap(train, options.MaxTrainSamples);
+        var labels = Labels.Read(rawLabels, table.Header[labelIndex], options, train);
 
-        var columns = Enumerable.Range(0, table.Header.Length).Where(c => c != labelIndex).ToArray();
-        var features = columns.Select(c => DescribeColumn(table.Header[c], rows, c, train)).ToArray();
-        var schema = new ModelSchema(options.Template, ModelSchema.Tabular, features, classNames, null);
-        var encoder = new FeatureEncoder(features);
+        string[] Row(int i) => rows[keep[i]];
+        var features = columns.Select((c, f) => DescribeColumn(table.Header[c], numeric[f], train.Select(i => Row(i)[c].Trim()))).ToArray();
+        var schema = WithLabels(new ModelSchema(options.Template, ModelSchema.Tabular, features, labels.ClassNames, null)
+        {
+            Task = options.Task, Architecture = Architecture(options),
+            CategoricalEncoding = options.CategoricalEncoding, MissingValues = options.MissingValues,
+        }, labels, table.Header[labelIndex]);
+        var encoder = new FeatureEncoder(schema);
 
         SplitTensors Encode(int[] indices)
         {
             var x = new float[indices.Length * encoder.Width];
-            var y = new long[indices.Length];
             for (int i = 0; i < indices.Length; i++)
             {
-                var row = rows[indices[i]];
+                var row = Row(indices[i]);
                 var target = x.AsSpan(i * encoder.Width, encoder.Width);
                 for (int f = 0; f < columns.Length; f++)
                 {
@@ -65,11 +142,10 @@ internal static class DatasetLoader
                     else
                         encoder.WriteCategory(f, raw.Length == 0 ? null : raw, target);
                 }
-                y[i] = classIndex[labels[indices[i]]];
             }
             return new SplitTensors(
                 Torch.Tensor(x, indices.Length, encoder.Width).DetachFromDisposeScope(),
-                Torch.Tensor(y, indices.Length).DetachFromDisposeScope(),
+                labels.Tensor(indices).DetachFromDisposeScope(),
                 indices.Length);
         }
 
@@ -79,21 +155,18 @@ internal static class DatasetLoader
     private static double? ParseNumber(string text) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) ? v : null;
 
-    // A column is numeric when every non-empty value in the file parses as a number; statistics come from training rows only.
-    private static FeatureSchema DescribeColumn(string name, IReadOnlyList<string[]> rows, int column, int[] train)
+    private static FeatureSchema DescribeColumn(string name, bool numeric, IEnumerable<string> trainValues)
     {
-        bool numeric = rows.Any(r => r[column].Trim().Length > 0)
-            && rows.All(r => r[column].Trim() is var v && (v.Length == 0 || ParseNumber(v) is not null));
+        var present = trainValues.Where(v => v.Length > 0).ToArray();
         if (numeric)
         {
-            var values = train.Select(i => rows[i][column].Trim()).Where(v => v.Length > 0).Select(v => ParseNumber(v)!.Value).ToArray();
+            var values = present.Select(v => ParseNumber(v)!.Value).ToArray();
             double mean = values.Length == 0 ? 0 : values.Average();
             double variance = values.Length == 0 ? 0 : values.Sum(v => (v - mean) * (v - mean)) / values.Length;
             double std = Math.Sqrt(variance);
             return new FeatureSchema(name, FeatureKind.Numeric, null) { Mean = mean, Std = std < 1e-12 ? 1 : std };
         }
-        var categories = train.Select(i => rows[i][column].Trim()).Where(v => v.Length > 0)
-            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var categories = present.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         return new FeatureSchema(name, FeatureKind.Categorical, categories);
     }
 
@@ -106,17 +179,59 @@ internal static class DatasetLoader
         return list.Order(StringComparer.Ordinal).ToArray();
     }
 
+    // ---- text ---------------------------------------------------------------------------------
+
+    private static PreparedDataset PrepareText(DatasetFiles files, TrainingOptions options)
+    {
+        EnsureTemplateFits(options, ModelSchema.Text);
+        if (options.Task != TrainingTasks.Classification) throw new DatasetFormatException("text datasets support classification only");
+        if (string.IsNullOrWhiteSpace(files.CsvPath)) throw new DatasetFormatException("a text dataset needs CsvPath");
+        var table = CsvTable.Read(files.CsvPath);
+        int labelIndex = FindColumn(table, string.IsNullOrWhiteSpace(files.LabelColumn) ? "label" : files.LabelColumn, "label");
+        int textIndex = FindColumn(table, string.IsNullOrWhiteSpace(files.TextColumn) ? "text" : files.TextColumn, "text");
+        if (labelIndex == textIndex) throw new DatasetFormatException("the label and text columns must differ");
+        var rows = table.Rows;
+        if (rows.Count < 3) throw new DatasetFormatException($"the file has {rows.Count} data rows: too few to train on");
+
+        var (train, validation, test) = DataSplit.Split(rows.Count, options.ValidationFraction, options.TestFraction, options.Seed);
+        train = Cap(train, options.MaxTrainSamples);
+        var labels = Labels.Read(rows.Select(r => r[labelIndex].Trim()).ToArray(), table.Header[labelIndex], options, train);
+        var vocabulary = TextVocabulary.Build(train.Select(i => rows[i][textIndex]), options.VocabularySize);
+        // The widest text-cnn kernel needs five positions.
+        int length = Math.Max(options.MaxTokens, TextCnnNet.KernelSizes.Max());
+        var schema = new ModelSchema(options.Template, ModelSchema.Text, [], labels.ClassNames, null)
+        {
+            Task = options.Task, Architecture = Architecture(options), Vocabulary = vocabulary.Tokens, MaxTokens = length,
+        };
+
+        SplitTensors Encode(int[] indices)
+        {
+            var ids = new long[indices.Length * length];
+            for (int i = 0; i < indices.Length; i++)
+                vocabulary.Encode(rows[indices[i]][textIndex], ids.AsSpan(i * length, length));
+            return new SplitTensors(
+                Torch.Tensor(ids, indices.Length, length).DetachFromDisposeScope(),
+                labels.Tensor(indices).DetachFromDisposeScope(),
+                indices.Length);
+        }
+
+        return new PreparedDataset(schema, Encode(train), Encode(validation), Encode(test));
+    }
+
     // ---- images -------------------------------------------------------------------------------
 
     private static PreparedDataset PrepareIdx(DatasetFiles files, TrainingOptions options)
     {
+        EnsureTemplateFits(options, ModelSchema.Image);
+        if (options.Task != TrainingTasks.Classification) throw new DatasetFormatException("image datasets support classification only");
         if (string.IsNullOrWhiteSpace(files.TrainImagesPath) || string.IsNullOrWhiteSpace(files.TrainLabelsPath))
             throw new DatasetFormatException("an idx dataset needs TrainImagesPath and TrainLabelsPath");
         var (images, labels) = ReadPair(files.TrainImagesPath, files.TrainLabelsPath);
         bool hasTest = !string.IsNullOrWhiteSpace(files.TestImagesPath) && !string.IsNullOrWhiteSpace(files.TestLabelsPath);
         (IdxFile.Images Images, byte[] Labels)? testFiles = hasTest ? ReadPair(files.TestImagesPath!, files.TestLabelsPath!) : null;
-        if (testFiles is { } t && (t.Images.Rows != images.Rows || t.Images.Columns != images.Columns))
-            throw new DatasetFormatException($"test images are {t.Images.Rows}x{t.Images.Columns} but training images are {images.Rows}x{images.Columns}");
+        if (testFiles is { } t && (t.Images.Rows != images.Rows || t.Images.Columns != images.Columns || t.Images.Channels != images.Channels))
+            throw new DatasetFormatException(
+                $"test images are {t.Images.Channels}x{t.Images.Rows}x{t.Images.Columns} but training images are {images.Channels}x{images.Rows}x{images.Columns}");
 
         int maxLabel = Math.Max(labels.Max(), testFiles?.Labels.DefaultIfEmpty().Max() ?? 0);
         string[] classNames = files.ClassNames is { Length: > 0 } names
@@ -137,12 +252,14 @@ internal static class DatasetLoader
         }
         train = Cap(train, options.MaxTrainSamples);
 
-        int pixels = images.Rows * images.Columns;
+        int pixels = images.PixelsPerImage;
         var (mean, std) = PixelStatistics(images.Pixels, pixels, train);
-        var schema = new ModelSchema(options.Template, ModelSchema.Image, [], classNames, [1, images.Rows, images.Columns])
+        var schema = new ModelSchema(options.Template, ModelSchema.Image, [], classNames, [images.Channels, images.Rows, images.Columns])
         {
             PixelMean = mean,
             PixelStd = std,
+            Task = options.Task,
+            Architecture = Architecture(options),
         };
 
         SplitTensors Encode(IdxFile.Images source, byte[] sourceLabels, int[]? indices)
@@ -157,7 +274,7 @@ internal static class DatasetLoader
                 y[i] = sourceLabels[k];
             }
             using var scope = Torch.NewDisposeScope();
-            var bytes = Torch.Tensor(raw, n, 1, images.Rows, images.Columns);
+            var bytes = Torch.Tensor(raw, n, images.Channels, images.Rows, images.Columns);
             var x = bytes.To(ScalarType.Float32).Mul(1.0 / (255.0 * std)).Add(-mean / std);
             return new SplitTensors(x.DetachFromDisposeScope(), Torch.Tensor(y, n).DetachFromDisposeScope(), n);
         }
