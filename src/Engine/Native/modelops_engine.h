@@ -102,29 +102,50 @@ MO_EXPORT mo_status mo_tensor_grad(mo_tensor t, mo_tensor* out);
 
 /* ======== nn modules (engine_nn.cpp) ======== */
 /* ---- nn modules ---------------------------------------------------------------------------- */
-MO_EXPORT void mo_module_free(mo_module m);         /* accepts NULL; children stay alive while a parent holds them */
+/* Leaf layers only: containers (Sequential, residual blocks, user modules) are composed in C#. */
+MO_EXPORT void mo_module_free(mo_module m);         /* accepts NULL */
 MO_EXPORT mo_status mo_linear_new(int64_t in_features, int64_t out_features, int32_t bias, mo_module* out);
+MO_EXPORT mo_status mo_conv1d_new(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride, int64_t padding, int32_t bias, mo_module* out);
 MO_EXPORT mo_status mo_conv2d_new(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride, int64_t padding, int32_t bias, mo_module* out);
-MO_EXPORT mo_status mo_maxpool2d_new(int64_t kernel, int64_t stride, mo_module* out);
-MO_EXPORT mo_status mo_relu_new(mo_module* out);
-MO_EXPORT mo_status mo_flatten_new(int64_t start_dim, int64_t end_dim, mo_module* out);
+MO_EXPORT mo_status mo_maxpool2d_new(int64_t kernel, int64_t stride, int64_t padding, mo_module* out);
+MO_EXPORT mo_status mo_avgpool2d_new(int64_t kernel, int64_t stride, int64_t padding, mo_module* out);
+MO_EXPORT mo_status mo_adaptive_avgpool2d_new(int64_t out_h, int64_t out_w, mo_module* out);
+MO_EXPORT mo_status mo_batchnorm1d_new(int64_t features, double eps, double momentum, mo_module* out);
+MO_EXPORT mo_status mo_batchnorm2d_new(int64_t features, double eps, double momentum, mo_module* out);
+MO_EXPORT mo_status mo_layernorm_new(const int64_t* shape, int32_t ndim, double eps, int32_t affine, mo_module* out);
 MO_EXPORT mo_status mo_dropout_new(double p, mo_module* out);
-MO_EXPORT mo_status mo_batchnorm1d_new(int64_t features, mo_module* out);
-MO_EXPORT mo_status mo_batchnorm2d_new(int64_t features, mo_module* out);
-MO_EXPORT mo_status mo_sequential_new(mo_module* out);
-/* Appends child (a leaf module; not a Sequential) to seq; seq shares ownership of it. */
-MO_EXPORT mo_status mo_sequential_push(mo_module seq, mo_module child);
+/* padding_idx is used only when has_padding != 0. Input ids are int64. */
+MO_EXPORT mo_status mo_embedding_new(int64_t num_embeddings, int64_t embedding_dim, int32_t has_padding, int64_t padding_idx, mo_module* out);
+MO_EXPORT mo_status mo_lstm_new(int64_t input_size, int64_t hidden_size, int64_t num_layers, int32_t bidirectional, int32_t batch_first, double dropout, mo_module* out);
+MO_EXPORT mo_status mo_gru_new(int64_t input_size, int64_t hidden_size, int64_t num_layers, int32_t bidirectional, int32_t batch_first, double dropout, mo_module* out);
+MO_EXPORT mo_status mo_flatten_new(int64_t start_dim, int64_t end_dim, mo_module* out);
+MO_EXPORT mo_status mo_relu_new(mo_module* out);
+MO_EXPORT mo_status mo_gelu_new(mo_module* out);
+MO_EXPORT mo_status mo_tanh_new(mo_module* out);
+MO_EXPORT mo_status mo_sigmoid_new(mo_module* out);
+MO_EXPORT mo_status mo_softmax_new(int64_t dim, mo_module* out);
+/* Runs the leaf; recurrent layers return only their output sequence here. */
 MO_EXPORT mo_status mo_module_forward(mo_module m, mo_tensor input, mo_tensor* out);
+/* Recurrent layers with explicit state; h0/c0 may be NULL (zeros). LSTM needs both or neither. */
+MO_EXPORT mo_status mo_lstm_forward(mo_module m, mo_tensor input, mo_tensor h0, mo_tensor c0, mo_tensor* out, mo_tensor* h, mo_tensor* c);
+MO_EXPORT mo_status mo_gru_forward(mo_module m, mo_tensor input, mo_tensor h0, mo_tensor* out, mo_tensor* h);
 MO_EXPORT mo_status mo_module_train(mo_module m, int32_t training);
-MO_EXPORT mo_status mo_module_is_training(mo_module m, int32_t* training);
+/* Moves the leaf's parameters and buffers in place: handles already returned keep aliasing them. */
 MO_EXPORT mo_status mo_module_to(mo_module m, int32_t device_type, int32_t device_index);
-/* Two-call pattern: with out == NULL only *count is written; otherwise up to capacity parameter
-   handles (aliases of the live parameters) are written and *count receives the total. */
-MO_EXPORT mo_status mo_module_parameters(mo_module m, mo_tensor* out, int64_t capacity, int64_t* count);
-/* Parameters and buffers (e.g. BatchNorm running statistics) serialized as libtorch archive bytes. */
-MO_EXPORT mo_status mo_module_save(mo_module m, uint8_t** buffer, int64_t* length);
-/* Loads bytes from mo_module_save into a module of the same architecture, onto its current device. */
-MO_EXPORT mo_status mo_module_load(mo_module m, const uint8_t* buffer, int64_t length);
+/* Two-call pattern: with out == NULL only *count is written. Otherwise capacity must be >= count;
+   out receives aliases of the live parameters (buffers != 0: the buffers) in libtorch's order, and
+   *names a malloc'd buffer (free with mo_free_buffer) of their NUL-terminated names. */
+MO_EXPORT mo_status mo_module_named_tensors(mo_module m, int32_t buffers, mo_tensor* out, int64_t capacity, int64_t* count, uint8_t** names, int64_t* names_length);
+/* Moves a tensor (and its gradient) to a device in place, so every alias sees the new data. */
+MO_EXPORT mo_status mo_nn_move_tensor(mo_tensor t, int32_t device_type, int32_t device_index);
+/* Drops the gradients of the given tensors (PyTorch's zero_grad(set_to_none=True)). */
+MO_EXPORT mo_status mo_nn_zero_grad(const mo_tensor* tensors, int64_t count);
+/* In-place copy without autograd of `count` elements of `dtype` (must equal dst's dtype and numel). */
+MO_EXPORT mo_status mo_nn_copy_into(mo_tensor dst, const void* data, int32_t dtype, int64_t count);
+/* In-place copy without autograd from src (same shape; converted to dst's dtype and device). */
+MO_EXPORT mo_status mo_nn_copy_tensor(mo_tensor dst, mo_tensor src);
+/* Copies the raw bytes (CPU, contiguous, native byte order) of t; length must be numel * element size. */
+MO_EXPORT mo_status mo_nn_read_bytes(mo_tensor t, void* dst, int64_t length);
 
 /* ======== losses and optimizers (engine_optim.cpp) ======== */
 /* ---- losses --------------------------------------------------------------------------------- */
