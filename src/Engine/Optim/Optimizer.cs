@@ -11,11 +11,13 @@ namespace ModelOps.Engine.Optim;
 public abstract class Optimizer : IDisposable
 {
     // State envelope: magic "MOOS", u16 version, u16 kind, i32 parameter count, u32 shape fingerprint,
-    // i64 payload length, u32 CRC-32 of the preceding 24 bytes and the payload; then libtorch's archive.
-    // libtorch's own loader fails late and vaguely (or not at all) on damaged or foreign archives.
+    // i64 payload length, f64 learning rate, u32 CRC-32 of the preceding 32 bytes and the payload; then
+    // libtorch's archive. libtorch's own loader fails late and vaguely (or not at all) on damaged or foreign
+    // archives, and libtorch 1.13 does not restore the learning rate from it.
     private const uint Magic = 0x534F4F4D; // "MOOS" little-endian
     private const ushort EnvelopeVersion = 1;
-    private const int HeaderSize = 28;
+    private const int HeaderSize = 36;
+    private const int CrcOffset = 32;
 
     private readonly OptimizerHandle handle;
     private readonly OptimizerKind kind;
@@ -102,7 +104,8 @@ public abstract class Optimizer : IDisposable
         BinaryPrimitives.WriteInt32LittleEndian(header[8..], ParameterCount);
         BinaryPrimitives.WriteUInt32LittleEndian(header[12..], shapeFingerprint);
         BinaryPrimitives.WriteInt64LittleEndian(header[16..], length);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[24..], Checksum(state));
+        BinaryPrimitives.WriteDoubleLittleEndian(header[24..], learningRate);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[CrcOffset..], Checksum(state));
         return state;
     }
 
@@ -117,7 +120,7 @@ public abstract class Optimizer : IDisposable
         Verify(state);
         fixed (byte* p = state)
             NativeError.Check(NativeMethods.mo_optimizer_load(Handle, p + HeaderSize, state.Length - HeaderSize));
-        NativeError.Check(NativeMethods.mo_optimizer_get_lr(Handle, out learningRate));
+        LearningRate = BinaryPrimitives.ReadDoubleLittleEndian(state.AsSpan(24));
     }
 
     public void Save(string path) => File.WriteAllBytes(path, SaveState());
@@ -145,7 +148,7 @@ public abstract class Optimizer : IDisposable
             throw new InvalidDataException(length > state.Length - HeaderSize
                 ? $"optimizer state is truncated: {state.Length - HeaderSize} of {length} payload bytes present"
                 : $"optimizer state has {state.Length - HeaderSize - length} unexpected trailing bytes");
-        if (BinaryPrimitives.ReadUInt32LittleEndian(header[24..]) != Checksum(state))
+        if (BinaryPrimitives.ReadUInt32LittleEndian(header[CrcOffset..]) != Checksum(state))
             throw new InvalidDataException("optimizer state is corrupt: CRC-32 mismatch");
         var savedKind = (OptimizerKind)BinaryPrimitives.ReadUInt16LittleEndian(header[6..]);
         if (savedKind != kind)
@@ -158,7 +161,7 @@ public abstract class Optimizer : IDisposable
     }
 
     private static uint Checksum(byte[] state) =>
-        Crc32.Append(Crc32.Compute(state.AsSpan(0, 24)), state.AsSpan(HeaderSize));
+        Crc32.Append(Crc32.Compute(state.AsSpan(0, CrcOffset)), state.AsSpan(HeaderSize));
 
     private static uint Fingerprint(Tensor[] parameters)
     {
