@@ -130,6 +130,53 @@ public class SchedulerTests
     }
 
     [Fact]
+    public void ScheduledTraining_ResumedFromCheckpoint_IsBitwiseIdentical()
+    {
+        Torch.ManualSeed(5);
+        using var inputs = Torch.Randn(12, 4);
+        using var targets = Torch.Randn(12, 1);
+
+        void Train(NN.Module model, IReadOnlyList<Tensor> parameters, Optimizer optimizer, LRScheduler scheduler, int steps)
+        {
+            for (int i = 0; i < steps; i++)
+            {
+                using var scope = Torch.NewDisposeScope();
+                optimizer.ZeroGrad();
+                NN.Functional.MseLoss(model.Forward(inputs), targets).Backward();
+                NN.Utils.ClipGradNorm(parameters, 0.5);
+                optimizer.Step();
+                scheduler.Step();
+            }
+        }
+
+        using var model = new NN.Sequential(new NN.Linear(4, 6), new NN.ReLU(), new NN.Linear(6, 1));
+        var parameters = model.Parameters();
+        using var adam = new AdamW(parameters, lr: 0.05);
+        var schedule = new WarmupCosineLR(adam, warmupSteps: 4, totalSteps: 20);
+        Train(model, parameters, adam, schedule, 8);
+        byte[] modelState = model.SaveState(), optimizerState = adam.SaveState();
+        long step = schedule.StepCount;
+        double rate = schedule.CurrentLearningRate;
+        Train(model, parameters, adam, schedule, 8);
+        var expected = parameters.Select(p => p.ToArray<float>()).ToArray();
+
+        Torch.ManualSeed(6);
+        using var resumed = new NN.Sequential(new NN.Linear(4, 6), new NN.ReLU(), new NN.Linear(6, 1));
+        resumed.LoadState(modelState);
+        var resumedParameters = resumed.Parameters();
+        using var resumedAdam = new AdamW(resumedParameters, lr: 0.05);
+        resumedAdam.LoadState(optimizerState);       // sets the scheduled rate of step 8 ...
+        var resumedSchedule = new WarmupCosineLR(resumedAdam, warmupSteps: 4, totalSteps: 20);
+        Assert.Equal(0.05, resumedSchedule.BaseLearningRate); // ... which must not become the base rate
+        resumedSchedule.Restore(step);
+        Assert.Equal(rate, resumedAdam.LearningRate);
+        Train(resumed, resumedParameters, resumedAdam, resumedSchedule, 8);
+        var actual = resumedParameters.Select(p => p.ToArray<float>()).ToArray();
+        for (int i = 0; i < expected.Length; i++)
+            Assert.Equal(expected[i].Select(BitConverter.SingleToInt32Bits), actual[i].Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
     public void Restore_RejectsNegativeStepCounts()
     {
         var (p, sgd) = Sgd(1.0);

@@ -2,8 +2,9 @@ namespace ModelOps.Engine.Optim;
 
 /// <summary>
 /// A learning-rate schedule stepped once per optimizer step (per batch). The rate is a pure function of
-/// <see cref="StepCount"/> and the base rate (the optimizer's rate when the scheduler was created), so a
-/// checkpoint only needs the step count: <see cref="Restore"/> puts the schedule back where it was.
+/// <see cref="StepCount"/> and the base rate (<see cref="Optim.Optimizer.InitialLearningRate"/>, the rate the
+/// optimizer was constructed with), so a checkpoint only needs the step count: <see cref="Restore"/> puts the
+/// schedule back where it was, whether it runs before or after the optimizer's LoadState.
 /// Construction applies the rate for step 0.
 /// </summary>
 public abstract class LRScheduler
@@ -12,13 +13,13 @@ public abstract class LRScheduler
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         Optimizer = optimizer;
-        BaseLearningRate = optimizer.LearningRate;
+        BaseLearningRate = optimizer.InitialLearningRate;
     }
 
     /// <summary>The optimizer whose learning rate this schedule sets.</summary>
     public Optimizer Optimizer { get; }
 
-    /// <summary>The optimizer's learning rate when the scheduler was created.</summary>
+    /// <summary>The rate the schedule scales: the optimizer's constructor learning rate.</summary>
     public double BaseLearningRate { get; }
 
     /// <summary>Number of <see cref="Step"/> calls so far (or the value given to <see cref="Restore"/>).</summary>

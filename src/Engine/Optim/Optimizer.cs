@@ -44,6 +44,7 @@ public abstract class Optimizer : IDisposable
         NativeError.Check(create(native.Raw, out handle));
         this.kind = kind;
         this.learningRate = learningRate;
+        InitialLearningRate = learningRate;
         ParameterCount = list.Length;
     }
 
@@ -58,6 +59,13 @@ public abstract class Optimizer : IDisposable
 
     /// <summary>Number of parameter tensors this optimizer updates.</summary>
     public int ParameterCount { get; }
+
+    /// <summary>
+    /// The learning rate given to the constructor: the base rate of schedulers, whatever <see cref="LearningRate"/>
+    /// or <see cref="LoadState"/> set since (like PyTorch's initial_lr), so a schedule resumes the same either side of
+    /// loading a checkpoint.
+    /// </summary>
+    public double InitialLearningRate { get; }
 
     /// <summary>Learning rate of every parameter; a scheduler sets it once per step.</summary>
     public double LearningRate
