@@ -125,6 +125,8 @@ public class SchedulerTests
             AssertSchedule(scheduler, expected);
             var error = Assert.Throws<InvalidOperationException>(scheduler.Step);
             Assert.Contains("total steps", error.Message);
+            Assert.Equal(10, scheduler.StepCount);
+            Assert.Equal(expected[10], sgd.LearningRate);
         }
         AssertRestoreMatchesStepping(o => new OneCycleLR(o, 0.5, 20, pctStart: 0.25, divFactor: 10, finalDivFactor: 100), 0.1, 20);
     }

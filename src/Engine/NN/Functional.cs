@@ -32,15 +32,16 @@ public static class Functional
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "label smoothing must be in [0, 1]");
         int r = Plain(reduction, "CrossEntropy");
         bool added = false;
+        TensorHandle? held = null;
         try
         {
-            IntPtr w = NativeTensorList.AddRef(weight, ref added);
+            IntPtr w = NativeTensorList.AddRef(weight, out held, ref added);
             NativeError.Check(NativeMethods.mo_cross_entropy(logits.Handle, target.Handle, w, labelSmoothing, r, out var result));
             return new Tensor(result);
         }
         finally
         {
-            NativeTensorList.Release(weight, added);
+            NativeTensorList.Release(held, added);
         }
     }
 
@@ -54,15 +55,16 @@ public static class Functional
         ArgumentNullException.ThrowIfNull(target);
         int r = Plain(reduction, "BinaryCrossEntropyWithLogits");
         bool added = false;
+        TensorHandle? held = null;
         try
         {
-            IntPtr pw = NativeTensorList.AddRef(posWeight, ref added);
+            IntPtr pw = NativeTensorList.AddRef(posWeight, out held, ref added);
             NativeError.Check(NativeMethods.mo_bce_with_logits(logits.Handle, target.Handle, pw, r, out var result));
             return new Tensor(result);
         }
         finally
         {
-            NativeTensorList.Release(posWeight, added);
+            NativeTensorList.Release(held, added);
         }
     }
 

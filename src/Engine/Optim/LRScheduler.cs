@@ -29,28 +29,27 @@ public abstract class LRScheduler
     public double CurrentLearningRate { get; private set; }
 
     /// <summary>Advances one optimizer step and applies the new learning rate.</summary>
-    public void Step()
-    {
-        StepCount = checked(StepCount + 1);
-        Apply();
-    }
+    public void Step() => MoveTo(checked(StepCount + 1));
 
     /// <summary>Sets the step count (e.g. from a checkpoint) and applies its learning rate.</summary>
     public void Restore(long stepCount)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(stepCount);
-        StepCount = stepCount;
-        Apply();
+        MoveTo(stepCount);
     }
 
     /// <summary>The learning rate this schedule gives after <paramref name="step"/> steps.</summary>
     public abstract double LearningRateAt(long step);
 
     /// <summary>Applies the rate for <see cref="StepCount"/>; subclasses call it at the end of their constructor.</summary>
-    private protected void Apply()
+    private protected void Apply() => MoveTo(StepCount);
+
+    // Computes before committing, so a step the schedule refuses leaves the scheduler as it was.
+    private void MoveTo(long step)
     {
-        double lr = LearningRateAt(StepCount);
+        double lr = LearningRateAt(step);
         if (lr != Optimizer.LearningRate) Optimizer.LearningRate = lr;
+        StepCount = step;
         CurrentLearningRate = lr;
     }
 

@@ -8,23 +8,26 @@ namespace ModelOps.Engine.Optim;
 /// </summary>
 internal sealed class NativeTensorList : IDisposable
 {
-    private readonly Tensor[] tensors;
+    // The SafeHandles themselves, not the tensors: a tensor disposed meanwhile refuses to hand out its
+    // handle, but the reference taken here must still be released.
+    private readonly TensorHandle[] handles;
     private readonly bool[] added;
 
     internal NativeTensorList(IEnumerable<Tensor> source, string paramName)
     {
         ArgumentNullException.ThrowIfNull(source, paramName);
-        tensors = source as Tensor[] ?? source.ToArray();
-        added = new bool[tensors.Length];
-        Raw = new IntPtr[tensors.Length];
+        var tensors = source as IReadOnlyList<Tensor> ?? source.ToArray();
+        handles = new TensorHandle[tensors.Count];
+        added = new bool[tensors.Count];
+        Raw = new IntPtr[tensors.Count];
         try
         {
-            for (int i = 0; i < tensors.Length; i++)
+            for (int i = 0; i < handles.Length; i++)
             {
-                if (tensors[i] is null) throw new ArgumentException($"parameter {i} is null", paramName);
-                var handle = tensors[i].Handle;
-                handle.DangerousAddRef(ref added[i]);
-                Raw[i] = handle.DangerousGetHandle();
+                if (tensors[i] is null) throw new ArgumentException($"tensor {i} of the list is null", paramName);
+                handles[i] = tensors[i].Handle;
+                handles[i].DangerousAddRef(ref added[i]);
+                Raw[i] = handles[i].DangerousGetHandle();
             }
         }
         catch
@@ -36,29 +39,29 @@ internal sealed class NativeTensorList : IDisposable
 
     internal IntPtr[] Raw { get; }
 
-    internal int Count => tensors.Length;
+    internal int Count => handles.Length;
 
     /// <summary>Keeps one optional tensor alive for a native call; returns its raw handle or zero.</summary>
-    internal static IntPtr AddRef(Tensor? tensor, ref bool added)
+    internal static IntPtr AddRef(Tensor? tensor, out TensorHandle? handle, ref bool added)
     {
-        if (tensor is null) return IntPtr.Zero;
-        var handle = tensor.Handle;
+        handle = tensor?.Handle;
+        if (handle is null) return IntPtr.Zero;
         handle.DangerousAddRef(ref added);
         return handle.DangerousGetHandle();
     }
 
-    internal static void Release(Tensor? tensor, bool added)
+    internal static void Release(TensorHandle? handle, bool added)
     {
-        if (added) tensor!.Handle.DangerousRelease();
+        if (added) handle!.DangerousRelease();
     }
 
     public void Dispose()
     {
-        for (int i = 0; i < tensors.Length; i++)
+        for (int i = 0; i < handles.Length; i++)
         {
             if (!added[i]) continue;
             added[i] = false;
-            tensors[i].Handle.DangerousRelease();
+            handles[i].DangerousRelease();
         }
     }
 }
