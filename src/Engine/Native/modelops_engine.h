@@ -149,18 +149,34 @@ MO_EXPORT mo_status mo_nn_read_bytes(mo_tensor t, void* dst, int64_t length);
 
 /* ======== losses and optimizers (engine_optim.cpp) ======== */
 /* ---- losses --------------------------------------------------------------------------------- */
-/* logits [N, C] float, target [N] int64 class ids; mean reduction. */
-MO_EXPORT mo_status mo_cross_entropy(mo_tensor logits, mo_tensor target, mo_tensor* out);
+/* reduction: 0 = none, 1 = mean, 2 = sum, 3 = batchmean (mo_kl_div only). Optional tensors may be NULL. */
+/* logits [N, C, ...]; target int64 class ids [N, ...] or class probabilities shaped like logits. */
+MO_EXPORT mo_status mo_cross_entropy(mo_tensor logits, mo_tensor target, mo_tensor weight, double label_smoothing, int32_t reduction, mo_tensor* out);
+MO_EXPORT mo_status mo_bce_with_logits(mo_tensor logits, mo_tensor target, mo_tensor pos_weight, int32_t reduction, mo_tensor* out);
+MO_EXPORT mo_status mo_mse_loss(mo_tensor input, mo_tensor target, int32_t reduction, mo_tensor* out);
+MO_EXPORT mo_status mo_l1_loss(mo_tensor input, mo_tensor target, int32_t reduction, mo_tensor* out);
+/* input holds log-probabilities; target holds probabilities (log-probabilities when log_target != 0). */
+MO_EXPORT mo_status mo_kl_div(mo_tensor input, mo_tensor target, int32_t log_target, int32_t reduction, mo_tensor* out);
 
 /* ---- optimizers ---------------------------------------------------------------------------- */
 MO_EXPORT void mo_optimizer_free(mo_optimizer o);   /* accepts NULL */
 MO_EXPORT mo_status mo_adam_new(const mo_tensor* params, int64_t count, double lr, double beta1, double beta2, double eps, double weight_decay, mo_optimizer* out);
+MO_EXPORT mo_status mo_adamw_new(const mo_tensor* params, int64_t count, double lr, double beta1, double beta2, double eps, double weight_decay, mo_optimizer* out);
 MO_EXPORT mo_status mo_sgd_new(const mo_tensor* params, int64_t count, double lr, double momentum, double weight_decay, int32_t nesterov, mo_optimizer* out);
 MO_EXPORT mo_status mo_optimizer_step(mo_optimizer o);
+/* Sets every parameter's gradient to undefined (PyTorch's set_to_none=True): backward then writes
+   fresh gradients instead of accumulating into zeroed ones. */
 MO_EXPORT mo_status mo_optimizer_zero_grad(mo_optimizer o);
 MO_EXPORT mo_status mo_optimizer_set_lr(mo_optimizer o, double lr);
+/* Learning rate of the first parameter group (all groups share one here). */
+MO_EXPORT mo_status mo_optimizer_get_lr(mo_optimizer o, double* lr);
 MO_EXPORT mo_status mo_optimizer_save(mo_optimizer o, uint8_t** buffer, int64_t* length);
 MO_EXPORT mo_status mo_optimizer_load(mo_optimizer o, const uint8_t* buffer, int64_t length);
+
+/* ---- gradient utilities --------------------------------------------------------------------- */
+/* Scales the gradients of params so their joint norm is at most max_norm (libtorch clip_grad_norm_);
+   *total_norm receives the norm before clipping. norm_type may be +inf. */
+MO_EXPORT mo_status mo_clip_grad_norm(const mo_tensor* params, int64_t count, double max_norm, double norm_type, double* total_norm);
 
 #ifdef __cplusplus
 }
