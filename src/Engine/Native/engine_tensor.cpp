@@ -86,6 +86,19 @@ static int64_t checked_dim(const at::Tensor& t, int64_t dim, const char* what) {
     return dim < 0 ? dim + n : dim;
 }
 
+// libtorch 1.13 reports a bad reshape/view size as a bare std::runtime_error; re-raise it as a c10::Error
+// so the guard classifies it by its message like every other shape check.
+template <typename F>
+static at::Tensor reshaping(F&& f) {
+    try {
+        return f();
+    } catch (const c10::Error&) {
+        throw;
+    } catch (const std::runtime_error& e) {
+        TORCH_CHECK(false, e.what());
+    }
+}
+
 static std::vector<at::Tensor> to_tensors(const mo_tensor* tensors, int64_t count) {
     if (count < 0 || (count > 0 && tensors == nullptr)) throw invalid_argument_error("invalid tensor list");
     std::vector<at::Tensor> list;
@@ -310,7 +323,12 @@ mo_status mo_tensor_argmax(mo_tensor a, int64_t dim, int32_t keepdim, mo_tensor*
 }
 
 mo_status mo_tensor_reshape(mo_tensor a, const int64_t* shape, int32_t ndim, mo_tensor* out) {
-    return guard([&] { require(out, "out"); *out = wrap(require(a, "a")->tensor.reshape(to_shape(shape, ndim))); });
+    return guard([&] {
+        require(out, "out");
+        const at::Tensor& x = require(a, "a")->tensor;
+        auto sizes = to_shape(shape, ndim);
+        *out = wrap(reshaping([&] { return x.reshape(sizes); }));
+    });
 }
 
 mo_status mo_tensor_index_select(mo_tensor a, int64_t dim, mo_tensor index, mo_tensor* out) {
@@ -585,7 +603,12 @@ mo_status mo_tensor_select(mo_tensor a, int64_t dim, int64_t index, mo_tensor* o
 }
 
 mo_status mo_tensor_view(mo_tensor a, const int64_t* shape, int32_t ndim, mo_tensor* out) {
-    return guard([&] { require(out, "out"); *out = wrap(require(a, "a")->tensor.view(to_shape(shape, ndim))); });
+    return guard([&] {
+        require(out, "out");
+        const at::Tensor& x = require(a, "a")->tensor;
+        auto sizes = to_shape(shape, ndim);
+        *out = wrap(reshaping([&] { return x.view(sizes); }));
+    });
 }
 
 mo_status mo_tensor_permute(mo_tensor a, const int64_t* dims, int32_t ndim, mo_tensor* out) {
