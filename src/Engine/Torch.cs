@@ -3,12 +3,30 @@ using ModelOps.Engine.Interop;
 namespace ModelOps.Engine;
 
 /// <summary>Entry points in the spirit of TorchSharp's <c>torch</c>: tensor factories and global state.</summary>
-public static class Torch
+public static partial class Torch
 {
+    /// <summary>Starts a scope that disposes every tensor created on this thread until it ends.</summary>
     public static DisposeScope NewDisposeScope() => new();
 
+    /// <summary>Seeds every default generator (CPU and all CUDA devices).</summary>
     public static void ManualSeed(long seed) => NativeError.Check(NativeMethods.mo_manual_seed(seed));
 
+    /// <summary>The state of the CPU generator and of every visible CUDA generator, for <see cref="SetRngState"/>.</summary>
+    public static byte[] GetRngState()
+    {
+        NativeError.Check(NativeMethods.mo_rng_get_state(out IntPtr buffer, out long length));
+        return NativeError.TakeBuffer(buffer, length);
+    }
+
+    /// <summary>Restores generators from <see cref="GetRngState"/> so the following draws repeat exactly.
+    /// A malformed state throws <see cref="InvalidArgumentEngineException"/> and changes nothing.</summary>
+    public static unsafe void SetRngState(byte[] state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        fixed (byte* p = state) NativeError.Check(NativeMethods.mo_rng_set_state(p, state.Length));
+    }
+
+    /// <summary>Intra-op threads libtorch uses.</summary>
     public static void SetNumThreads(int threads) => NativeError.Check(NativeMethods.mo_set_num_threads(threads));
 
     public static int GetNumThreads()
@@ -17,52 +35,26 @@ public static class Torch
         return threads;
     }
 
-    public static bool CudaIsAvailable()
-    {
-        NativeError.Check(NativeMethods.mo_cuda_is_available(out int available));
-        return available != 0;
-    }
+    /// <summary>Same as <see cref="Cuda.IsAvailable"/>.</summary>
+    public static bool CudaIsAvailable() => Cuda.IsAvailable;
 
-    public static int CudaDeviceCount()
-    {
-        NativeError.Check(NativeMethods.mo_cuda_device_count(out int count));
-        return count;
-    }
+    /// <summary>Same as <see cref="Cuda.DeviceCount"/>.</summary>
+    public static int CudaDeviceCount() => Cuda.DeviceCount;
 
     /// <summary>Turns autograd off on this thread until the returned guard is disposed.</summary>
     public static IDisposable NoGrad() => new GradModeGuard(false);
 
-    public static Tensor Tensor(float[] data, params long[] shape) => FromData<float>(data, shape);
-    public static Tensor Tensor(long[] data, params long[] shape) => FromData<long>(data, shape);
-    public static Tensor Tensor(double[] data, params long[] shape) => FromData<double>(data, shape);
-    public static Tensor Tensor(int[] data, params long[] shape) => FromData<int>(data, shape);
-    public static Tensor Tensor(byte[] data, params long[] shape) => FromData<byte>(data, shape);
+    /// <summary>Turns autograd on on this thread until the returned guard is disposed.</summary>
+    public static IDisposable EnableGrad() => new GradModeGuard(true);
 
-    public static Tensor Zeros(long[] shape, ScalarType dtype = ScalarType.Float32) => Fill(0, dtype, shape);
-    public static Tensor Ones(long[] shape, ScalarType dtype = ScalarType.Float32) => Fill(1, dtype, shape);
-    /// <summary>Uniform samples in [0, 1).</summary>
-    public static Tensor Rand(params long[] shape) => Fill(2, ScalarType.Float32, shape);
-    /// <summary>Standard normal samples.</summary>
-    public static Tensor Randn(params long[] shape) => Fill(3, ScalarType.Float32, shape);
-
-    private static unsafe Tensor FromData<T>(ReadOnlySpan<T> data, long[] shape) where T : unmanaged
+    /// <summary>Whether autograd records operations on this thread.</summary>
+    public static bool IsGradEnabled
     {
-        long count = shape.Aggregate(1L, (a, b) => a * b);
-        if (shape.Any(s => s < 0) || count != data.Length)
-            throw new ArgumentException($"shape [{string.Join(", ", shape)}] holds {count} elements but {data.Length} were given", nameof(shape));
-        TensorHandle result;
-        fixed (T* d = data)
-        fixed (long* s = shape)
-            NativeError.Check(NativeMethods.mo_tensor_from_data(d, (int)ScalarTypes.Of<T>(), s, shape.Length, out result));
-        return new Tensor(result);
-    }
-
-    private static unsafe Tensor Fill(int kind, ScalarType dtype, long[] shape)
-    {
-        TensorHandle result;
-        fixed (long* s = shape)
-            NativeError.Check(NativeMethods.mo_tensor_fill_new(kind, (int)dtype, s, shape.Length, out result));
-        return new Tensor(result);
+        get
+        {
+            NativeError.Check(NativeMethods.mo_is_grad_enabled(out int enabled));
+            return enabled != 0;
+        }
     }
 
     private sealed class GradModeGuard : IDisposable

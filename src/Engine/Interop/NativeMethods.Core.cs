@@ -22,4 +22,9 @@ internal static partial class NativeMethods
     [LibraryImport(Library)] internal static partial int mo_cuda_is_available(out int available);
     [LibraryImport(Library)] internal static partial int mo_cuda_device_count(out int count);
     [LibraryImport(Library)] internal static partial int mo_set_grad_enabled(int enabled, out int previous);
+    [LibraryImport(Library)] internal static partial int mo_is_grad_enabled(out int enabled);
+    [LibraryImport(Library)] internal static partial int mo_rng_get_state(out IntPtr buffer, out long length);
+    [LibraryImport(Library)] internal static unsafe partial int mo_rng_set_state(byte* buffer, long length);
+    [LibraryImport(Library)] internal static partial int mo_cuda_device_name(int device, out IntPtr name);
+    [LibraryImport(Library)] internal static partial int mo_cuda_memory_allocated(int device, out long bytes);
 }

@@ -100,6 +100,77 @@ MO_EXPORT mo_status mo_tensor_backward(mo_tensor t);
 /* *out is NULL (and MO_OK is returned) when the tensor has no gradient. */
 MO_EXPORT mo_status mo_tensor_grad(mo_tensor t, mo_tensor* out);
 
+/* ---- global state (additions) -------------------------------------------------------------- */
+MO_EXPORT mo_status mo_is_grad_enabled(int32_t* enabled);
+/* Random state of the CPU generator and of every visible CUDA generator as one malloc'd blob
+   (free with mo_free_buffer). mo_rng_set_state validates the whole blob before applying any of it and
+   fails with MO_ERR_INVALID_ARGUMENT on a wrong header, length or device. */
+MO_EXPORT mo_status mo_rng_get_state(uint8_t** buffer, int64_t* length);
+MO_EXPORT mo_status mo_rng_set_state(const uint8_t* buffer, int64_t length);
+/* Fail with MO_ERR_INVALID_ARGUMENT when the shim was built without CUDA headers or the device does not
+   exist. *name is malloc'd: free it with mo_free_string. */
+MO_EXPORT mo_status mo_cuda_device_name(int32_t device, char** name);
+MO_EXPORT mo_status mo_cuda_memory_allocated(int32_t device, int64_t* bytes);
+
+/* ---- tensors: creation and data (additions) ---------------------------------------------- */
+MO_EXPORT mo_status mo_tensor_from_data_on(const void* data, int32_t dtype, const int64_t* shape, int32_t ndim, int32_t device_type, int32_t device_index, int32_t requires_grad, mo_tensor* out);
+/* kind as in mo_tensor_fill_new */
+MO_EXPORT mo_status mo_tensor_fill_on(int32_t kind, int32_t dtype, const int64_t* shape, int32_t ndim, int32_t device_type, int32_t device_index, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_full(const int64_t* shape, int32_t ndim, double value, int32_t dtype, int32_t device_type, int32_t device_index, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_arange(double start, double end, double step, int32_t dtype, int32_t device_type, int32_t device_index, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_numel(mo_tensor t, int64_t* count);
+/* *ndim always receives dim(); the sizes are written only when dim() <= capacity. */
+MO_EXPORT mo_status mo_tensor_sizes(mo_tensor t, int64_t* shape, int32_t capacity, int32_t* ndim);
+/* Writes the single element converted to dtype into dst; fails unless numel == 1. */
+MO_EXPORT mo_status mo_tensor_item_as(mo_tensor t, int32_t dtype, void* dst);
+/* In-place copies without autograd recording; count must equal numel, src is row-major `dtype`. */
+MO_EXPORT mo_status mo_tensor_copy_from_data(mo_tensor t, const void* src, int64_t count, int32_t dtype);
+MO_EXPORT mo_status mo_tensor_copy_(mo_tensor dst, mo_tensor src);
+
+/* ---- tensors: views and joins (views share storage with their source) --------------------- */
+MO_EXPORT mo_status mo_tensor_narrow(mo_tensor a, int64_t dim, int64_t start, int64_t length, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_slice(mo_tensor a, int64_t dim, int64_t start, int64_t end, int64_t step, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_select(mo_tensor a, int64_t dim, int64_t index, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_view(mo_tensor a, const int64_t* shape, int32_t ndim, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_permute(mo_tensor a, const int64_t* dims, int32_t ndim, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_transpose(mo_tensor a, int64_t dim0, int64_t dim1, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_contiguous(mo_tensor a, mo_tensor* out);
+/* all != 0 squeezes every size-1 dim and ignores dim. */
+MO_EXPORT mo_status mo_tensor_squeeze(mo_tensor a, int64_t dim, int32_t all, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_unsqueeze(mo_tensor a, int64_t dim, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_flatten(mo_tensor a, int64_t start_dim, int64_t end_dim, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_cat(const mo_tensor* tensors, int64_t count, int64_t dim, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_stack(const mo_tensor* tensors, int64_t count, int64_t dim, mo_tensor* out);
+
+/* ---- tensors: elementwise, comparisons and reductions (additions) ------------------------- */
+MO_EXPORT mo_status mo_tensor_pow(mo_tensor a, mo_tensor b, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_sub_scalar(mo_tensor a, double s, mo_tensor* out);   /* a - s */
+MO_EXPORT mo_status mo_tensor_rsub_scalar(mo_tensor a, double s, mo_tensor* out);  /* s - a */
+MO_EXPORT mo_status mo_tensor_div_scalar(mo_tensor a, double s, mo_tensor* out);   /* a / s */
+MO_EXPORT mo_status mo_tensor_rdiv_scalar(mo_tensor a, double s, mo_tensor* out);  /* s / a */
+MO_EXPORT mo_status mo_tensor_pow_scalar(mo_tensor a, double s, mo_tensor* out);   /* a ^ s */
+MO_EXPORT mo_status mo_tensor_rpow_scalar(mo_tensor a, double s, mo_tensor* out);  /* s ^ a */
+MO_EXPORT mo_status mo_tensor_neg(mo_tensor a, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_abs(mo_tensor a, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_sqrt(mo_tensor a, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_tanh(mo_tensor a, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_sigmoid(mo_tensor a, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_clamp(mo_tensor a, int32_t has_min, double min, int32_t has_max, double max, mo_tensor* out);
+/* op: 0 = eq, 1 = ne, 2 = lt, 3 = le, 4 = gt, 5 = ge; the result is a bool tensor. */
+MO_EXPORT mo_status mo_tensor_compare(int32_t op, mo_tensor a, mo_tensor b, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_compare_scalar(int32_t op, mo_tensor a, double s, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_sum_dim(mo_tensor a, int64_t dim, int32_t keepdim, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_mean_dim(mo_tensor a, int64_t dim, int32_t keepdim, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_max_all(mo_tensor a, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_min_all(mo_tensor a, mo_tensor* out);
+MO_EXPORT mo_status mo_tensor_argmax_all(mo_tensor a, mo_tensor* out);   /* index into the flattened tensor */
+MO_EXPORT mo_status mo_tensor_max_dim(mo_tensor a, int64_t dim, int32_t keepdim, mo_tensor* values, mo_tensor* indices);
+MO_EXPORT mo_status mo_tensor_min_dim(mo_tensor a, int64_t dim, int32_t keepdim, mo_tensor* values, mo_tensor* indices);
+
+/* ---- autograd (additions) ------------------------------------------------------------------ */
+/* Zeroes the accumulated gradient in place; no-op when there is none. */
+MO_EXPORT mo_status mo_tensor_zero_grad(mo_tensor t);
+
 /* ======== nn modules (engine_nn.cpp) ======== */
 /* ---- nn modules ---------------------------------------------------------------------------- */
 /* Leaf layers only: containers (Sequential, residual blocks, user modules) are composed in C#. */
