@@ -12,8 +12,6 @@ struct mo_tensor_s {
 struct mo_module_s {
     std::shared_ptr<torch::nn::Module> module;
     std::function<at::Tensor(const at::Tensor&)> forward;
-    torch::nn::AnyModule any;         // empty for containers (Sequential cannot be nested here)
-    torch::nn::Sequential sequential{nullptr};  // set only for Sequential
 };
 
 struct mo_optimizer_s {

@@ -50,10 +50,17 @@ public static class Trainer
         int startEpoch = 0;
         if (resume is { } saved)
         {
-            model.LoadState(saved.State.Model);
-            optimizer.LoadState(saved.State.Optimizer);
+            try
+            {
+                model.LoadState(saved.State.Model);
+                optimizer.LoadState(saved.State.Optimizer);
+                Torch.SetRngState(saved.State.Rng);
+            }
+            catch (Exception e) when (e is InvalidDataException or EngineException)
+            {
+                throw new InvalidDataException($"'{Path.GetFileName(resumeCheckpointPath)}' is not a valid checkpoint: {e.Message}", e);
+            }
             scheduler?.Restore(saved.Checkpoint.SchedulerSteps);
-            Torch.SetRngState(saved.State.Rng);
             startEpoch = saved.Checkpoint.Epoch;
             history.AddRange(saved.Checkpoint.History);
             stopping.Restore(saved.Checkpoint, saved.State.Best);
