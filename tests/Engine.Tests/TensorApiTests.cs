@@ -18,6 +18,10 @@ public class TensorApiTests
         Assert.Equal(new long[] { 2, 1 }, d.Shape);
         Assert.Equal(new[] { 0.5, -1.5 }, d.ToArray<double>());
 
+        ReadOnlySpan<long> longs = stackalloc long[] { 1, 2, 3, 4 };
+        Assert.Equal(new long[] { 2, 2 }, Torch.Tensor(longs, 2, 2).Shape);
+        Assert.Equal(new long[] { 4 }, Torch.Tensor(longs).Shape);
+
         var l = Torch.Tensor(new long[] { 7, 8, 9 });
         Assert.Equal(new long[] { 3 }, l.Shape);
         Assert.Equal(ScalarType.Int64, l.Dtype);
