@@ -244,6 +244,22 @@ public class TensorApiTests
     }
 
     [Fact]
+    public void RngState_GeneratorOfAnAbsentCudaDeviceIsSkipped()
+    {
+        Torch.ManualSeed(3);
+        byte[] state = Torch.GetRngState();
+        // Append an entry {device type 1 (CUDA), index 99, 16 bytes}: no machine here has that device.
+        var extra = new byte[16 + 16];
+        BitConverter.GetBytes(1).CopyTo(extra, 0);
+        BitConverter.GetBytes(99).CopyTo(extra, 4);
+        BitConverter.GetBytes(16L).CopyTo(extra, 8);
+        float[] first;
+        using (Torch.NewDisposeScope()) first = Torch.Rand(4).ToArray<float>();
+        Torch.SetRngState([.. state, .. extra]);
+        using (Torch.NewDisposeScope()) Assert.Equal(first, Torch.Rand(4).ToArray<float>());
+    }
+
+    [Fact]
     public void Cuda_QueriesAnswerOnEveryBuild()
     {
         int count = Torch.Cuda.DeviceCount;
