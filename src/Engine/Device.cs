@@ -17,13 +17,19 @@ public readonly record struct Device(DeviceType Type, int Index = 0)
     public static Device Parse(string name)
     {
         string n = name.Trim().ToLowerInvariant();
-        if (n == "auto") return Torch.CudaIsAvailable() ? Cuda() : Cpu;
+        if (n == "auto") return Torch.Cuda.IsAvailable ? Cuda() : Cpu;
         if (n == "cpu") return Cpu;
         if (n == "cuda" || n.StartsWith("cuda:", StringComparison.Ordinal))
         {
-            if (!Torch.CudaIsAvailable())
+            if (!Torch.Cuda.IsAvailable)
                 throw new ArgumentException("device 'cuda' was requested but CUDA is not available to this engine build", nameof(name));
-            return n == "cuda" ? Cuda() : Cuda(int.Parse(n[5..], System.Globalization.CultureInfo.InvariantCulture));
+            if (n == "cuda") return Cuda();
+            if (!int.TryParse(n[5..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int index))
+                throw new ArgumentException($"bad CUDA device index in '{name}'", nameof(name));
+            int count = Torch.Cuda.DeviceCount;
+            if (index >= count)
+                throw new ArgumentException($"device '{name}' was requested but only {count} CUDA device(s) are visible", nameof(name));
+            return Cuda(index);
         }
         throw new ArgumentException($"unknown device '{name}' (expected auto, cpu or cuda)", nameof(name));
     }

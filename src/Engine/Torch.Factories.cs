@@ -22,6 +22,14 @@ public static partial class Torch
     public static Tensor Tensor(byte[] data, long[] shape, Device? device = null, bool requiresGrad = false) => FromData<byte>(data, shape, device, requiresGrad);
     public static Tensor Tensor(bool[] data, long[] shape, Device? device = null, bool requiresGrad = false) => FromData<bool>(data, shape, device, requiresGrad);
 
+    /// <summary>A CPU tensor holding a copy of the span; without a shape it is 1-D.</summary>
+    public static Tensor Tensor(ReadOnlySpan<float> data, params long[] shape) => FromData(data, shape, null, false);
+    public static Tensor Tensor(ReadOnlySpan<double> data, params long[] shape) => FromData(data, shape, null, false);
+    public static Tensor Tensor(ReadOnlySpan<long> data, params long[] shape) => FromData(data, shape, null, false);
+    public static Tensor Tensor(ReadOnlySpan<int> data, params long[] shape) => FromData(data, shape, null, false);
+    public static Tensor Tensor(ReadOnlySpan<byte> data, params long[] shape) => FromData(data, shape, null, false);
+    public static Tensor Tensor(ReadOnlySpan<bool> data, params long[] shape) => FromData(data, shape, null, false);
+
     /// <summary>A tensor holding a copy of the span; without a shape it is 1-D.</summary>
     public static Tensor Tensor(ReadOnlySpan<float> data, long[]? shape = null, Device? device = null, bool requiresGrad = false) => FromData(data, shape, device, requiresGrad);
     public static Tensor Tensor(ReadOnlySpan<double> data, long[]? shape = null, Device? device = null, bool requiresGrad = false) => FromData(data, shape, device, requiresGrad);

@@ -18,6 +18,10 @@ public class TensorApiTests
         Assert.Equal(new long[] { 2, 1 }, d.Shape);
         Assert.Equal(new[] { 0.5, -1.5 }, d.ToArray<double>());
 
+        ReadOnlySpan<long> longs = stackalloc long[] { 1, 2, 3, 4 };
+        Assert.Equal(new long[] { 2, 2 }, Torch.Tensor(longs, 2, 2).Shape);
+        Assert.Equal(new long[] { 4 }, Torch.Tensor(longs).Shape);
+
         var l = Torch.Tensor(new long[] { 7, 8, 9 });
         Assert.Equal(new long[] { 3 }, l.Shape);
         Assert.Equal(ScalarType.Int64, l.Dtype);
@@ -237,6 +241,22 @@ public class TensorApiTests
         Torch.ManualSeed(7);
         Assert.Throws<InvalidArgumentEngineException>(() => Torch.SetRngState(state[..^8]));
         using (Torch.NewDisposeScope()) Assert.Equal(expected, Torch.Rand(4).ToArray<float>());
+    }
+
+    [Fact]
+    public void RngState_GeneratorOfAnAbsentCudaDeviceIsSkipped()
+    {
+        Torch.ManualSeed(3);
+        byte[] state = Torch.GetRngState();
+        // Append an entry {device type 1 (CUDA), index 99, 16 bytes}: no machine here has that device.
+        var extra = new byte[16 + 16];
+        BitConverter.GetBytes(1).CopyTo(extra, 0);
+        BitConverter.GetBytes(99).CopyTo(extra, 4);
+        BitConverter.GetBytes(16L).CopyTo(extra, 8);
+        float[] first;
+        using (Torch.NewDisposeScope()) first = Torch.Rand(4).ToArray<float>();
+        Torch.SetRngState([.. state, .. extra]);
+        using (Torch.NewDisposeScope()) Assert.Equal(first, Torch.Rand(4).ToArray<float>());
     }
 
     [Fact]

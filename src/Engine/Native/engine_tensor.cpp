@@ -408,9 +408,13 @@ mo_status mo_rng_set_state(const uint8_t* buffer, int64_t length) {
             if (h.length < 0 || end - p < h.length) throw invalid_argument_error("RNG state is truncated");
             if (h.device_type != 0 && h.device_type != 1) throw invalid_argument_error("RNG state names an unknown device type");
             c10::Device device = to_device(h.device_type, h.device_index);
-            if (device.is_cuda() && (!torch::cuda::is_available() || h.device_index < 0 ||
-                                     static_cast<size_t>(h.device_index) >= torch::cuda::device_count()))
-                throw invalid_argument_error("RNG state holds a generator for " + device.str() + ", which is not available");
+            if (h.device_index < 0) throw invalid_argument_error("RNG state names a negative device index");
+            // A checkpoint written on a GPU machine may be resumed on one with fewer (or no) GPUs: the
+            // generators of absent devices have nothing to restore.
+            if (device.is_cuda() && (!torch::cuda::is_available() || static_cast<size_t>(h.device_index) >= torch::cuda::device_count())) {
+                p += h.length;
+                continue;
+            }
             at::Tensor expected = generator_state(device);
             if (static_cast<int64_t>(expected.nbytes()) != h.length)
                 throw invalid_argument_error("RNG state for " + device.str() + " has " + std::to_string(h.length) + " bytes, expected " +
@@ -453,7 +457,8 @@ mo_status mo_cuda_memory_allocated(int32_t device, int64_t* bytes) {
         if (!torch::cuda::is_available() || device < 0 || static_cast<size_t>(device) >= torch::cuda::device_count())
             throw invalid_argument_error("CUDA device " + std::to_string(device) + " does not exist");
         auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device);
-        *bytes = stats.allocated_bytes[static_cast<size_t>(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE)].current;
+        // Index 0 is StatType::AGGREGATE, whose namespace moved between libtorch versions.
+        *bytes = stats.allocated_bytes[0].current;
 #else
         (void)device;
         throw invalid_argument_error("this engine was not built with CUDA support");

@@ -104,7 +104,8 @@ MO_EXPORT mo_status mo_tensor_grad(mo_tensor t, mo_tensor* out);
 MO_EXPORT mo_status mo_is_grad_enabled(int32_t* enabled);
 /* Random state of the CPU generator and of every visible CUDA generator as one malloc'd blob
    (free with mo_free_buffer). mo_rng_set_state validates the whole blob before applying any of it and
-   fails with MO_ERR_INVALID_ARGUMENT on a wrong header, length or device. */
+   fails with MO_ERR_INVALID_ARGUMENT on a wrong header or length; generators of CUDA devices that are
+   not present are skipped. */
 MO_EXPORT mo_status mo_rng_get_state(uint8_t** buffer, int64_t* length);
 MO_EXPORT mo_status mo_rng_set_state(const uint8_t* buffer, int64_t length);
 /* Fail with MO_ERR_INVALID_ARGUMENT when the shim was built without CUDA headers or the device does not
