@@ -17,6 +17,8 @@ public sealed record BenchOptions
     public string[] Only { get; init; } = [];
     public long Seed { get; init; } = 42;
     public string DataDir { get; init; } = "/usr/share/datasets/fashion-mnist";
+    /// <summary>Training samples used, from the start of the file; null: all 60,000.</summary>
+    public int? Samples { get; init; }
     public string Python { get; init; } = "/usr/bin/python3";
 
     public int OverheadCalls { get; init; } = 200_000;
@@ -74,6 +76,7 @@ public sealed record BenchOptions
             Only = values.Remove("only", out var only) ? only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [],
             Seed = Int("seed", (int)o.Seed),
             DataDir = Text("data", o.DataDir),
+            Samples = values.Remove("samples", out var samples) ? int.Parse(samples, CultureInfo.InvariantCulture) : null,
             Python = Text("python", o.Python),
             OverheadCalls = Int("overhead-calls", quick ? 100_000 : o.OverheadCalls),
             OverheadBatches = Int("overhead-batches", quick ? 3 : o.OverheadBatches),
@@ -94,6 +97,7 @@ public sealed record BenchOptions
         if (values.Count > 0) throw new ArgumentException($"Unknown option(s): {string.Join(", ", values.Keys)}.\n{Usage}");
         if (o.Only.FirstOrDefault(s => !Sections.Contains(s)) is { } bad)
             throw new ArgumentException($"--only '{bad}' is unknown (expected one or more of {string.Join(", ", Sections)}, comma-separated).");
+        if (o.Samples is < 1) throw new ArgumentException("--samples must be positive.");
         if (o.Threads < 1 || o.Epochs < 1 || o.OverheadCalls < 1 || o.OverheadBatches < 1 || o.CnnEpochs < 1 || o.MlpEpochs < 1)
             throw new ArgumentException("--threads, --epochs, --overhead-calls, --overhead-batches, --cnn-epochs and --mlp-epochs must be positive.");
         return o;
@@ -108,6 +112,7 @@ public sealed record BenchOptions
           --overhead-calls N      calls per timed batch (200000)   --overhead-batches N  timed batches (7)
           --seed N                weights, shuffling and the trainer's seed (42)
           --data DIR              Fashion-MNIST IDX files (/usr/share/datasets/fashion-mnist)
+          --samples N             use only the first N training samples everywhere (default: all 60000)
           --python PATH           the peer's interpreter (/usr/bin/python3: Debian's, which has torch)
           --results PATH          where the markdown table goes (benchmarks/engine/results/latest.md)
         accuracy (the engine's Trainer and templates):

@@ -10,12 +10,15 @@ public static class ChildProcess
     public static string PeerScript => Path.Combine(AppContext.BaseDirectory, "peer.py");
 
     public static JsonElement Python(BenchOptions o, string command, params string[] extra) =>
-        Run(o.Python, [PeerScript, command, "--threads", Str(o.Threads), "--seed", Str(o.Seed), "--data", o.DataDir, .. extra]);
+        Run(o.Python, [PeerScript, command, .. Common(o), .. extra]);
 
     /// <summary>This executable again, so the peak resident set is the measured process's own.</summary>
     public static JsonElement Self(BenchOptions o, string command) =>
         Run(Environment.ProcessPath ?? throw new InvalidOperationException("no process path"),
-            [command, "--threads", Str(o.Threads), "--seed", Str(o.Seed), "--data", o.DataDir]);
+            [command, .. Common(o)]);
+
+    private static string[] Common(BenchOptions o) =>
+        ["--threads", Str(o.Threads), "--seed", Str(o.Seed), "--data", o.DataDir, .. o.Samples is { } n ? new[] { "--samples", Str(n) } : []];
 
     private static JsonElement Run(string file, string[] args)
     {

@@ -10,7 +10,7 @@ if (args.Length > 0 && args[0] == "memory-child")
 {
     var child = BenchOptions.Parse(args[1..]);
     Torch.SetNumThreads(child.Threads);
-    using var data = FashionMnist.LoadTrain(child.DataDir);
+    using var data = FashionMnist.LoadTrain(child.DataDir, child.Samples);
     var (_, afterLoad) = Workloads.Memory();
     var clock = Stopwatch.StartNew();
     var run = Workloads.Train(data, Workloads.Models.Single(m => m.Name == "cnn"), 1, child.Seed, warmupBatches: 0);
@@ -77,14 +77,14 @@ if (options.Runs("throughput"))
 {
     Section("throughput", () =>
     {
-        using var data = FashionMnist.LoadTrain(options.DataDir);
+        using var data = FashionMnist.LoadTrain(options.DataDir, options.Samples);
         foreach (var spec in Workloads.Models)
         {
             Console.WriteLine($"[bench] throughput: {spec.Title}, {options.Epochs} epoch(s) per side after {Workloads.WarmupBatches} warm-up batches");
             var engine = Workloads.Train(data, spec, options.Epochs, options.Seed);
             var peer = ChildProcess.Python(options, "train", "--model", spec.Name, "--epochs", Str(options.Epochs));
             double? target = spec.Name == "small" ? 1.5 : null;
-            report.Rate($"training, {spec.Title}: samples/s over a 60k epoch", engine.SamplesPerSecond, Doubles(peer, "samples_per_s"), "samples/s", target);
+            report.Rate($"training, {spec.Title}: samples/s over a {data.Count:N0}-sample epoch", engine.SamplesPerSecond, Doubles(peer, "samples_per_s"), "samples/s", target);
             report.Note($"{spec.Name}: first warm-up batch loss engine {engine.FirstLoss:0.000000} vs PyTorch {peer.GetProperty("first_loss").GetDouble():0.000000}"
                 + $" (same seed, data and order: equal when the initial weights match); last loss {engine.LastLoss:0.0000} vs {peer.GetProperty("last_loss").GetDouble():0.0000}");
         }
@@ -119,7 +119,7 @@ if (options.Runs("accuracy"))
     {
         BatchSize = options.AccBatchSize, Optimizer = options.AccOptimizer, LearningRate = options.AccLearningRate,
         WeightDecay = options.AccWeightDecay, Schedule = options.AccSchedule, WarmupEpochs = options.AccWarmupEpochs,
-        LabelSmoothing = options.AccLabelSmoothing, Seed = options.Seed, Device = "cpu",
+        LabelSmoothing = options.AccLabelSmoothing, Seed = options.Seed, Device = "cpu", MaxTrainSamples = options.Samples,
     };
     if (options.AccDropout is { } dropout) common = common with { Dropout = dropout };
     var runs = new[]

@@ -20,16 +20,19 @@ public sealed class FashionMnist : IDisposable
 
     private FashionMnist(Tensor images, Tensor labels, int count) => (Images, Labels, Count) = (images, labels, count);
 
-    public static FashionMnist LoadTrain(string dir)
+    /// <summary>The first <paramref name="limit"/> samples (all when null).</summary>
+    public static FashionMnist LoadTrain(string dir, int? limit = null)
     {
         var images = IdxFile.ReadImages(Path.Combine(dir, "train-images-idx3-ubyte.gz"));
         var labels = IdxFile.ReadLabels(Path.Combine(dir, "train-labels-idx1-ubyte.gz"));
+        int n = Math.Min(limit ?? images.Count, images.Count), size = images.Rows * images.Columns;
+        byte[] pixels = n == images.Count ? images.Pixels : images.Pixels[..(n * size)];
         using var scope = Torch.NewDisposeScope();
         // The same op sequence as the peer: bytes -> float, / 255, - mean, / std.
-        var raw = Torch.Tensor(images.Pixels, images.Count, images.Rows * images.Columns);
+        var raw = Torch.Tensor(pixels, n, size);
         var x = raw.To(ScalarType.Float32).Mul(1.0 / 255).Add(-Mean).Mul(1.0 / Std).MoveToOuterScope();
-        var y = Torch.Tensor(labels, labels.Length).To(ScalarType.Int64).MoveToOuterScope();
-        return new FashionMnist(x, y, images.Count);
+        var y = Torch.Tensor(labels[..n], n).To(ScalarType.Int64).MoveToOuterScope();
+        return new FashionMnist(x, y, n);
     }
 
     public void Dispose()

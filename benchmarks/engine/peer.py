@@ -41,10 +41,11 @@ def read_idx(path, dims):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
-def load_train(data_dir):
+def load_train(data_dir, limit=None):
     images = read_idx(os.path.join(data_dir, "train-images-idx3-ubyte.gz"), 3)
     labels = read_idx(os.path.join(data_dir, "train-labels-idx1-ubyte.gz"), 1)
-    n = images.shape[0]
+    n = images.shape[0] if limit is None else min(limit, images.shape[0])
+    images, labels = images[:n], labels[:n]
     # The same op sequence as the engine: bytes -> float, / 255, - mean, / std.
     raw = torch.from_numpy(images.reshape(n, 28 * 28).copy())
     x = raw.to(torch.float32).mul(1.0 / 255).add(-MEAN).mul(1.0 / STD)
@@ -167,6 +168,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--samples", type=int, default=None)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -175,10 +177,10 @@ def main():
     elif args.command == "overhead":
         result = {"ns_per_call": add_overhead(args.calls, args.batches)}
     elif args.command == "train":
-        x, y, n = load_train(args.data)
+        x, y, n = load_train(args.data, args.samples)
         result = train(x, y, n, args.model, args.epochs, args.seed)
     else:
-        x, y, n = load_train(args.data)
+        x, y, n = load_train(args.data, args.samples)
         _, after_load = memory_kb()
         start = time.perf_counter()
         run = train(x, y, n, "cnn", 1, args.seed, warmup_batches=0)
