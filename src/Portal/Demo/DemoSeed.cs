@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using ModelOps.Engine.Training;
 using ModelOps.Portal.Datasets;
 using ModelOps.Portal.Infrastructure;
 using ModelOps.Portal.Runs;
@@ -32,8 +33,14 @@ public sealed class DemoSeed(PortalDb db, DatasetIngest ingest, RunLauncher laun
             var tabular = await ingest.IngestCsvAsync(TabularName, "status", "sensor-faults.csv", new MemoryStream(Encoding.UTF8.GetBytes(csv)), ct);
             await SeedFashionMnistAsync(ct);
             await SeedSweepAsync(runs: 40, steps: 60, ct);
-            await launcher.LaunchAsync(new NewRunRequest(tabular.Id, Templates.Mlp, Epochs: 15, BatchSize: 32, LearningRate: 0.003, Optimizer: "adam",
-                Seed: 42, ValidationFraction: 0.15, TestFraction: 0.2, MaxTrainSamples: null, Name: "demo: sensor faults MLP", IdempotencyKey: "demo-seed-run-1"), "demo", ct);
+            await launcher.LaunchAsync(new NewRunRequest(tabular.Id, Name: "demo: sensor faults MLP", IdempotencyKey: "demo-seed-run-1")
+            {
+                Options = new TrainingOptions
+                {
+                    Template = Templates.Mlp, Epochs = 15, BatchSize = 32, LearningRate = 0.003, Optimizer = Optimizers.AdamW, WeightDecay = 0.01,
+                    Schedule = Schedules.Cosine, WarmupEpochs = 1, Seed = 42, ValidationFraction = 0.15, TestFraction = 0.2,
+                },
+            }, "demo", ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
