@@ -47,7 +47,7 @@ public sealed class RunsAndWorkerProtocolTests : IDisposable
 
     [Theory]
     [InlineData("cnn", 5, "does not fit a csv dataset")]
-    [InlineData("mlp", 0, "Epochs must be between 1 and 1000.")]
+    [InlineData("mlp", 0, "Epochs must be from 1 to 10,000")]
     [InlineData("transformer", 5, "Template 'transformer' is unknown")]
     public async Task CreateRun_InvalidRequest_Is400AndCreatesNothing(string template, int epochs, string expected)
     {

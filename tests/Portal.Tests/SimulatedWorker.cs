@@ -67,12 +67,7 @@ public sealed class SimulatedWorker
         (await Http.PostAsJsonAsync($"/api/v1/runs/{RunId}/start", new StartReport(spec.Attempt, Environment.ProcessId, "cpu"))).EnsureSuccessStatusCode();
 
         var observer = new CollectingObserver();
-        var result = Trainer.Train(new TrainingOptions
-        {
-            Template = spec.Template, Epochs = spec.Parameters.Epochs, BatchSize = spec.Parameters.BatchSize,
-            LearningRate = spec.Parameters.LearningRate, Optimizer = spec.Parameters.Optimizer, Seed = spec.Parameters.Seed,
-            ValidationFraction = spec.Parameters.ValidationFraction, TestFraction = spec.Parameters.TestFraction, Device = "cpu",
-        }, new DatasetFiles { Kind = "csv", CsvPath = csv, LabelColumn = spec.Dataset.LabelColumn }, workDir, observer, null, CancellationToken.None);
+        var result = Trainer.Train(spec.Options with { Device = "cpu" }, new DatasetFiles { Kind = "csv", CsvPath = csv, LabelColumn = spec.Dataset.LabelColumn }, workDir, observer, null, CancellationToken.None);
 
         var points = observer.Epochs.SelectMany(e => new[]
         {
@@ -82,9 +77,8 @@ public sealed class SimulatedWorker
         (await Http.PostAsJsonAsync($"/api/v1/runs/{RunId}/log-batch", new LogBatch(points))).EnsureSuccessStatusCode();
         using (var model = new StreamContent(File.OpenRead(result.ModelPackagePath)))
             (await Http.PutAsync($"/api/v1/runs/{RunId}/model", model)).EnsureSuccessStatusCode();
-        var e = result.Evaluation;
         (await Http.PostAsJsonAsync($"/api/v1/runs/{RunId}/finish", new FinishReport(FinishStatus.Finished, null,
-            new EvaluationReportDto(e.Accuracy, e.PrecisionMacro, e.RecallMacro, e.F1Macro, e.ConfusionMatrix, e.ClassNames, e.Samples)))).EnsureSuccessStatusCode();
+            ModelOps.Jobs.Worker.WorkerProgram.ToDto(result.Evaluation)))).EnsureSuccessStatusCode();
     }
 
     private sealed class CollectingObserver : ITrainingObserver

@@ -4,18 +4,19 @@ namespace ModelOps.Jobs.Protocol;
 // opens the database; an external training script or a remote agent speaks the same protocol.
 // All routes are under /api/v1 and take "Authorization: Bearer <per-attempt token>".
 
-/// <summary>GET runs/{id}/spec: what to train.</summary>
+/// <summary>
+/// GET runs/{id}/spec: what to train. <paramref name="Options"/> is every template and hyperparameter
+/// choice of the run (camelCase JSON); <paramref name="Device"/> is the device to train on, already
+/// resolved from the run's choice and the portal's configuration, and wins over Options.Device.
+/// </summary>
 public sealed record RunSpec(
-    int RunId, int Attempt, string Template, HyperParameters Parameters, DatasetSpec Dataset,
+    int RunId, int Attempt, ModelOps.Engine.Training.TrainingOptions Options, DatasetSpec Dataset,
     int ResumeFromEpoch, string Device);
 
-public sealed record HyperParameters(
-    int Epochs, int BatchSize, double LearningRate, string Optimizer, long Seed,
-    double ValidationFraction, double TestFraction, int? MaxTrainSamples);
-
+/// <summary>Kind is csv, idx or text; a text dataset names the column holding the documents in <paramref name="TextColumn"/>.</summary>
 public sealed record DatasetSpec(
     int DatasetId, int Version, string Kind, string? LabelColumn,
-    IReadOnlyList<DatasetFileSpec> Files, IReadOnlyList<string>? ClassNames);
+    IReadOnlyList<DatasetFileSpec> Files, IReadOnlyList<string>? ClassNames, string? TextColumn = null);
 
 /// <summary>One file of a dataset version; GET datasets/{id}/versions/{v}/files/{Name} downloads it.</summary>
 public sealed record DatasetFileSpec(string Name, long SizeBytes);
@@ -46,9 +47,16 @@ public sealed record HeartbeatReply(bool CancelRequested);
 /// <summary>POST runs/{id}/finish.</summary>
 public sealed record FinishReport(string Status, string? Error, EvaluationReportDto? Evaluation);
 
+/// <summary>
+/// The test-split figures. A figure that does not apply (accuracy of a regression, ROC AUC of more than
+/// two classes) or could not be computed is null: JSON has no NaN. Regression runs send an empty matrix.
+/// </summary>
 public sealed record EvaluationReportDto(
-    double Accuracy, double PrecisionMacro, double RecallMacro, double F1Macro,
-    int[][] ConfusionMatrix, string[] ClassNames, int Samples);
+    double? Accuracy, double? PrecisionMacro, double? RecallMacro, double? F1Macro,
+    int[][] ConfusionMatrix, string[] ClassNames, int Samples,
+    string Task = "classification",
+    double? PrecisionWeighted = null, double? RecallWeighted = null, double? F1Weighted = null,
+    double? RocAuc = null, double? Mse = null, double? Mae = null, double? R2 = null);
 
 public static class FinishStatus
 {

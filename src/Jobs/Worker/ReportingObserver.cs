@@ -43,6 +43,9 @@ public sealed class ReportingObserver(PortalClient portal, CancellationToken ct)
             if (double.IsFinite(metrics.ValidationAccuracy))
                 _pending.Add(new MetricPoint("val_accuracy", metrics.ValidationAccuracy, metrics.Epoch, now));
             _pending.Add(new MetricPoint("epoch_seconds", metrics.Seconds, metrics.Epoch, now));
+            // The rate in force at the end of the epoch, so a schedule's shape shows next to the losses.
+            if (double.IsFinite(metrics.LearningRate) && metrics.LearningRate > 0)
+                _pending.Add(new MetricPoint("learning_rate", metrics.LearningRate, metrics.Epoch, now));
         }
         FlushAsync().GetAwaiter().GetResult();
     }

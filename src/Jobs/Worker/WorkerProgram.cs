@@ -75,28 +75,15 @@ public static class WorkerProgram
         using var stopBeats = new CancellationTokenSource();
         using var lost = new CancellationTokenSource();
         var beats = HeartbeatLoopAsync(portal, observer, spec, cancel, lost, stopBeats.Token);
-        var training = new TrainingOptions
-        {
-            Template = spec.Template,
-            Epochs = spec.Parameters.Epochs,
-            BatchSize = spec.Parameters.BatchSize,
-            LearningRate = spec.Parameters.LearningRate,
-            Optimizer = spec.Parameters.Optimizer,
-            Seed = spec.Parameters.Seed,
-            ValidationFraction = spec.Parameters.ValidationFraction,
-            TestFraction = spec.Parameters.TestFraction,
-            MaxTrainSamples = spec.Parameters.MaxTrainSamples,
-            Device = spec.Device,
-        };
+        // The spec's device is the one resolved for this attempt; the run's own choice was folded into it by the portal.
+        var training = spec.Options with { Device = spec.Device };
         FinishReport report;
         try
         {
             var result = await Task.Run(() => Trainer.Train(training, data, options.WorkDir, observer, resume, cancel.Token));
             await observer.FlushAsync();
             await portal.UploadArtifactAsync(WorkerArtifacts.Model, result.ModelPackagePath, null, CancellationToken.None);
-            var e = result.Evaluation;
-            report = new FinishReport(FinishStatus.Finished, null,
-                new EvaluationReportDto(e.Accuracy, e.PrecisionMacro, e.RecallMacro, e.F1Macro, e.ConfusionMatrix, e.ClassNames, e.Samples));
+            report = new FinishReport(FinishStatus.Finished, null, ToDto(result.Evaluation));
         }
         catch (OperationCanceledException) when (lost.IsCancellationRequested)
         {
@@ -137,7 +124,7 @@ public static class WorkerProgram
             while (await timer.WaitForNextTickAsync(stop))
             {
                 var p = observer.Latest;
-                var reply = await portal.HeartbeatAsync(new Heartbeat(p?.Fraction ?? 0, p?.Epoch ?? spec.ResumeFromEpoch, spec.Parameters.Epochs,
+                var reply = await portal.HeartbeatAsync(new Heartbeat(p?.Fraction ?? 0, p?.Epoch ?? spec.ResumeFromEpoch, spec.Options.Epochs,
                     p is null ? "preparing" : $"epoch {p.Epoch}/{p.Epochs}, batch {p.Batch}/{p.BatchesPerEpoch}"), stop);
                 if (reply.CancelRequested && !cancel.IsCancellationRequested)
                     await cancel.CancelAsync();
@@ -172,12 +159,21 @@ public static class WorkerProgram
             Kind = spec.Dataset.Kind,
             CsvPath = local.GetValueOrDefault("data.csv"),
             LabelColumn = spec.Dataset.LabelColumn,
+            TextColumn = spec.Dataset.TextColumn,
             TrainImagesPath = local.GetValueOrDefault("train-images.idx"),
             TrainLabelsPath = local.GetValueOrDefault("train-labels.idx"),
             TestImagesPath = local.GetValueOrDefault("test-images.idx"),
             TestLabelsPath = local.GetValueOrDefault("test-labels.idx"),
             ClassNames = spec.Dataset.ClassNames?.ToArray(),
         };
+    }
+
+    /// <summary>The engine's report as the protocol carries it: NaN and infinities (no such figure) become null.</summary>
+    public static EvaluationReportDto ToDto(EvaluationReport e)
+    {
+        static double? F(double? v) => v is { } x && double.IsFinite(x) ? x : null;
+        return new EvaluationReportDto(F(e.Accuracy), F(e.PrecisionMacro), F(e.RecallMacro), F(e.F1Macro), e.ConfusionMatrix, e.ClassNames, e.Samples,
+            e.Task, F(e.PrecisionWeighted), F(e.RecallWeighted), F(e.F1Weighted), F(e.RocAuc), F(e.Mse), F(e.Mae), F(e.R2));
     }
 
     private static string Describe(Exception ex)

@@ -17,7 +17,11 @@ public static class CsvInspector
     /// <summary>A column this numeric is meant to be numeric; a stray word in it is a data error.</summary>
     private const double NumericMajority = 0.9;
 
-    public static DatasetProfile Inspect(string path, string? requestedLabel)
+    /// <summary>
+    /// Profiles a tabular CSV, or with <paramref name="textColumn"/> a text dataset: a label column and a
+    /// column of free text (documents), checked to exist, to differ from the label and to hold text.
+    /// </summary>
+    public static DatasetProfile Inspect(string path, string? requestedLabel, string? textColumn = null)
     {
         using var stream = File.OpenRead(path);
         if (stream.Length == 0)
@@ -34,7 +38,7 @@ public static class CsvInspector
         using var parser = new CsvParser(reader, config);
         try
         {
-            return Read(parser, requestedLabel);
+            return Read(parser, requestedLabel, string.IsNullOrWhiteSpace(textColumn) ? null : textColumn.Trim());
         }
         catch (DecoderFallbackException ex)
         {
@@ -42,7 +46,7 @@ public static class CsvInspector
         }
     }
 
-    private static DatasetProfile Read(CsvParser parser, string? requestedLabel)
+    private static DatasetProfile Read(CsvParser parser, string? requestedLabel, string? textColumn)
     {
         if (!parser.Read())
             throw Unprocessable("The file is empty.");
@@ -60,10 +64,23 @@ public static class CsvInspector
             if (duplicate >= 0)
                 throw Unprocessable($"Line 1, column {i + 1}: the column name '{Truncate(header[i])}' appears twice.");
         }
-        var label = string.IsNullOrWhiteSpace(requestedLabel) ? header[^1] : requestedLabel.Trim();
+        var textIndex = -1;
+        if (textColumn is not null)
+        {
+            textIndex = Array.IndexOf(header, textColumn);
+            if (textIndex < 0)
+                throw Unprocessable($"Text column '{Truncate(textColumn)}' was not found. The columns are: {string.Join(", ", header.Select(h => Truncate(h)))}.");
+        }
+        // A text dataset's text is often the last column; its label is then "label" or the last other column.
+        var label = !string.IsNullOrWhiteSpace(requestedLabel) ? requestedLabel.Trim()
+            : textIndex < 0 ? header[^1]
+            : header.Contains("label") && textColumn != "label" ? "label"
+            : header.Last(h => h != textColumn);
         var labelIndex = Array.IndexOf(header, label);
         if (labelIndex < 0)
             throw Unprocessable($"Label column '{Truncate(label)}' was not found. The columns are: {string.Join(", ", header.Select(h => Truncate(h)))}.");
+        if (labelIndex == textIndex)
+            throw Unprocessable($"The label column and the text column are both '{Truncate(label)}'; name two different columns.");
 
         var columns = header.Select(h => new ColumnStats(h)).ToArray();
         var preview = new List<IReadOnlyList<string>>();
@@ -80,6 +97,10 @@ public static class CsvInspector
             for (var c = 0; c < record.Length; c++)
             {
                 var value = record[c].Trim();
+                if (value.Length == 0 && c == textIndex)
+                    throw Unprocessable($"Line {line}, text column '{Truncate(header[c])}': the text is empty. Every example needs some text; drop the row.");
+                if (value.Length == 0 && c == labelIndex)
+                    throw Unprocessable($"Line {line}, label column '{Truncate(header[c])}': the label is missing. Every example needs its label.");
                 if (value.Length == 0)
                     throw Unprocessable($"Line {line}, column '{Truncate(header[c])}': the value is missing. Missing values are not supported yet; fill or drop the row.");
                 columns[c].Add(value, line);
@@ -93,9 +114,11 @@ public static class CsvInspector
         if (rows == 0)
             throw Unprocessable("The file has a header but no data rows.");
 
+        if (textIndex >= 0 && columns[textIndex].NonNumeric == 0)
+            throw Unprocessable($"The text column '{Truncate(textColumn)}' holds only numbers; a text dataset needs free text there. Is it the right column?");
         for (var c = 0; c < columns.Length; c++)
         {
-            if (c == labelIndex) continue;
+            if (c == labelIndex || c == textIndex) continue;
             var col = columns[c];
             if (col.NonNumeric > 0 && col.Numeric >= NumericMajority * rows)
                 throw Unprocessable(
@@ -106,9 +129,11 @@ public static class CsvInspector
         if (classCounts.Count > 1000)
             throw Unprocessable($"The label column '{Truncate(label)}' has {classCounts.Count} distinct values; at most 1000 classes are supported. Is it the right column?");
 
-        var profiles = columns.Select((c, i) => c.ToProfile(i == labelIndex)).ToList();
+        var profiles = columns.Select((c, i) => i == textIndex ? c.ToProfile(false) with { Type = "text", TopValues = null } : c.ToProfile(i == labelIndex)).ToList();
         var ordered = classCounts.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => kv.Value);
-        return new DatasetProfile(DatasetKinds.Csv, rows, profiles, label, ordered, preview, ordered.Keys.ToList(), null, null);
+        return textIndex < 0
+            ? new DatasetProfile(DatasetKinds.Csv, rows, profiles, label, ordered, preview, ordered.Keys.ToList(), null, null)
+            : new DatasetProfile(DatasetKinds.Text, rows, profiles, label, ordered, preview, ordered.Keys.ToList(), null, null, textColumn);
     }
 
     private static PortalException Unprocessable(string message) => new(PortalError.Unprocessable, message, "file");

@@ -15,6 +15,8 @@ public static class DatasetKinds
 {
     public const string Csv = "csv";
     public const string Idx = "idx";
+    /// <summary>A CSV of (label, free text) rows, for the text templates.</summary>
+    public const string Text = "text";
 }
 
 /// <summary>
@@ -66,4 +68,5 @@ public sealed record DatasetProfile(
     IReadOnlyList<IReadOnlyList<string>> PreviewRows,
     IReadOnlyList<string>? ClassNames,
     int? TestRows,
-    int[]? ImageShape);
+    int[]? ImageShape,
+    string? TextColumn = null);

@@ -22,7 +22,8 @@ public sealed class DatasetIngest(PortalDb db, WriteGate gate, DataPaths paths, 
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public async Task<DatasetVersion> IngestCsvAsync(string datasetName, string? labelColumn, string fileName, Stream content, CancellationToken ct)
+    /// <summary>A tabular CSV; or, with <paramref name="textColumn"/>, a text dataset (kind text) whose documents are in that column.</summary>
+    public async Task<DatasetVersion> IngestCsvAsync(string datasetName, string? labelColumn, string fileName, Stream content, CancellationToken ct, string? textColumn = null)
     {
         var name = Names.Dataset(datasetName);
         var original = Names.UploadedFile(fileName);
@@ -34,8 +35,8 @@ public sealed class DatasetIngest(PortalDb db, WriteGate gate, DataPaths paths, 
             // The engine reads comma-separated files; a tab-separated one would profile as one column.
             if (original.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) || LooksTabSeparated(csv))
                 throw new PortalException(PortalError.Unprocessable, "Tab-separated files are not supported yet; save the file as comma-separated CSV.", "file");
-            var profile = CsvInspector.Inspect(csv, labelColumn);
-            return await CommitAsync(name, DatasetKinds.Csv, profile.LabelColumn, profile, staging, original, size, sha, ct);
+            var profile = CsvInspector.Inspect(csv, labelColumn, textColumn);
+            return await CommitAsync(name, profile.Kind, profile.LabelColumn, profile, staging, original, size, sha, ct);
         }
         finally
         {

@@ -37,13 +37,24 @@ public static class DatasetsApi
         ToView(await db.Datasets.AsNoTracking().Include(d => d.Versions).FirstOrDefaultAsync(d => d.Id == id, ct)
                ?? throw PortalException.NotFound($"Dataset {id}"));
 
-    /// <summary>multipart/form-data: name, labelColumn (optional; default: the last column), file.</summary>
+    /// <summary>
+    /// multipart/form-data: name, labelColumn (optional; default: the last column), file; and for a text
+    /// dataset kind=text with textColumn (default "text"), the column holding each example's text.
+    /// </summary>
     public static async Task<IResult> UploadCsv(HttpContext http, DatasetIngest ingest, IOptions<PortalOptions> options, CancellationToken ct)
     {
         var form = await ReadFormAsync(http, options.Value, ct);
         var file = form.Files.GetFile("file") ?? throw PortalException.Invalid("The form needs a 'file' part holding the CSV.", "file");
         await using var stream = file.OpenReadStream();
-        var version = await ingest.IngestCsvAsync(form["name"].ToString(), form["labelColumn"].ToString(), file.FileName, stream, ct);
+        var kind = form["kind"].ToString().Trim();
+        var textColumn = form["textColumn"].ToString().Trim();
+        if (kind.Length == 0) kind = textColumn.Length > 0 ? DatasetKinds.Text : DatasetKinds.Csv;
+        if (kind is not (DatasetKinds.Csv or DatasetKinds.Text))
+            throw PortalException.Invalid($"Kind '{kind}' is not one a CSV upload can have; use 'csv' (tabular) or 'text'.", "kind");
+        if (kind == DatasetKinds.Csv && textColumn.Length > 0)
+            throw PortalException.Invalid("A text column was given for a tabular (kind csv) upload; send kind=text.", "textColumn");
+        var version = await ingest.IngestCsvAsync(form["name"].ToString(), form["labelColumn"].ToString(), file.FileName, stream, ct,
+            kind == DatasetKinds.Text ? (textColumn.Length > 0 ? textColumn : "text") : null);
         return TypedResults.Created($"/api/v1/datasets/{version.DatasetId}", ToView(version));
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using ModelOps.Engine.Training;
 using ModelOps.Portal.Datasets;
 using ModelOps.Portal.Infrastructure;
 using ModelOps.Portal.Runs;
@@ -9,8 +10,8 @@ using ModelOps.Portal.Runs;
 namespace ModelOps.Portal.Demo;
 
 /// <summary>
-/// First start on an empty store: register Fashion-MNIST (from Debian's dataset-fashion-mnist) and a
-/// generated tabular dataset, queue one short tabular run, and record a generated hyperparameter sweep
+/// First start on an empty store: register Fashion-MNIST (from Debian's dataset-fashion-mnist), a
+/// generated tabular dataset and a generated text dataset of short reviews, queue one short tabular run, and record a generated hyperparameter sweep
 /// of tracked runs (as the Python client would) so the experiments and compare pages have something to show.
 /// Runs once: nothing is seeded when any dataset exists.
 /// </summary>
@@ -18,6 +19,7 @@ public sealed class DemoSeed(PortalDb db, DatasetIngest ingest, RunLauncher laun
 {
     public const string TabularName = "sensor-faults";
     public const string FashionName = "fashion-mnist";
+    public const string ReviewsName = "product-reviews";
     public static readonly string[] FashionClasses =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
@@ -30,10 +32,18 @@ public sealed class DemoSeed(PortalDb db, DatasetIngest ingest, RunLauncher laun
             log.LogInformation("Empty store: seeding the demo datasets");
             var csv = GenerateSensorFaults(rows: 1200, seed: 42);
             var tabular = await ingest.IngestCsvAsync(TabularName, "status", "sensor-faults.csv", new MemoryStream(Encoding.UTF8.GetBytes(csv)), ct);
+            await ingest.IngestCsvAsync(ReviewsName, "sentiment", "product-reviews.csv",
+                new MemoryStream(Encoding.UTF8.GetBytes(GenerateReviews(rows: 600, seed: 11))), ct, textColumn: "text");
             await SeedFashionMnistAsync(ct);
             await SeedSweepAsync(runs: 40, steps: 60, ct);
-            await launcher.LaunchAsync(new NewRunRequest(tabular.Id, Templates.Mlp, Epochs: 15, BatchSize: 32, LearningRate: 0.003, Optimizer: "adam",
-                Seed: 42, ValidationFraction: 0.15, TestFraction: 0.2, MaxTrainSamples: null, Name: "demo: sensor faults MLP", IdempotencyKey: "demo-seed-run-1"), "demo", ct);
+            await launcher.LaunchAsync(new NewRunRequest(tabular.Id, Name: "demo: sensor faults MLP", IdempotencyKey: "demo-seed-run-1")
+            {
+                Options = new TrainingOptions
+                {
+                    Template = Templates.Mlp, Epochs = 15, BatchSize = 32, LearningRate = 0.003, Optimizer = Optimizers.AdamW, WeightDecay = 0.01,
+                    Schedule = Schedules.Cosine, WarmupEpochs = 1, Seed = 42, ValidationFraction = 0.15, TestFraction = 0.2,
+                },
+            }, "demo", ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -108,6 +118,36 @@ public sealed class DemoSeed(PortalDb db, DatasetIngest ingest, RunLauncher laun
             };
             await store.WriteAsync(db, run.Id, new Tracking.ValidBatch(points, parameters, new Dictionary<string, string> { ["sweep"] = "demo" }), ct);
         }
+    }
+
+    /// <summary>
+    /// Short product reviews for the text templates: each mixes neutral words with a few words of its
+    /// sentiment and, now and then, one of the other, so a bag of words is not quite enough and word
+    /// order ("not good") matters a little. Deterministic for a seed.
+    /// </summary>
+    public static string GenerateReviews(int rows, int seed)
+    {
+        string[] positive = ["great", "excellent", "love", "perfect", "sturdy", "reliable", "fast", "comfortable", "beautiful", "recommend", "happy", "solid"];
+        string[] negative = ["broken", "terrible", "hate", "flimsy", "slow", "useless", "disappointing", "refund", "cheap", "noisy", "awful", "returned"];
+        string[] neutral = ["the", "product", "arrived", "box", "it", "was", "this", "after", "a", "week", "and", "my", "with", "for", "kitchen", "battery", "color", "size"];
+        var random = new Random(seed);
+        var text = new StringBuilder("sentiment,text\n");
+        for (var i = 0; i < rows; i++)
+        {
+            var good = random.Next(2) == 1;
+            var words = new List<string>();
+            var length = 6 + random.Next(10);
+            for (var w = 0; w < length; w++)
+            {
+                var roll = random.NextDouble();
+                var pool = roll < 0.6 ? neutral : (roll < 0.92) == good ? positive : negative;
+                words.Add(pool[random.Next(pool.Length)]);
+            }
+            // A negated opinion reads as its opposite.
+            if (random.NextDouble() < 0.15) words.Insert(random.Next(words.Count), "not " + (good ? negative : positive)[random.Next(positive.Length)]);
+            text.Append(good ? "positive" : "negative").Append(',').Append(string.Join(' ', words)).Append('\n');
+        }
+        return text.ToString();
     }
 
     /// <summary>

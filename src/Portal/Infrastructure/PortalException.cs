@@ -20,6 +20,8 @@ public sealed class PortalException(PortalError error, string message, string? f
 {
     public PortalError Error { get; } = error;
     public string? Field { get; } = field;
+    /// <summary>Every problem found, when a request was checked as a whole (ProblemDetails "errors").</summary>
+    public IReadOnlyList<string> Errors { get; private init; } = [message];
 
     public int StatusCode => Error switch
     {
@@ -47,4 +49,8 @@ public sealed class PortalException(PortalError error, string message, string? f
 
     public static PortalException NotFound(string what) => new(PortalError.NotFound, $"{what} was not found.");
     public static PortalException Invalid(string message, string? field = null) => new(PortalError.Invalid, message, field);
+
+    /// <summary>A 400 naming every problem: the detail joins them, the "errors" extension lists them.</summary>
+    public static PortalException InvalidAll(IReadOnlyList<string> problems) =>
+        new(PortalError.Invalid, string.Join(" ", problems.Select(p => p.EndsWith('.') ? p : p + "."))) { Errors = problems };
 }

@@ -29,6 +29,8 @@ public sealed class ProblemDetailsMapping(IProblemDetailsService problems, ILogg
         var details = new ProblemDetails { Status = status, Title = title, Detail = detail, Instance = http.Request.Path };
         if (exception is PortalException { Field: { } field })
             details.Extensions["field"] = field;
+        if (exception is PortalException { Error: PortalError.Invalid } invalid)
+            details.Extensions["errors"] = invalid.Errors;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = details, Exception = exception });
     }
 }

@@ -51,6 +51,11 @@ public sealed class Run
     public double ValidationFraction { get; set; }
     public double TestFraction { get; set; }
     public int? MaxTrainSamples { get; set; }
+    /// <summary>
+    /// The run's full TrainingOptions as camelCase JSON; null for tracked runs and for training runs made
+    /// before options were stored (their options are rebuilt from the columns above, see <see cref="RunOptions"/>).
+    /// </summary>
+    public string? OptionsJson { get; set; }
 
     public RunStatus Status { get; set; }
     /// <summary>UI, API, schedule, sweep or demo.</summary>

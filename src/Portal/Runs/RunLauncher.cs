@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using ModelOps.Engine.Models;
+using ModelOps.Engine.Training;
 using ModelOps.Jobs.Scheduling;
 using ModelOps.Portal.Audit;
 using ModelOps.Portal.Datasets;
@@ -6,18 +8,65 @@ using ModelOps.Portal.Infrastructure;
 
 namespace ModelOps.Portal.Runs;
 
-public sealed record NewRunRequest(
-    int DatasetVersionId, string Template, int Epochs, int BatchSize, double LearningRate, string Optimizer,
-    long Seed, double ValidationFraction, double TestFraction, int? MaxTrainSamples, string? Name, string? IdempotencyKey,
-    int? ExperimentId = null);
+/// <summary>
+/// POST /api/v1/runs and the New Run form. <see cref="Options"/> carries every template and
+/// hyperparameter choice; the flat fields (template, epochs, ...) are the shorthand older clients send
+/// and, when given, override the same option.
+/// </summary>
+public sealed record NewRunRequest(int DatasetVersionId, string? Name = null, string? IdempotencyKey = null, int? ExperimentId = null)
+{
+    public TrainingOptions? Options { get; init; }
+    public string? Template { get; init; }
+    public int? Epochs { get; init; }
+    public int? BatchSize { get; init; }
+    public double? LearningRate { get; init; }
+    public string? Optimizer { get; init; }
+    public long? Seed { get; init; }
+    public double? ValidationFraction { get; init; }
+    public double? TestFraction { get; init; }
+    public int? MaxTrainSamples { get; init; }
 
+    /// <summary>The options this request asks for: <see cref="Options"/> (or the defaults) with the flat fields applied.</summary>
+    public TrainingOptions ResolveOptions()
+    {
+        var o = Options ?? new TrainingOptions();
+        return o with
+        {
+            Template = Template ?? o.Template,
+            Epochs = Epochs ?? o.Epochs,
+            BatchSize = BatchSize ?? o.BatchSize,
+            LearningRate = LearningRate ?? o.LearningRate,
+            Optimizer = Optimizer ?? o.Optimizer,
+            Seed = Seed ?? o.Seed,
+            ValidationFraction = ValidationFraction ?? o.ValidationFraction,
+            TestFraction = TestFraction ?? o.TestFraction,
+            MaxTrainSamples = MaxTrainSamples ?? o.MaxTrainSamples,
+        };
+    }
+}
+
+/// <summary>Which templates and tasks fit which kind of dataset.</summary>
 public static class Templates
 {
-    public const string Mlp = "mlp";
-    public const string Cnn = "cnn";
+    public const string Mlp = ModelTemplates.Mlp;
+    public const string Cnn = ModelTemplates.Cnn;
+    public const string TextLstm = ModelTemplates.TextLstm;
+    public const string TextCnn = ModelTemplates.TextCnn;
 
-    /// <summary>Which template fits which kind of dataset.</summary>
-    public static string For(string datasetKind) => datasetKind == DatasetKinds.Idx ? Cnn : Mlp;
+    /// <summary>The templates a dataset of this kind can train, the usual choice first.</summary>
+    public static IReadOnlyList<string> Fitting(string datasetKind) => datasetKind switch
+    {
+        DatasetKinds.Idx => [Cnn, Mlp],
+        DatasetKinds.Text => [TextLstm, TextCnn],
+        _ => [Mlp],
+    };
+
+    /// <summary>The usual template for a kind of dataset.</summary>
+    public static string For(string datasetKind) => Fitting(datasetKind)[0];
+
+    /// <summary>The tasks a template can learn: regression needs the mlp template.</summary>
+    public static IReadOnlyList<string> Tasks(string template) =>
+        template == Mlp ? TrainingTasks.All : [TrainingTasks.Classification];
 }
 
 /// <summary>Creates runs (queued on the persistent scheduler) and cancels them.</summary>
@@ -38,7 +87,10 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
         var version = await db.DatasetVersions.AsNoTracking().Include(v => v.Dataset)
             .FirstOrDefaultAsync(v => v.Id == request.DatasetVersionId, ct)
             ?? throw PortalException.NotFound($"Dataset version {request.DatasetVersionId}");
-        Validate(request, version);
+        var options = request.ResolveOptions();
+        var problems = Problems(options, version);
+        if (problems.Count > 0)
+            throw PortalException.InvalidAll(problems);
         var experimentId = request.ExperimentId ?? Tracking.Experiment.DefaultId;
         if (!await db.Experiments.AnyAsync(e => e.Id == experimentId && e.DeletedAt == null, ct))
             throw PortalException.NotFound($"Experiment {experimentId}");
@@ -46,20 +98,13 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
         var run = new Run
         {
             Name = string.IsNullOrWhiteSpace(request.Name)
-                ? $"{request.Template} on {version.Dataset!.Name} v{version.Version}"
+                ? $"{options.Template} on {version.Dataset!.Name} v{version.Version}"
                 : request.Name.Trim()[..Math.Min(request.Name.Trim().Length, 100)],
             ExperimentId = experimentId,
             Kind = RunKind.Training,
             DatasetVersionId = version.Id,
-            Template = request.Template,
-            Epochs = request.Epochs,
-            BatchSize = request.BatchSize,
-            LearningRate = request.LearningRate,
-            Optimizer = request.Optimizer,
-            Seed = request.Seed,
-            ValidationFraction = request.ValidationFraction,
-            TestFraction = request.TestFraction,
-            MaxTrainSamples = request.MaxTrainSamples,
+            Template = options.Template,
+            Optimizer = options.Optimizer,
             Status = RunStatus.Queued,
             Source = source,
             IdempotencyKey = key,
@@ -67,7 +112,8 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
             CreatedBy = user.Name,
             StatusMessage = "waiting for a free worker slot",
         };
-        run.Params.AddRange(HyperParameterParams(run));
+        RunOptions.Write(run, options);
+        run.Params.AddRange(HyperParameterParams(run.DatasetVersionId, options));
         db.Runs.Add(run);
         db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = run.CreatedBy, Action = "run.created", Subject = $"dataset-version:{version.Id}", Details = run.Name });
         try
@@ -118,43 +164,37 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
         events.Publish(run);
     }
 
-    /// <summary>A launched run's settings as params, so search and the runs table treat every run alike.</summary>
-    public static IEnumerable<Tracking.RunParam> HyperParameterParams(Run run)
+    /// <summary>A launched run's settings as params (the options' own flat form), so search and the runs table treat every run alike.</summary>
+    public static IEnumerable<Tracking.RunParam> HyperParameterParams(int? datasetVersionId, TrainingOptions options)
     {
-        static string Text(IFormattable value) => value.ToString(null, System.Globalization.CultureInfo.InvariantCulture);
-        var pairs = new List<(string Key, string Value)>
-        {
-            ("template", run.Template), ("optimizer", run.Optimizer), ("epochs", Text(run.Epochs)), ("batch_size", Text(run.BatchSize)),
-            ("learning_rate", Text(run.LearningRate)), ("seed", Text(run.Seed)), ("validation_fraction", Text(run.ValidationFraction)),
-            ("test_fraction", Text(run.TestFraction)),
-        };
-        if (run.DatasetVersionId is { } dv) pairs.Add(("dataset_version_id", Text(dv)));
-        if (run.MaxTrainSamples is { } max) pairs.Add(("max_train_samples", Text(max)));
+        var pairs = options.ToParams().Select(kv => (Key: kv.Key, Value: kv.Value)).ToList();
+        static string Text(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (datasetVersionId is { } dv) pairs.Add(("dataset_version_id", Text(dv)));
+        if (options.MaxTrainSamples is { } max) pairs.Add(("max_train_samples", Text(max)));
+        pairs.Add(("device", options.Device));
         return pairs.Select(p => new Tracking.RunParam { Key = p.Key, Value = p.Value, NumValue = Tracking.TrackingRules.Number(p.Value) });
     }
 
-    private static void Validate(NewRunRequest r, DatasetVersion version)
+    /// <summary>
+    /// Every problem with launching these options on this dataset version: the options' own rules
+    /// (<see cref="TrainingOptions.Validate"/>) and what the dataset adds (template and task fit its kind,
+    /// a test split when it has no test files). Empty when the run may be created.
+    /// </summary>
+    public static IReadOnlyList<string> Problems(TrainingOptions options, DatasetVersion version)
     {
-        if (r.Template is not (Templates.Mlp or Templates.Cnn))
-            throw PortalException.Invalid($"Template '{r.Template}' is unknown; use 'mlp' (tabular) or 'cnn' (28x28 images).", "template");
-        if (r.Template != Templates.For(version.Kind))
-            throw PortalException.Invalid($"Template '{r.Template}' does not fit a {version.Kind} dataset; use '{Templates.For(version.Kind)}'.", "template");
-        if (r.Epochs is < 1 or > 1000)
-            throw PortalException.Invalid("Epochs must be between 1 and 1000.", "epochs");
-        if (r.BatchSize is < 1 or > 65536)
-            throw PortalException.Invalid("Batch size must be between 1 and 65536.", "batchSize");
-        if (!(r.LearningRate > 0 && r.LearningRate <= 10))
-            throw PortalException.Invalid("Learning rate must be greater than 0 and at most 10.", "learningRate");
-        if (r.Optimizer is not ("adam" or "sgd"))
-            throw PortalException.Invalid($"Optimizer '{r.Optimizer}' is unknown; use 'adam' or 'sgd'.", "optimizer");
-        if (!(r.ValidationFraction is > 0 and <= 0.5))
-            throw PortalException.Invalid("The validation fraction must be greater than 0 and at most 0.5.", "validationFraction");
-        var hasTestFiles = DatasetIngest.ReadProfile(version).TestRows is > 0;
-        if (!(r.TestFraction is >= 0 and <= 0.5) || (r.TestFraction == 0 && !hasTestFiles))
-            throw PortalException.Invalid(hasTestFiles
-                ? "The test fraction must be between 0 and 0.5 (0: use the dataset's own test files)."
-                : "The test fraction must be greater than 0 and at most 0.5: this dataset has no test files of its own.", "testFraction");
-        if (r.MaxTrainSamples is < 10)
-            throw PortalException.Invalid("Max training samples, when set, must be at least 10.", "maxTrainSamples");
+        var problems = options.Validate().ToList();
+        var fitting = Templates.Fitting(version.Kind);
+        if (ModelTemplates.Names.Contains(options.Template) && !fitting.Contains(options.Template))
+            problems.Add($"Template '{options.Template}' does not fit a {version.Kind} dataset; use {string.Join(" or ", fitting.Select(t => $"'{t}'"))}.");
+        var profile = DatasetIngest.ReadProfile(version);
+        if (options.Task == TrainingTasks.Regression && version.Kind == DatasetKinds.Csv && !LabelIsNumeric(profile))
+            problems.Add($"Task 'regression' needs a numeric label; the label column '{profile.LabelColumn}' holds text.");
+        var hasTestFiles = profile.TestRows is > 0;
+        if (options.TestFraction == 0 && !hasTestFiles)
+            problems.Add("TestFraction must be greater than 0: this dataset has no test files of its own.");
+        return problems;
     }
+
+    private static bool LabelIsNumeric(DatasetProfile profile) =>
+        profile.ClassNames is { Count: > 0 } names && names.All(n => double.TryParse(n, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _));
 }

@@ -38,10 +38,12 @@ public static class WorkerApi
             .Select(f => new DatasetFileSpec(f.Name, f.Length))
             .ToList();
         var profile = DatasetIngest.ReadProfile(version);
-        return new RunSpec(run.Id, run.Attempt, run.Template,
-            new HyperParameters(run.Epochs, run.BatchSize, run.LearningRate, run.Optimizer, run.Seed, run.ValidationFraction, run.TestFraction, run.MaxTrainSamples),
-            new DatasetSpec(version.DatasetId, version.Version, version.Kind, version.LabelColumn, files, profile.ClassNames),
-            run.CheckpointEpoch, options.Value.Device);
+        var training = RunOptions.Read(run);
+        // A run that chose a device gets it; "auto" leaves the choice to the portal's configuration.
+        var device = string.IsNullOrWhiteSpace(training.Device) || training.Device == "auto" ? options.Value.Device : training.Device;
+        return new RunSpec(run.Id, run.Attempt, training with { Device = device },
+            new DatasetSpec(version.DatasetId, version.Version, version.Kind, version.LabelColumn, files, profile.ClassNames, profile.TextColumn),
+            run.CheckpointEpoch, device);
     }
 
     public static async Task<IResult> Start(int id, StartReport report, HttpContext http, PortalDb db, RunEvents events, CancellationToken ct)
@@ -104,8 +106,14 @@ public static class WorkerApi
         {
             // The test figures are metrics too, so the runs table and search can sort and filter on them.
             var at = new DateTimeOffset(run.EndedAt.Value).ToUnixTimeMilliseconds();
-            var figures = new List<PointRow> { new("test_accuracy", run.Epochs, at, report.Evaluation!.Accuracy), new("test_f1_macro", run.Epochs, at, report.Evaluation.F1Macro) }
-                .Where(p => double.IsFinite(p.Value)).ToList();
+            var e = report.Evaluation!;
+            var figures = new (string Key, double? Value)[]
+                {
+                    ("test_accuracy", e.Accuracy), ("test_f1_macro", e.F1Macro), ("test_f1_weighted", e.F1Weighted), ("test_roc_auc", e.RocAuc),
+                    ("test_mse", e.Mse), ("test_mae", e.Mae), ("test_r2", e.R2),
+                }
+                .Where(f => f.Value is { } v && double.IsFinite(v))
+                .Select(f => new PointRow(f.Key, run.Epochs, at, f.Value!.Value)).ToList();
             await store.WriteAsync(db, run.Id, new ValidBatch(figures, new Dictionary<string, string>(), new Dictionary<string, string>()), ct);
         }
         run.WorkerTokenHash = null; // the attempt is over; its token dies with it

@@ -35,6 +35,7 @@ public sealed partial class RunDetail
     private int datasetId;
     private int datasetVersion;
     private RunEvaluation? evaluation;
+    private ModelOps.Engine.Training.TrainingOptions? options;
     private List<(string Name, int Version, string Stage)> registrations = [];
 
     private IDisposable? subscription;
@@ -166,6 +167,7 @@ public sealed partial class RunDetail
         if (fresh is null) return false;
         var first = run is null;
         run = fresh;
+        options = RunOptions.Read(fresh);
         if (first)
         {
             // The epoch axis depends on the run's length; charts render only once the run is loaded.
@@ -343,4 +345,38 @@ public sealed partial class RunDetail
     }
 
     public ValueTask DisposeAsync() => new(StopWatchingAsync());
+
+    private static string F(double v) => v.ToString("0.########", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string ModelSummary(ModelOps.Engine.Training.TrainingOptions o) => o.Template switch
+    {
+        ModelOps.Engine.Models.ModelTemplates.Mlp => $"hidden layers {string.Join(",", o.HiddenLayers)}, batch norm {(o.BatchNorm ? "on" : "off")}, dropout {F(o.Dropout)}",
+        ModelOps.Engine.Models.ModelTemplates.Cnn => $"{o.ConvBlocks} conv blocks, width {o.ConvWidth}, batch norm {(o.BatchNorm ? "on" : "off")}, dropout {F(o.Dropout)}",
+        _ => $"embedding {o.EmbeddingDim}, hidden {o.HiddenSize}, max tokens {o.MaxTokens}, vocabulary {o.VocabularySize}, dropout {F(o.Dropout)}",
+    };
+
+    private static string OptimizerSummary(ModelOps.Engine.Training.TrainingOptions o)
+    {
+        var text = $"{o.Optimizer}, lr {F(o.LearningRate)}";
+        if (o.Optimizer == ModelOps.Engine.Training.Optimizers.Sgd) text += $", momentum {F(o.Momentum)}{(o.Nesterov ? ", nesterov" : "")}";
+        if (o.WeightDecay > 0) text += $", weight decay {F(o.WeightDecay)}";
+        return text;
+    }
+
+    private static string ScheduleSummary(ModelOps.Engine.Training.TrainingOptions o) => o.Schedule switch
+    {
+        ModelOps.Engine.Training.Schedules.Step => $"step (every {o.StepSize} epochs x{F(o.Gamma)})",
+        ModelOps.Engine.Training.Schedules.None => "none",
+        _ => o.WarmupEpochs > 0 ? $"{o.Schedule} (warm-up {F(o.WarmupEpochs)} epochs)" : o.Schedule,
+    };
+
+    private static string RegularizationSummary(ModelOps.Engine.Training.TrainingOptions o)
+    {
+        var parts = new List<string>();
+        if (o.LabelSmoothing > 0) parts.Add($"label smoothing {F(o.LabelSmoothing)}");
+        if (o.ClassWeights) parts.Add("class weights");
+        if (o.GradClipNorm > 0) parts.Add($"gradient clipping {F(o.GradClipNorm)}");
+        if (o.EarlyStoppingPatience > 0) parts.Add($"early stopping on {o.EarlyStoppingMetric} (patience {o.EarlyStoppingPatience})");
+        return parts.Count == 0 ? "none" : string.Join(", ", parts);
+    }
 }
