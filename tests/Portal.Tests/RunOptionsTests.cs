@@ -57,6 +57,10 @@ public sealed class RunOptionsTests : IDisposable
         Assert.Equal("32-16", saved["hidden_layers"]);
         Assert.Equal("0.1", saved["label_smoothing"]);
 
+        var shown = (await _http.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{id}")).GetProperty("options");
+        Assert.Equal("adamw", shown.GetProperty("optimizer").GetString());
+        Assert.Equal(0.1, shown.GetProperty("labelSmoothing").GetDouble());
+
         var worker = await SimulatedWorker.BeginAsync(_portal, id);
         var spec = (await worker.Http.GetFromJsonAsync<RunSpec>($"/api/v1/runs/{id}/spec"))!;
         Assert.Equal(Schedules.Cosine, spec.Options.Schedule);

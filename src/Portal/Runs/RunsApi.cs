@@ -17,6 +17,8 @@ public sealed record RunSummary(
     public IReadOnlyDictionary<string, string> Params { get; init; } = new Dictionary<string, string>();
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+    /// <summary>A training run's full options (GET runs/{id} only); null for tracked runs and in lists.</summary>
+    public ModelOps.Engine.Training.TrainingOptions? Options { get; init; }
 }
 
 public sealed record RunPage(IReadOnlyList<RunSummary> Items, int Total, int Page, int PageSize);
@@ -60,7 +62,9 @@ public static class RunsApi
     {
         var run = await Project(db.Runs.AsNoTracking().Where(r => r.Id == id && r.DeletedAt == null)).FirstOrDefaultAsync(ct)
             ?? throw PortalException.NotFound($"Run {id}");
-        return (await HydrateAsync(db, [run], ct))[0];
+        var hydrated = (await HydrateAsync(db, [run], ct))[0];
+        if (run.Kind != "training") return hydrated;
+        return hydrated with { Options = RunOptions.Read(await db.Runs.AsNoTracking().FirstAsync(r => r.Id == id, ct)) };
     }
 
     /// <summary>Adds params, tags and latest metrics to runs read from the runs table: three queries for any number of runs.</summary>
