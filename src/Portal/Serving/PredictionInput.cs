@@ -50,6 +50,21 @@ public static class PredictionInput
         return rows;
     }
 
+    /// <summary>Text models take one string per input, or an object with a "text" property.</summary>
+    public static IReadOnlyList<string> Texts(IReadOnlyList<JsonElement> inputs)
+    {
+        var texts = new List<string>(inputs.Count);
+        for (var r = 0; r < inputs.Count; r++)
+        {
+            var input = inputs[r];
+            if (input.ValueKind == JsonValueKind.Object && input.TryGetProperty("text", out var property)) input = property;
+            if (input.ValueKind != JsonValueKind.String)
+                throw PortalException.Invalid($"inputs[{r}]: a text model takes a string (or {{\"text\": \"...\"}}), got {input.ValueKind.ToString().ToLowerInvariant()}.", "inputs");
+            texts.Add(input.GetString()!);
+        }
+        return texts;
+    }
+
     public static IReadOnlyList<float[]> Images(IReadOnlyList<JsonElement> inputs, ModelSchema schema)
     {
         var shape = schema.ImageShape ?? [1, 28, 28];

@@ -7,7 +7,8 @@ using ModelOps.Portal.Registry;
 
 namespace ModelOps.Portal.Serving;
 
-public sealed record PredictionView(string Label, int ClassIndex, IReadOnlyDictionary<string, double> Probabilities);
+/// <summary>One answer: the class and its probabilities, or for a regression model the predicted Value (ClassIndex -1).</summary>
+public sealed record PredictionView(string Label, int ClassIndex, IReadOnlyDictionary<string, double> Probabilities, double? Value = null);
 
 public sealed record PredictResponse(string Model, int Version, IReadOnlyList<PredictionView> Predictions);
 
@@ -34,11 +35,14 @@ public sealed class PredictionService(IServiceScopeFactory scopes, DataPaths pat
 
         var inputs = ReadInputs(body);
         var predictor = Load(version);
-        var predictions = predictor.Schema.InputKind == "image"
-            ? predictor.PredictImages(PredictionInput.Images(inputs, predictor.Schema))
-            : predictor.PredictTabular(PredictionInput.Rows(inputs, predictor.Schema));
+        var predictions = predictor.Schema.InputKind switch
+        {
+            ModelSchema.Image => predictor.PredictImages(PredictionInput.Images(inputs, predictor.Schema)),
+            ModelSchema.Text => predictor.PredictText(PredictionInput.Texts(inputs)),
+            _ => predictor.PredictTabular(PredictionInput.Rows(inputs, predictor.Schema)),
+        };
         return new PredictResponse(model.Name, version.Version,
-            predictions.Select(p => new PredictionView(p.Label, p.ClassIndex, p.Probabilities)).ToList());
+            predictions.Select(p => new PredictionView(p.Label, p.ClassIndex, p.Probabilities, p.Value)).ToList());
     }
 
     private static IReadOnlyList<JsonElement> ReadInputs(JsonElement body)
