@@ -28,9 +28,17 @@ public sealed class FashionMnist : IDisposable
         int n = Math.Min(limit ?? images.Count, images.Count), size = images.Rows * images.Columns;
         byte[] pixels = n == images.Count ? images.Pixels : images.Pixels[..(n * size)];
         using var scope = Torch.NewDisposeScope();
-        // The same op sequence as the peer: bytes -> float, / 255, - mean, / std.
-        var raw = Torch.Tensor(pixels, n, size);
-        var x = raw.To(ScalarType.Float32).Mul(1.0 / 255).Add(-Mean).Mul(1.0 / Std).MoveToOuterScope();
+        // The same op sequence as the peer: bytes -> float, / 255, - mean, / std. Each intermediate is
+        // disposed as soon as the next exists, as Python's reference counting frees it in the peer's chain;
+        // left to the scope, all four float copies (188 MB each) would be alive at once.
+        var x = Torch.Tensor(pixels, n, size);
+        foreach (var step in new Func<Tensor, Tensor>[] { t => t.To(ScalarType.Float32), t => t.Mul(1.0 / 255), t => t.Add(-Mean), t => t.Mul(1.0 / Std) })
+        {
+            var next = step(x);
+            x.Dispose();
+            x = next;
+        }
+        x.MoveToOuterScope();
         var y = Torch.Tensor(labels[..n], n).To(ScalarType.Int64).MoveToOuterScope();
         return new FashionMnist(x, y, n);
     }

@@ -274,8 +274,15 @@ internal static class DatasetLoader
                 y[i] = sourceLabels[k];
             }
             using var scope = Torch.NewDisposeScope();
+            // Each step frees the one before, so at most two float copies of the split exist at once
+            // (a chain inside the scope would hold all of them until the scope ends).
             var bytes = Torch.Tensor(raw, n, images.Channels, images.Rows, images.Columns);
-            var x = bytes.To(ScalarType.Float32).Mul(1.0 / (255.0 * std)).Add(-mean / std);
+            var floats = bytes.To(ScalarType.Float32);
+            bytes.Dispose();
+            var scaled = floats.Mul(1.0 / (255.0 * std));
+            floats.Dispose();
+            var x = scaled.Add(-mean / std);
+            scaled.Dispose();
             return new SplitTensors(x.DetachFromDisposeScope(), Torch.Tensor(y, n).DetachFromDisposeScope(), n);
         }
 
