@@ -1,6 +1,6 @@
-namespace ModelOps.Engine.Optim;
+namespace ModelOps.Engine;
 
-/// <summary>CRC-32 (IEEE 802.3, as in zip and PNG), table-driven; the BCL has no CRC-32 without a package.</summary>
+/// <summary>CRC-32 (IEEE 802.3, as in zip and PNG), table-driven; the BCL has no CRC-32 without a package. The MOSD state format and the optimizer state envelope both use it.</summary>
 internal static class Crc32
 {
     private static readonly uint[] Table = BuildTable();
