@@ -44,6 +44,9 @@ public sealed partial class NewRunOptionsTests(ITestOutputHelper output)
             await page.GetByTestId("run-schedule").GetByText("cosine", new() { Exact = true }).ClickAsync();
             await journey.FillAsync("run-warmup-epochs", "5");
             await journey.FillAsync("run-name", "options journey");
+            // The README shows the form as a user fills it.
+            var shots = Directory.CreateDirectory(Path.Combine(PortalProcess.RepositoryRoot, "artifacts", "screenshots")).FullName;
+            await journey.ScreenshotWholePageAsync(Path.Combine(shots, "new-run-page.png"));
         });
 
         await journey.Step("a warm-up longer than the run is explained and creates nothing", async () =>
