@@ -15,11 +15,11 @@ public static class ModelTemplates
 
     public static IReadOnlyList<string> Names { get; } = [Mlp, Cnn, TextLstm, TextCnn];
 
-    /// <summary>The templates that can read a dataset of the given input kind.</summary>
+    /// <summary>The templates that can read a dataset of the given input kind, the usual choice first.</summary>
     public static IReadOnlyList<string> For(string inputKind) => inputKind switch
     {
         ModelSchema.Tabular => [Mlp],
-        ModelSchema.Image => [Mlp, Cnn],
+        ModelSchema.Image => [Cnn, Mlp],
         ModelSchema.Text => [TextLstm, TextCnn],
         _ => [],
     };
@@ -100,8 +100,10 @@ public static class ModelTemplates
 /// </summary>
 internal sealed class TabularEmbeddingNet : Module
 {
-    private readonly int[] numericSlots;
+    private readonly long[] numericSlots;
     private readonly int[] categoricalSlots;
+    // The numeric slots as an index tensor, made once per device rather than on every forward.
+    private Tensor? numericIndex;
     private readonly Embedding[] embeddings;
     private readonly Sequential body;
 
@@ -131,7 +133,7 @@ internal sealed class TabularEmbeddingNet : Module
             }
             slot++;
         }
-        numericSlots = numeric.ToArray();
+        numericSlots = numeric.Select(n => (long)n).ToArray();
         categoricalSlots = categorical.ToArray();
         embeddings = embeddingList.ToArray();
         body = ModelTemplates.BuildMlp(width, outputs, a, flatten: false);
@@ -143,8 +145,13 @@ internal sealed class TabularEmbeddingNet : Module
         var parts = new List<Tensor>(embeddings.Length + 1);
         if (numericSlots.Length > 0)
         {
-            using var index = Torch.Tensor(numericSlots.Select(s => (long)s).ToArray(), numericSlots.Length).To(input.Device);
-            parts.Add(input.IndexSelect(1, index));
+            if (numericIndex is null || numericIndex.Device != input.Device)
+            {
+                numericIndex?.Dispose();
+                using var cpu = Torch.Tensor(numericSlots, numericSlots.Length);
+                numericIndex = cpu.To(input.Device).DetachFromDisposeScope();
+            }
+            parts.Add(input.IndexSelect(1, numericIndex));
         }
         for (int i = 0; i < embeddings.Length; i++)
         {
@@ -152,6 +159,12 @@ internal sealed class TabularEmbeddingNet : Module
             parts.Add(embeddings[i].Forward(ids));
         }
         return body.Forward(Torch.Cat(parts, 1));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) numericIndex?.Dispose();
+        base.Dispose(disposing);
     }
 }
 

@@ -53,13 +53,13 @@ public static class Templates
     public const string TextLstm = ModelTemplates.TextLstm;
     public const string TextCnn = ModelTemplates.TextCnn;
 
-    /// <summary>The templates a dataset of this kind can train, the usual choice first.</summary>
-    public static IReadOnlyList<string> Fitting(string datasetKind) => datasetKind switch
+    /// <summary>The templates a dataset of this kind can train, the usual choice first (the engine's list for its input kind).</summary>
+    public static IReadOnlyList<string> Fitting(string datasetKind) => ModelTemplates.For(datasetKind switch
     {
-        DatasetKinds.Idx => [Cnn, Mlp],
-        DatasetKinds.Text => [TextLstm, TextCnn],
-        _ => [Mlp],
-    };
+        DatasetKinds.Idx => ModelSchema.Image,
+        DatasetKinds.Text => ModelSchema.Text,
+        _ => ModelSchema.Tabular,
+    });
 
     /// <summary>The usual template for a kind of dataset.</summary>
     public static string For(string datasetKind) => Fitting(datasetKind)[0];
