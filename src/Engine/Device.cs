@@ -1,38 +1,37 @@
+using System.Globalization;
+using TorchSharp;
+
 namespace ModelOps.Engine;
 
-public enum DeviceType
+/// <summary>Turns a run's device setting into a TorchSharp device.</summary>
+public static class Devices
 {
-    Cpu = 0,
-    Cuda = 1,
-}
-
-/// <summary>Where tensors and modules live.</summary>
-public readonly record struct Device(DeviceType Type, int Index = 0)
-{
-    public static Device Cpu { get; } = new(DeviceType.Cpu);
-
-    public static Device Cuda(int index = 0) => new(DeviceType.Cuda, index);
-
-    /// <summary>Parses "cpu", "cuda", "cuda:1" or "auto" (CUDA when available, else CPU).</summary>
-    public static Device Parse(string name)
+    /// <summary>
+    /// "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:n". Asking for CUDA where none is
+    /// visible is an <see cref="ArgumentException"/> that says so; only "auto" falls back to the CPU.
+    /// </summary>
+    public static torch.Device Resolve(string name)
     {
+        ArgumentNullException.ThrowIfNull(name);
+        NativeBackend.EnsureLoaded();
         string n = name.Trim().ToLowerInvariant();
-        if (n == "auto") return Torch.Cuda.IsAvailable ? Cuda() : Cpu;
-        if (n == "cpu") return Cpu;
+        if (n == "auto") return torch.cuda.is_available() ? new torch.Device(DeviceType.CUDA, 0) : torch.CPU;
+        if (n == "cpu") return torch.CPU;
         if (n == "cuda" || n.StartsWith("cuda:", StringComparison.Ordinal))
         {
-            if (!Torch.Cuda.IsAvailable)
-                throw new ArgumentException("device 'cuda' was requested but CUDA is not available to this engine build", nameof(name));
-            if (n == "cuda") return Cuda();
-            if (!int.TryParse(n[5..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int index))
+            if (!torch.cuda.is_available())
+                throw new ArgumentException($"device '{name}' was requested but CUDA is not available: {NativeBackend.Describe()}", nameof(name));
+            if (n == "cuda") return new torch.Device(DeviceType.CUDA, 0);
+            if (!int.TryParse(n[5..], NumberStyles.None, CultureInfo.InvariantCulture, out int index))
                 throw new ArgumentException($"bad CUDA device index in '{name}'", nameof(name));
-            int count = Torch.Cuda.DeviceCount;
+            int count = torch.cuda.device_count();
             if (index >= count)
                 throw new ArgumentException($"device '{name}' was requested but only {count} CUDA device(s) are visible", nameof(name));
-            return Cuda(index);
+            return new torch.Device(DeviceType.CUDA, index);
         }
         throw new ArgumentException($"unknown device '{name}' (expected auto, cpu or cuda)", nameof(name));
     }
 
-    public override string ToString() => Type == DeviceType.Cpu ? "cpu" : $"cuda:{Index}";
+    /// <summary>"cpu" or "cuda:n", the form runs record.</summary>
+    public static string Name(torch.Device device) => device.type == DeviceType.CPU ? "cpu" : $"cuda:{Math.Max(0, device.index)}";
 }

@@ -3,3 +3,7 @@ using ModelOps.Jobs.Worker;
 // The ModelOps.Jobs executable is the training worker: one process trains one attempt of one run
 // and speaks to the portal only through its REST API. See docs/worker-protocol.md.
 return await WorkerProgram.RunAsync(args);
+
+// The worker is not a library: keep the generated entry point internal (.NET 10 makes it public), so
+// it does not clash with the portal's Program, which tests reach through WebApplicationFactory.
+internal partial class Program;

@@ -202,7 +202,7 @@ public sealed class PortalProcess : IAsyncDisposable
         {
             var configuration = typeof(PortalProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
                 .FirstOrDefault(a => a.Key == "Configuration")?.Value ?? "Debug";
-            var path = Path.Combine(RepositoryRoot, "src", "Portal", "bin", configuration, "net9.0", "linux-x64", "ModelOps.Portal");
+            var path = Path.Combine(RepositoryRoot, "src", "Portal", "bin", configuration, "net10.0", "linux-x64", "ModelOps.Portal");
             return File.Exists(path) ? path : throw new FileNotFoundException($"Build the portal first: {path} is missing.");
         }
     }

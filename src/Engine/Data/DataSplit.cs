@@ -32,3 +32,24 @@ public static class DataSplit
     private static int Size(int count, double fraction) =>
         fraction <= 0 ? 0 : Math.Max(1, (int)Math.Round(count * fraction, MidpointRounding.AwayFromZero));
 }
+
+/// <summary>k-fold assignments for cross-validation.</summary>
+public static class Folds
+{
+    /// <summary>
+    /// Deals <paramref name="count"/> samples into <paramref name="k"/> folds by seed. With class ids the
+    /// deal is stratified: each class is shuffled and dealt round the folds in turn (continuing where the
+    /// previous class stopped), so every fold holds each class in about its overall share.
+    /// </summary>
+    public static int[][] Assign(int count, int k, long seed, IReadOnlyList<long>? classIds = null)
+    {
+        if (k < 2) throw new ArgumentOutOfRangeException(nameof(k), "cross-validation needs at least 2 folds");
+        if (count < k) throw new DatasetFormatException($"{k}-fold cross-validation needs at least {k} samples; the training data has {count}");
+        var folds = Enumerable.Range(0, k).Select(_ => new List<int>()).ToArray();
+        var order = DataSplit.Permutation(count, seed);
+        IEnumerable<int> dealt = classIds is null ? order : order.OrderBy(i => classIds[i]); // OrderBy is stable: shuffled within a class
+        int next = 0;
+        foreach (int i in dealt) folds[next++ % k].Add(i);
+        return folds.Select(f => f.ToArray()).ToArray();
+    }
+}

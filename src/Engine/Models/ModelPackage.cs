@@ -5,17 +5,19 @@ using System.Text.Json.Serialization;
 namespace ModelOps.Engine.Models;
 
 /// <summary>
-/// The single-file model package: a zip holding model.json (format version and <see cref="ModelSchema"/>)
-/// and weights.bin (the module's state in the engine's own format, <see cref="NN.Module.SaveState"/>).
-/// Format 2 added regression, text models and the architecture record; format 1 packages (written
-/// before the module state had its own format) are refused with a message that says to retrain.
+/// The single-file model package: a zip holding model.json (format version, <see cref="ModelSchema"/> and
+/// the checksum of the weights) and weights.dat (the module's state in TorchSharp's format: unzipped, it
+/// loads with TorchSharp's <c>Module.load</c>). Format 3 is TorchSharp's; format 2 packages (weights.bin in
+/// MOSD, written by the engine before TorchSharp) are still read, so models registered before the
+/// upgrade keep serving. Format 1 packages are refused with a message that says to retrain.
 /// </summary>
 public static class ModelPackage
 {
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
     public const string FileExtension = ".mopkg";
     private const string SchemaEntry = "model.json";
-    private const string WeightsEntry = "weights.bin";
+    private const string WeightsEntry = "weights.dat";
+    private const string LegacyWeightsEntry = "weights.bin";
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -25,42 +27,42 @@ public static class ModelPackage
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
-    private sealed record Manifest(int FormatVersion, ModelSchema Schema);
-
-    public static void Write(string path, ModelSchema schema, byte[] weights)
+    private sealed record Manifest(int FormatVersion, ModelSchema Schema)
     {
-        string temp = path + ".tmp";
-        File.Delete(temp); // left over by an interrupted write
-        using (var zip = ZipFile.Open(temp, ZipArchiveMode.Create))
+        public EntryChecksum? Weights { get; init; }
+    }
+
+    public static void Write(string path, ModelSchema schema, byte[] torchSharpWeights)
+    {
+        Packaging.WriteAtomically(path, zip =>
         {
-            using (var stream = zip.CreateEntry(SchemaEntry).Open())
-                JsonSerializer.Serialize(stream, new Manifest(FormatVersion, schema), Json);
-            using (var stream = zip.CreateEntry(WeightsEntry, CompressionLevel.Fastest).Open())
-                stream.Write(weights);
-        }
-        File.Move(temp, path, overwrite: true);
+            var weights = Packaging.Add(zip, WeightsEntry, torchSharpWeights);
+            using var stream = zip.CreateEntry(SchemaEntry).Open();
+            JsonSerializer.Serialize(stream, new Manifest(FormatVersion, schema) { Weights = weights }, Json);
+        });
     }
 
     /// <summary>Reads the schema and weights; throws <see cref="InvalidDataException"/> for anything that is not a valid package.</summary>
-    public static (ModelSchema Schema, byte[] Weights) Read(string path)
+    public static (ModelSchema Schema, ModelWeights Weights) Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"model package not found: {path}", path);
         try
         {
             using var zip = ZipFile.OpenRead(path);
-            var manifestEntry = zip.GetEntry(SchemaEntry) ?? throw new InvalidDataException($"{SchemaEntry} is missing");
-            var weightsEntry = zip.GetEntry(WeightsEntry) ?? throw new InvalidDataException($"{WeightsEntry} is missing");
             Manifest manifest;
-            using (var stream = manifestEntry.Open())
+            using (var stream = (zip.GetEntry(SchemaEntry) ?? throw new InvalidDataException($"{SchemaEntry} is missing")).Open())
                 manifest = JsonSerializer.Deserialize<Manifest>(stream, Json) ?? throw new InvalidDataException($"{SchemaEntry} is empty");
             if (manifest.FormatVersion == 1)
                 throw new InvalidDataException("package format 1 came from an older engine whose weights this one cannot read; retrain the model");
-            if (manifest.FormatVersion != FormatVersion)
-                throw new InvalidDataException($"package format version {manifest.FormatVersion} is not supported (expected {FormatVersion})");
             Validate(manifest.Schema);
-            using var weights = new MemoryStream();
-            using (var stream = weightsEntry.Open()) stream.CopyTo(weights);
-            return (manifest.Schema, weights.ToArray());
+            return manifest.FormatVersion switch
+            {
+                // MOSD carries its own CRC-32, checked by its reader.
+                2 => (manifest.Schema, new ModelWeights(WeightsFormat.Mosd, Packaging.Read(zip, LegacyWeightsEntry))),
+                FormatVersion => (manifest.Schema, new ModelWeights(WeightsFormat.TorchSharp,
+                    Packaging.Read(zip, WeightsEntry, manifest.Weights ?? throw new InvalidDataException("the weights' checksum is missing")))),
+                _ => throw new InvalidDataException($"package format version {manifest.FormatVersion} is not supported (this engine reads 2 and {FormatVersion})"),
+            };
         }
         catch (InvalidDataException e)
         {
@@ -76,6 +78,7 @@ public static class ModelPackage
     {
         if (schema is null) throw new InvalidDataException("the schema is missing");
         if (schema.Architecture is null) throw new InvalidDataException("the architecture is missing");
+        if (!ModelTemplates.Names.Contains(schema.Template)) throw new InvalidDataException($"unknown template '{schema.Template}'");
         if (schema.Task == "regression")
         {
             if (schema.InputKind != ModelSchema.Tabular) throw new InvalidDataException("regression packages take tabular input");

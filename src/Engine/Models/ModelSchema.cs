@@ -22,6 +22,8 @@ public sealed record ModelArchitecture
     public double Dropout { get; init; } = 0.1;
     public int EmbeddingDim { get; init; } = 64;
     public int HiddenSize { get; init; } = 64;
+    public int TransformerLayers { get; init; } = 2;
+    public int AttentionHeads { get; init; } = 4;
 }
 
 /// <summary>Everything a caller needs to know to feed a model package.</summary>

@@ -1,10 +1,14 @@
-using ModelOps.Engine.NN;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ModelOps.Engine.Models;
 
 /// <summary>
-/// The network architectures a run can choose by name. A package records the name, the schema and the
-/// <see cref="ModelArchitecture"/>, so the same network is rebuilt to load its weights.
+/// The network architectures a run can choose by name, built from TorchSharp's modules. A package
+/// records the name, the schema and the <see cref="ModelArchitecture"/>, so the same network is rebuilt
+/// to load its weights. Parameter names follow PyTorch's (<c>0.weight</c>, <c>lstm.weight_ih_l0_reverse</c>),
+/// the same names the engine before TorchSharp wrote, so its packages load into these modules.
 /// </summary>
 public static class ModelTemplates
 {
@@ -12,20 +16,26 @@ public static class ModelTemplates
     public const string Cnn = "cnn";
     public const string TextLstm = "text-lstm";
     public const string TextCnn = "text-cnn";
+    public const string TextTransformer = "text-transformer";
 
-    public static IReadOnlyList<string> Names { get; } = [Mlp, Cnn, TextLstm, TextCnn];
+    public static IReadOnlyList<string> Names { get; } = [Mlp, Cnn, TextLstm, TextCnn, TextTransformer];
 
     /// <summary>The templates that can read a dataset of the given input kind, the usual choice first.</summary>
     public static IReadOnlyList<string> For(string inputKind) => inputKind switch
     {
         ModelSchema.Tabular => [Mlp],
         ModelSchema.Image => [Cnn, Mlp],
-        ModelSchema.Text => [TextLstm, TextCnn],
+        ModelSchema.Text => [TextLstm, TextCnn, TextTransformer],
         _ => [],
     };
 
-    public static Module Build(ModelSchema schema)
+    public static bool IsText(string template) => template is TextLstm or TextCnn or TextTransformer;
+
+    /// <summary>Builds the untrained network for a schema, on the CPU.</summary>
+    public static nn.Module<Tensor, Tensor> Build(ModelSchema schema)
     {
+        ArgumentNullException.ThrowIfNull(schema);
+        NativeBackend.EnsureLoaded();
         var a = schema.Architecture;
         int outputs = schema.OutputCount;
         if (!For(schema.InputKind).Contains(schema.Template))
@@ -39,30 +49,27 @@ public static class ModelTemplates
             Cnn => BuildCnn(schema.ImageShape!, outputs, a),
             TextLstm => new TextLstmNet(schema.Vocabulary!.Count, outputs, a),
             TextCnn => new TextCnnNet(schema.Vocabulary!.Count, outputs, a),
+            TextTransformer => new TextTransformerNet(schema.Vocabulary!.Count, schema.MaxTokens, outputs, a),
             _ => throw new ArgumentException($"unknown template '{schema.Template}' (expected one of: {string.Join(", ", Names)})"),
         };
     }
 
     /// <summary>Hidden layers of Linear, [BatchNorm1d], ReLU, [Dropout], then the output layer.</summary>
-    internal static Sequential BuildMlp(int inputs, int outputs, ModelArchitecture a, bool flatten)
+    internal static Sequential BuildMlp(long inputs, int outputs, ModelArchitecture a, bool flatten)
     {
-        var net = new Sequential();
-        if (flatten) net.Add(new Flatten());
-        AddHidden(net, inputs, a);
-        return net.Add(new Linear(a.HiddenLayers.Length == 0 ? inputs : a.HiddenLayers[^1], outputs));
-    }
-
-    internal static void AddHidden(Sequential net, int inputs, ModelArchitecture a)
-    {
-        int width = inputs;
+        var layers = new List<nn.Module<Tensor, Tensor>>();
+        if (flatten) layers.Add(nn.Flatten());
+        long width = inputs;
         foreach (int hidden in a.HiddenLayers)
         {
-            net.Add(new Linear(width, hidden));
-            if (a.BatchNorm) net.Add(new BatchNorm1d(hidden));
-            net.Add(new ReLU());
-            if (a.Dropout > 0) net.Add(new Dropout(a.Dropout));
+            layers.Add(nn.Linear(width, hidden));
+            if (a.BatchNorm) layers.Add(nn.BatchNorm1d(hidden));
+            layers.Add(nn.ReLU());
+            if (a.Dropout > 0) layers.Add(nn.Dropout(a.Dropout));
             width = hidden;
         }
+        layers.Add(nn.Linear(width, outputs));
+        return nn.Sequential(layers);
     }
 
     /// <summary>
@@ -73,32 +80,46 @@ public static class ModelTemplates
     internal static Sequential BuildCnn(int[] shape, int outputs, ModelArchitecture a)
     {
         int channels = shape[0], height = shape[1], width = shape[2];
-        var net = new Sequential();
-        int inChannels = channels, outChannels = a.ConvWidth;
+        var layers = new List<nn.Module<Tensor, Tensor>>();
+        long inChannels = channels, outChannels = a.ConvWidth;
         for (int b = 0; b < a.ConvBlocks; b++)
         {
             if (height < 2 || width < 2)
                 throw new ArgumentException($"{a.ConvBlocks} conv blocks halve {shape[1]}x{shape[2]} images below one pixel: use fewer blocks");
-            net.Add(new Conv2d(inChannels, outChannels, 3, padding: 1, bias: !a.BatchNorm));
-            if (a.BatchNorm) net.Add(new BatchNorm2d(outChannels));
-            net.Add(new ReLU()).Add(new MaxPool2d(2));
+            layers.Add(nn.Conv2d(inChannels, outChannels, 3, padding: 1, bias: !a.BatchNorm));
+            if (a.BatchNorm) layers.Add(nn.BatchNorm2d(outChannels));
+            layers.Add(nn.ReLU());
+            layers.Add(nn.MaxPool2d(2));
             height /= 2;
             width /= 2;
             inChannels = outChannels;
             outChannels *= 2;
         }
-        net.Add(new Flatten())
-           .Add(new Linear((long)inChannels * height * width, 128)).Add(new ReLU());
-        if (a.Dropout > 0) net.Add(new Dropout(a.Dropout));
-        return net.Add(new Linear(128, outputs));
+        layers.Add(nn.Flatten());
+        layers.Add(nn.Linear(inChannels * height * width, 128));
+        layers.Add(nn.ReLU());
+        if (a.Dropout > 0) layers.Add(nn.Dropout(a.Dropout));
+        layers.Add(nn.Linear(128, outputs));
+        return nn.Sequential(layers);
     }
+
+    /// <summary>
+    /// The network's layers for fine-tuning: the leaf modules that own parameters, in the order they
+    /// were registered, which is the order data flows through them.
+    /// </summary>
+    internal static IReadOnlyList<(string Name, nn.Module Module)> WeightedLayers(nn.Module model) =>
+        model.named_modules()
+            .Where(m => m.name.Length > 0 && m.module.named_parameters(recurse: false).Any())
+            .Where(m => !m.module.named_children().Any() || m.module is TransformerEncoderLayer)
+            .Select(m => (m.name, m.module))
+            .ToArray();
 }
 
 /// <summary>
 /// Tabular input whose categorical columns are embedding ids: the numeric slots and one embedding per
 /// categorical column are concatenated and fed to the hidden layers.
 /// </summary>
-internal sealed class TabularEmbeddingNet : Module
+internal sealed class TabularEmbeddingNet : nn.Module<Tensor, Tensor>
 {
     private readonly long[] numericSlots;
     private readonly int[] categoricalSlots;
@@ -107,13 +128,14 @@ internal sealed class TabularEmbeddingNet : Module
     private readonly Embedding[] embeddings;
     private readonly Sequential body;
 
-    public TabularEmbeddingNet(ModelSchema schema, int outputs)
+    public TabularEmbeddingNet(ModelSchema schema, int outputs) : base(nameof(TabularEmbeddingNet))
     {
         var a = schema.Architecture;
-        var numeric = new List<int>();
+        var numeric = new List<long>();
         var categorical = new List<int>();
         var embeddingList = new List<Embedding>();
-        int slot = 0, width = 0;
+        int slot = 0;
+        long width = 0;
         foreach (var f in schema.Features)
         {
             if (f.Kind == FeatureKind.Numeric)
@@ -125,40 +147,37 @@ internal sealed class TabularEmbeddingNet : Module
             {
                 categorical.Add(slot);
                 // Small categories need few dimensions: min(EmbeddingDim, (categories + 1) / 2 + 1).
-                int dim = Math.Min(a.EmbeddingDim, ((f.Categories?.Count ?? 0) + 1) / 2 + 1);
-                var embedding = new Embedding((f.Categories?.Count ?? 0) + 1, dim);
-                RegisterModule($"embedding_{embeddingList.Count}", embedding);
+                int categories = f.Categories?.Count ?? 0;
+                int dim = Math.Min(a.EmbeddingDim, (categories + 1) / 2 + 1);
+                var embedding = nn.Embedding(categories + 1, dim);
+                register_module($"embedding_{embeddingList.Count}", embedding);
                 embeddingList.Add(embedding);
                 width += dim;
             }
             slot++;
         }
-        numericSlots = numeric.Select(n => (long)n).ToArray();
+        numericSlots = numeric.ToArray();
         categoricalSlots = categorical.ToArray();
         embeddings = embeddingList.ToArray();
         body = ModelTemplates.BuildMlp(width, outputs, a, flatten: false);
-        RegisterModule("body", body);
+        register_module("body", body);
     }
 
-    public override Tensor Forward(Tensor input)
+    public override Tensor forward(Tensor input)
     {
         var parts = new List<Tensor>(embeddings.Length + 1);
         if (numericSlots.Length > 0)
         {
-            if (numericIndex is null || numericIndex.Device != input.Device)
+            if (numericIndex is null || numericIndex.device != input.device)
             {
                 numericIndex?.Dispose();
-                using var cpu = Torch.Tensor(numericSlots, numericSlots.Length);
-                numericIndex = cpu.To(input.Device).DetachFromDisposeScope();
+                numericIndex = tensor(numericSlots, device: input.device).DetachFromDisposeScope();
             }
-            parts.Add(input.IndexSelect(1, numericIndex));
+            parts.Add(input.index_select(1, numericIndex));
         }
         for (int i = 0; i < embeddings.Length; i++)
-        {
-            var ids = input.Select(1, categoricalSlots[i]).To(ScalarType.Int64);
-            parts.Add(embeddings[i].Forward(ids));
-        }
-        return body.Forward(Torch.Cat(parts, 1));
+            parts.Add(embeddings[i].call(input.select(1, categoricalSlots[i]).to(ScalarType.Int64)));
+        return body.call(cat(parts, 1));
     }
 
     protected override void Dispose(bool disposing)
@@ -169,35 +188,35 @@ internal sealed class TabularEmbeddingNet : Module
 }
 
 /// <summary>Embedding, bidirectional LSTM, max over time, dropout, linear.</summary>
-internal sealed class TextLstmNet : Module
+internal sealed class TextLstmNet : nn.Module<Tensor, Tensor>
 {
     private readonly Embedding embedding;
     private readonly LSTM lstm;
     private readonly Dropout dropout;
     private readonly Linear output;
 
-    public TextLstmNet(int vocabulary, int outputs, ModelArchitecture a)
+    public TextLstmNet(int vocabulary, int outputs, ModelArchitecture a) : base(nameof(TextLstmNet))
     {
-        embedding = new Embedding(vocabulary, a.EmbeddingDim, paddingIdx: 0);
-        lstm = new LSTM(a.EmbeddingDim, a.HiddenSize, bidirectional: true, batchFirst: true);
-        dropout = new Dropout(a.Dropout);
-        output = new Linear(2L * a.HiddenSize, outputs);
-        RegisterModule("embedding", embedding);
-        RegisterModule("lstm", lstm);
-        RegisterModule("dropout", dropout);
-        RegisterModule("output", output);
+        embedding = nn.Embedding(vocabulary, a.EmbeddingDim, padding_idx: 0);
+        lstm = nn.LSTM(a.EmbeddingDim, a.HiddenSize, batchFirst: true, bidirectional: true);
+        dropout = nn.Dropout(a.Dropout);
+        output = nn.Linear(2L * a.HiddenSize, outputs);
+        register_module("embedding", embedding);
+        register_module("lstm", lstm);
+        register_module("dropout", dropout);
+        register_module("output", output);
     }
 
-    public override Tensor Forward(Tensor input)
+    public override Tensor forward(Tensor input)
     {
-        var sequence = lstm.Forward(embedding.Forward(input));   // [N, T, 2H]
-        var pooled = sequence.Max(1, false).Values;                  // [N, 2H]
-        return output.Forward(dropout.Forward(pooled));
+        var (sequence, _, _) = lstm.call(embedding.call(input));   // [N, T, 2H]
+        var pooled = sequence.max(1).values;                       // [N, 2H]
+        return output.call(dropout.call(pooled));
     }
 }
 
 /// <summary>Embedding, 1-D convolutions of widths 3, 4 and 5, max over time, dropout, linear (Kim, 2014).</summary>
-internal sealed class TextCnnNet : Module
+internal sealed class TextCnnNet : nn.Module<Tensor, Tensor>
 {
     internal static readonly int[] KernelSizes = [3, 4, 5];
     private readonly Embedding embedding;
@@ -205,22 +224,72 @@ internal sealed class TextCnnNet : Module
     private readonly Dropout dropout;
     private readonly Linear output;
 
-    public TextCnnNet(int vocabulary, int outputs, ModelArchitecture a)
+    public TextCnnNet(int vocabulary, int outputs, ModelArchitecture a) : base(nameof(TextCnnNet))
     {
-        embedding = new Embedding(vocabulary, a.EmbeddingDim, paddingIdx: 0);
-        RegisterModule("embedding", embedding);
-        convolutions = KernelSizes.Select(k => new Conv1d(a.EmbeddingDim, a.HiddenSize, k)).ToArray();
-        for (int i = 0; i < convolutions.Length; i++) RegisterModule($"conv{KernelSizes[i]}", convolutions[i]);
-        dropout = new Dropout(a.Dropout);
-        output = new Linear((long)a.HiddenSize * KernelSizes.Length, outputs);
-        RegisterModule("dropout", dropout);
-        RegisterModule("output", output);
+        embedding = nn.Embedding(vocabulary, a.EmbeddingDim, padding_idx: 0);
+        register_module("embedding", embedding);
+        convolutions = KernelSizes.Select(k => nn.Conv1d(a.EmbeddingDim, a.HiddenSize, k)).ToArray();
+        for (int i = 0; i < convolutions.Length; i++) register_module($"conv{KernelSizes[i]}", convolutions[i]);
+        dropout = nn.Dropout(a.Dropout);
+        output = nn.Linear((long)a.HiddenSize * KernelSizes.Length, outputs);
+        register_module("dropout", dropout);
+        register_module("output", output);
     }
 
-    public override Tensor Forward(Tensor input)
+    public override Tensor forward(Tensor input)
     {
-        var embedded = embedding.Forward(input).Transpose(1, 2);  // [N, E, T]
-        var pooled = convolutions.Select(c => c.Forward(embedded).ReLU().Max(2, false).Values).ToList();
-        return output.Forward(dropout.Forward(Torch.Cat(pooled, 1)));
+        var embedded = embedding.call(input).transpose(1, 2);  // [N, E, T]
+        var pooled = convolutions.Select(c => nn.functional.relu(c.call(embedded)).max(2).values).ToList();
+        return output.call(dropout.call(cat(pooled, 1)));
+    }
+}
+
+/// <summary>
+/// Token and learned position embeddings, N encoder layers of multi-head self-attention and a
+/// feed-forward block (post-norm, as PyTorch's TransformerEncoderLayer), mean pooling over the
+/// non-padding tokens, dropout, linear. Padding (id 0) is masked out of attention and pooling.
+/// </summary>
+internal sealed class TextTransformerNet : nn.Module<Tensor, Tensor>
+{
+    private readonly Embedding tokens;
+    private readonly Embedding positions;
+    private readonly ModuleList<TransformerEncoderLayer> layers;
+    private readonly Dropout dropout;
+    private readonly Linear output;
+    private readonly double scale;
+
+    public TextTransformerNet(int vocabulary, int maxTokens, int outputs, ModelArchitecture a) : base(nameof(TextTransformerNet))
+    {
+        tokens = nn.Embedding(vocabulary, a.EmbeddingDim, padding_idx: 0);
+        positions = nn.Embedding(Math.Max(1, maxTokens), a.EmbeddingDim);
+        layers = new ModuleList<TransformerEncoderLayer>();
+        for (int i = 0; i < a.TransformerLayers; i++)
+            layers.Add(nn.TransformerEncoderLayer(a.EmbeddingDim, a.AttentionHeads, a.HiddenSize, a.Dropout));
+        dropout = nn.Dropout(a.Dropout);
+        output = nn.Linear(a.EmbeddingDim, outputs);
+        scale = Math.Sqrt(a.EmbeddingDim);
+        register_module("token_embedding", tokens);
+        register_module("position_embedding", positions);
+        register_module("layers", layers);
+        register_module("dropout", dropout);
+        register_module("output", output);
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        long length = input.shape[1];
+        var padding = input.eq(0);                                               // [N, T], true at padding
+        // A text with no known token would leave attention nothing to look at (NaN): keep its first position.
+        var empty = padding.all(1, keepdim: true);
+        var firstPosition = arange(length, device: input.device).eq(0).unsqueeze(0);
+        padding = padding.logical_and(empty.logical_and(firstPosition).logical_not());
+        var positionIds = arange(length, device: input.device).unsqueeze(0);
+        var x = tokens.call(input) * scale + positions.call(positionIds);        // [N, T, E]
+        x = x.transpose(0, 1);                                                   // [T, N, E]
+        foreach (var layer in layers) x = layer.call(x, null!, padding);
+        x = x.transpose(0, 1);                                                   // [N, T, E]
+        var keep = padding.logical_not().unsqueeze(2).to(x.dtype);                // [N, T, 1]
+        var pooled = (x * keep).sum(1) / keep.sum(1).clamp_min(1);
+        return output.call(dropout.call(pooled));
     }
 }

@@ -1,19 +1,21 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
-using ModelOps.Engine.NN;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
 
 namespace ModelOps.Engine.Models;
 
-/// <summary>A loaded model package that answers predictions. Thread-safe: native calls are serialized.</summary>
+/// <summary>A loaded model package that answers predictions on the CPU. Thread-safe: calls into libtorch are serialized.</summary>
 public sealed class Predictor : IDisposable
 {
     private readonly object gate = new();
-    private readonly Module model;
+    private readonly nn.Module<Tensor, Tensor> model;
     private readonly FeatureEncoder? encoder;
     private readonly Data.TextVocabulary? vocabulary;
     private bool disposed;
 
-    private Predictor(ModelSchema schema, Module model)
+    private Predictor(ModelSchema schema, nn.Module<Tensor, Tensor> model)
     {
         Schema = schema;
         this.model = model;
@@ -27,26 +29,46 @@ public sealed class Predictor : IDisposable
     public static Predictor Load(string modelPackagePath)
     {
         var (schema, weights) = ModelPackage.Read(modelPackagePath);
-        Module model;
+        return new Predictor(schema, BuildLoaded(modelPackagePath, schema, weights));
+    }
+
+    /// <summary>The package's network with its weights, in evaluation mode, on the CPU.</summary>
+    internal static nn.Module<Tensor, Tensor> BuildLoaded(string path, ModelSchema schema, ModelWeights weights)
+    {
+        nn.Module<Tensor, Tensor> model;
         try
         {
             model = ModelTemplates.Build(schema);
         }
-        catch (Exception e) when (e is ArgumentException or EngineException)
+        catch (Exception e) when (e is ArgumentException or ExternalException)
         {
-            throw new InvalidDataException($"'{Path.GetFileName(modelPackagePath)}' is not a valid model package: {e.Message}", e);
+            throw new InvalidDataException($"'{Path.GetFileName(path)}' is not a valid model package: {e.Message}", e);
         }
         try
         {
-            model.LoadState(weights);
-            model.Eval();
-            return new Predictor(schema, model);
+            weights.LoadInto(model);
+            model.eval();
+            return model;
         }
-        catch (Exception e) when (e is EngineException or InvalidDataException or ArgumentException)
+        catch (InvalidDataException e)
         {
             model.Dispose();
-            throw new InvalidDataException($"'{Path.GetFileName(modelPackagePath)}' is not a valid model package: its weights do not load ({e.Message})", e);
+            throw new InvalidDataException($"'{Path.GetFileName(path)}' is not a valid model package: its weights do not load ({e.Message})", e);
         }
+    }
+
+    /// <summary>
+    /// Writes the package's weights as a PyTorch state dict (TorchSharp.PyBridge's pickle format), which
+    /// <c>torch.load</c> reads into a <c>dict</c> of tensors with the same names; docs/engine.md has the
+    /// matching PyTorch module for each template.
+    /// </summary>
+    public static void ExportPyTorchStateDict(string modelPackagePath, string outputPath)
+    {
+        var (schema, weights) = ModelPackage.Read(modelPackagePath);
+        using var model = BuildLoaded(modelPackagePath, schema, weights);
+        string temp = outputPath + ".tmp";
+        model.save_py(temp);
+        File.Move(temp, outputPath, overwrite: true);
     }
 
     /// <summary>Each row holds one value per feature, in <see cref="ModelSchema.Features"/> order.</summary>
@@ -115,9 +137,9 @@ public sealed class Predictor : IDisposable
         lock (gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
-            using var scope = Torch.NewDisposeScope();
-            using var noGrad = Torch.NoGrad();
-            return Decode(model.Forward(Torch.Tensor(ids, texts.Count, length)), texts.Count);
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            return Decode(Forward(tensor(ids, [texts.Count, length])), texts.Count);
         }
     }
 
@@ -136,9 +158,21 @@ public sealed class Predictor : IDisposable
         lock (gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
-            using var scope = Torch.NewDisposeScope();
-            using var noGrad = Torch.NoGrad();
-            return Decode(model.Forward(Torch.Tensor(input, shape)), (int)shape[0]);
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            return Decode(Forward(tensor(input, shape)), (int)shape[0]);
+        }
+    }
+
+    private Tensor Forward(Tensor input)
+    {
+        try
+        {
+            return model.call(input);
+        }
+        catch (ExternalException e)
+        {
+            throw EngineException.From(e);
         }
     }
 
@@ -146,12 +180,12 @@ public sealed class Predictor : IDisposable
     {
         if (Schema.IsRegression)
         {
-            var values = output.Reshape(count).ToArray<float>();
+            var values = output.reshape(count).data<float>().ToArray();
             return values.Select(v => v * Schema.LabelStd + Schema.LabelMean)
                 .Select(v => new Prediction(v.ToString("R", CultureInfo.InvariantCulture), -1, new Dictionary<string, double>()) { Value = v })
                 .ToArray();
         }
-        var probabilities = output.Softmax(1).ToArray<float>();
+        var probabilities = output.softmax(1).data<float>().ToArray();
         var classes = Schema.ClassNames;
         var predictions = new Prediction[count];
         for (int r = 0; r < predictions.Length; r++)

@@ -1,9 +1,11 @@
+using static TorchSharp.torch;
+
 namespace ModelOps.Engine.Training;
 
 /// <summary>
 /// Gathers shuffled mini-batches from a split that is already encoded on the device, preparing batch
-/// b + 1 on a pool thread while batch b trains. Every tensor it hands out is outside any dispose scope:
-/// the caller disposes it.
+/// b + 1 on a pool thread while batch b trains. The tensors it hands out belong to no dispose scope:
+/// the caller disposes them.
 /// </summary>
 internal sealed class BatchPrefetcher(SplitTensors split, int[] order, int batchSize, int batches) : IDisposable
 {
@@ -21,11 +23,8 @@ internal sealed class BatchPrefetcher(SplitTensors split, int[] order, int batch
         int start = batch * batchSize, n = Math.Min(batchSize, order.Length - start);
         var indices = new long[n];
         for (int i = 0; i < n; i++) indices[i] = order[start + i];
-        using var scope = Torch.NewDisposeScope();
-        var index = Torch.Tensor(indices, n).To(split.Features.Device);
-        var x = split.Features.IndexSelect(0, index).DetachFromDisposeScope();
-        var y = split.Labels.IndexSelect(0, index).DetachFromDisposeScope();
-        return (x, y);
+        using var index = tensor(indices, device: split.Features.device);
+        return (split.Features.index_select(0, index), split.Labels.index_select(0, index));
     }
 
     public void Dispose()

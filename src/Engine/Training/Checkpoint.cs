@@ -6,50 +6,51 @@ namespace ModelOps.Engine.Training;
 
 /// <summary>
 /// A full checkpoint, written after every epoch: a zip holding checkpoint.json (format, epoch, the run's
-/// options, the schema with its normalization, the metrics so far, the schedule's step count and the
-/// early-stopping state), model.bin (the module's state, <see cref="NN.Module.SaveState"/>),
-/// optimizer.bin (moments and momentum buffers), rng.bin (the generator state) and, when early stopping
-/// has a best epoch, best.bin (that epoch's module state). Training resumed from it continues with the
-/// loss curve it would have had without the interruption.
+/// options, the schema with its normalization, the metrics so far, the schedule's step count, the
+/// early-stopping state, the cross-validation results and the checksum of every other entry),
+/// model.dat (the module's state in TorchSharp's format), optimizer.dat (TorchSharp's optimizer state:
+/// moments and momentum buffers) and, when early stopping has a best epoch, best.dat. Training resumed
+/// from it continues with the loss curve it would have had without the interruption (every epoch
+/// re-seeds the generators, so no random state needs keeping).
 /// </summary>
+/// <remarks>
+/// Format 2 checkpoints (the engine before TorchSharp) are still read: their model weights (MOSD),
+/// epoch, history, schedule position and early-stopping state resume the run, but their optimizer state
+/// is libtorch 1.13's own archive, which TorchSharp cannot read, so the optimizer's moments start afresh
+/// and <see cref="State.OptimizerRestored"/> is false.
+/// </remarks>
 internal sealed record Checkpoint(
     int FormatVersion, int Epoch, TrainingOptions Options, ModelSchema Schema, IReadOnlyList<EpochMetrics> History)
 {
-    public const int CurrentFormat = 2;
+    public const int CurrentFormat = 3;
     public long SchedulerSteps { get; init; }
     public double BestMetric { get; init; } = double.NaN;
     public int BestEpoch { get; init; }
     public int EpochsWithoutImprovement { get; init; }
     public bool StoppedEarly { get; init; }
+    /// <summary>The folds' results when the run cross-validates; a resumed run does not repeat them.</summary>
+    public CrossValidationReport? CrossValidation { get; init; }
+    public IReadOnlyList<EntryChecksum>? Entries { get; init; }
 
     private const string MetadataEntry = "checkpoint.json";
-    private const string ModelEntry = "model.bin";
-    private const string OptimizerEntry = "optimizer.bin";
-    private const string RngEntry = "rng.bin";
-    private const string BestEntry = "best.bin";
+    private const string ModelEntry = "model.dat";
+    private const string OptimizerEntry = "optimizer.dat";
+    private const string BestEntry = "best.dat";
 
-    public sealed record State(byte[] Model, byte[] Optimizer, byte[] Rng, byte[]? Best);
-
-    public static void Write(string path, Checkpoint checkpoint, State state)
+    public sealed record State(ModelWeights Model, byte[]? Optimizer, ModelWeights? Best)
     {
-        string temp = path + ".tmp";
-        File.Delete(temp); // left over by an interrupted write
-        using (var zip = ZipFile.Open(temp, ZipArchiveMode.Create))
-        {
-            using (var stream = zip.CreateEntry(MetadataEntry).Open())
-                JsonSerializer.Serialize(stream, checkpoint, ModelPackage.Json);
-            Add(zip, ModelEntry, state.Model);
-            Add(zip, OptimizerEntry, state.Optimizer);
-            Add(zip, RngEntry, state.Rng);
-            if (state.Best is { } best) Add(zip, BestEntry, best);
-        }
-        File.Move(temp, path, overwrite: true);
+        public bool OptimizerRestored => Optimizer is not null;
     }
 
-    private static void Add(ZipArchive zip, string name, byte[] bytes)
+    public static void Write(string path, Checkpoint checkpoint, byte[] model, byte[] optimizer, byte[]? best)
     {
-        using var stream = zip.CreateEntry(name, CompressionLevel.Fastest).Open();
-        stream.Write(bytes);
+        Packaging.WriteAtomically(path, zip =>
+        {
+            var entries = new List<EntryChecksum> { Packaging.Add(zip, ModelEntry, model), Packaging.Add(zip, OptimizerEntry, optimizer) };
+            if (best is not null) entries.Add(Packaging.Add(zip, BestEntry, best));
+            using var stream = zip.CreateEntry(MetadataEntry).Open();
+            JsonSerializer.Serialize(stream, checkpoint with { FormatVersion = CurrentFormat, Entries = entries }, ModelPackage.Json);
+        });
     }
 
     /// <summary>Reads a checkpoint; anything truncated, corrupt or of another format is an <see cref="InvalidDataException"/>.</summary>
@@ -60,30 +61,30 @@ internal sealed record Checkpoint(
         {
             using var zip = ZipFile.OpenRead(path);
             Checkpoint checkpoint;
-            using (var stream = Open(zip, MetadataEntry))
+            using (var stream = (zip.GetEntry(MetadataEntry) ?? throw new InvalidDataException($"{MetadataEntry} is missing")).Open())
                 checkpoint = JsonSerializer.Deserialize<Checkpoint>(stream, ModelPackage.Json) ?? throw new InvalidDataException("empty metadata");
-            if (checkpoint.FormatVersion != CurrentFormat)
-                throw new InvalidDataException($"checkpoint format {checkpoint.FormatVersion} is not supported (this engine reads format {CurrentFormat})");
             if (checkpoint.Options is null || checkpoint.Schema is null || checkpoint.History is null || checkpoint.Epoch < 1)
                 throw new InvalidDataException("the metadata is incomplete");
-            var state = new State(ReadAll(zip, ModelEntry), ReadAll(zip, OptimizerEntry), ReadAll(zip, RngEntry),
-                zip.GetEntry(BestEntry) is null ? null : ReadAll(zip, BestEntry));
+            if (checkpoint.FormatVersion == 2)
+            {
+                var legacyBest = zip.GetEntry("best.bin") is null ? null : new ModelWeights(WeightsFormat.Mosd, Packaging.Read(zip, "best.bin"));
+                return (checkpoint, new State(new ModelWeights(WeightsFormat.Mosd, Packaging.Read(zip, "model.bin")), null, legacyBest));
+            }
+            if (checkpoint.FormatVersion != CurrentFormat)
+                throw new InvalidDataException($"checkpoint format {checkpoint.FormatVersion} is not supported (this engine reads formats 2 and {CurrentFormat})");
+            EntryChecksum Expected(string name) => checkpoint.Entries?.FirstOrDefault(e => e.Entry == name)
+                ?? throw new InvalidDataException($"the checksum of {name} is missing");
+            var best = zip.GetEntry(BestEntry) is null ? null
+                : new ModelWeights(WeightsFormat.TorchSharp, Packaging.Read(zip, BestEntry, Expected(BestEntry)));
+            var state = new State(
+                new ModelWeights(WeightsFormat.TorchSharp, Packaging.Read(zip, ModelEntry, Expected(ModelEntry))),
+                Packaging.Read(zip, OptimizerEntry, Expected(OptimizerEntry)),
+                best);
             return (checkpoint, state);
         }
         catch (Exception e) when (e is InvalidDataException or JsonException or IOException and not FileNotFoundException)
         {
             throw new InvalidDataException($"'{Path.GetFileName(path)}' is not a valid checkpoint: {e.Message}", e);
         }
-    }
-
-    private static Stream Open(ZipArchive zip, string name) =>
-        (zip.GetEntry(name) ?? throw new InvalidDataException($"{name} is missing")).Open();
-
-    private static byte[] ReadAll(ZipArchive zip, string name)
-    {
-        using var stream = Open(zip, name);
-        using var buffer = new MemoryStream();
-        stream.CopyTo(buffer);
-        return buffer.ToArray();
     }
 }

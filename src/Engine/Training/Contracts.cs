@@ -32,6 +32,8 @@ public interface ITrainingObserver
     void OnProgress(TrainingProgress progress);          // a few times a second at most
     void OnEpochEnd(EpochMetrics metrics);
     void OnCheckpoint(string checkpointPath, int epoch);  // after each epoch's checkpoint file is written
+    /// <summary>A cross-validation fold finished (its model is evaluated on the held-out fold).</summary>
+    void OnFold(FoldResult fold) { }
 }
 
 /// <summary>An observer that ignores everything.</summary>
@@ -67,4 +69,39 @@ public sealed record EvaluationReport(
 public sealed record TrainingResult(EvaluationReport Evaluation, string ModelPackagePath, int EpochsCompleted, double Seconds)
 {
     public IReadOnlyList<EpochMetrics> History { get; init; } = [];
+    /// <summary>Set when the run cross-validated; the package holds the model refitted on all training rows.</summary>
+    public CrossValidationReport? CrossValidation { get; init; }
+    /// <summary>Fine-tuning: the parameters that did not come from the parent (a new classifier head), and how many layers were frozen.</summary>
+    public IReadOnlyList<string> FreshParameters { get; init; } = [];
+    public int FrozenLayers { get; init; }
+}
+
+/// <summary>
+/// One fold of k-fold cross-validation: a model trained on the other folds and scored on this one.
+/// Metrics use the names runs log (accuracy, f1_macro, ..., mse, r2) plus loss.
+/// </summary>
+public sealed record FoldResult(int Fold, int TrainSamples, int HeldOutSamples, int Epochs, IReadOnlyDictionary<string, double> Metrics);
+
+/// <summary>
+/// The folds, and each metric's mean and sample standard deviation (n - 1) across them. The refitted
+/// model trains <see cref="RefitEpochs"/> epochs on all training rows: the run's epochs, or with early
+/// stopping the folds' mean best epoch.
+/// </summary>
+public sealed record CrossValidationReport(int K, IReadOnlyList<FoldResult> Folds, IReadOnlyDictionary<string, double> Mean,
+    IReadOnlyDictionary<string, double> Std, int RefitEpochs)
+{
+    public static CrossValidationReport From(IReadOnlyList<FoldResult> folds, int refitEpochs)
+    {
+        var names = folds.SelectMany(f => f.Metrics.Keys).Distinct().ToArray();
+        var mean = new Dictionary<string, double>();
+        var std = new Dictionary<string, double>();
+        foreach (var name in names)
+        {
+            var values = folds.Select(f => f.Metrics.TryGetValue(name, out var v) ? v : double.NaN).Where(double.IsFinite).ToArray();
+            double m = values.Length == 0 ? double.NaN : values.Average();
+            mean[name] = m;
+            std[name] = values.Length < 2 ? double.NaN : Math.Sqrt(values.Sum(v => (v - m) * (v - m)) / (values.Length - 1));
+        }
+        return new CrossValidationReport(folds.Count, folds, mean, std, refitEpochs);
+    }
 }

@@ -1,23 +1,32 @@
 using System.Globalization;
 using ModelOps.Engine.Data;
 using ModelOps.Engine.Models;
+using static TorchSharp.torch;
 
 namespace ModelOps.Engine.Training;
 
 /// <summary>
 /// Reads a dataset version, splits it by seed and encodes it with statistics learned from the training
 /// split only (means, deviations, categories, vocabulary, pixel statistics): nothing of the validation
-/// or test rows leaks into the encoding.
+/// or test rows leaks into the encoding. When fine-tuning, the parent model's encoding is kept instead
+/// (its feature statistics and categories, vocabulary, pixel statistics), so its weights see inputs on
+/// the scale they were trained on; only the classes come from the new data.
 /// </summary>
 internal static class DatasetLoader
 {
-    public static PreparedDataset Prepare(DatasetFiles files, TrainingOptions options) => files.Kind?.ToLowerInvariant() switch
+    public static PreparedDataset Prepare(DatasetFiles files, TrainingOptions options, ModelSchema? parent = null) => files.Kind?.ToLowerInvariant() switch
     {
-        DatasetFiles.Csv => PrepareCsv(files, options),
-        DatasetFiles.Idx => PrepareIdx(files, options),
-        DatasetFiles.Text => PrepareText(files, options),
+        DatasetFiles.Csv => PrepareCsv(files, options, parent),
+        DatasetFiles.Idx => PrepareIdx(files, options, parent),
+        DatasetFiles.Text => PrepareText(files, options, parent),
         _ => throw new DatasetFormatException($"unknown dataset kind '{files.Kind}' (expected csv, idx or text)"),
     };
+
+    private static void EnsureParentFits(ModelSchema? parent, string inputKind)
+    {
+        if (parent is not null && parent.InputKind != inputKind)
+            throw new DatasetFormatException($"the model to fine-tune reads {parent.InputKind} input, but this dataset is {inputKind}");
+    }
 
     private static int[] Cap(int[] train, int? max) => max is int m && m > 0 && m < train.Length ? train[..m] : train;
 
@@ -25,6 +34,7 @@ internal static class DatasetLoader
     {
         HiddenLayers = o.HiddenLayers, ConvBlocks = o.ConvBlocks, ConvWidth = o.ConvWidth, BatchNorm = o.BatchNorm,
         Dropout = o.Dropout, EmbeddingDim = o.EmbeddingDim, HiddenSize = o.HiddenSize,
+        TransformerLayers = o.TransformerLayers, AttentionHeads = o.AttentionHeads,
     };
 
     private static void EnsureTemplateFits(TrainingOptions options, string inputKind)
@@ -53,7 +63,7 @@ internal static class DatasetLoader
         public double[]? Values;
         public double Mean, Std = 1;
 
-        public static Labels Read(IReadOnlyList<string> raw, string column, TrainingOptions options, int[] train)
+        public static Labels Read(IReadOnlyList<string> raw, string column, TrainingOptions options, int[] train, ModelSchema? parent = null)
         {
             for (int r = 0; r < raw.Count; r++)
                 if (raw[r].Length == 0) throw new DatasetFormatException($"data row {r + 1}: the label '{column}' is empty");
@@ -63,6 +73,7 @@ internal static class DatasetLoader
                 for (int r = 0; r < raw.Count; r++)
                     values[r] = ParseNumber(raw[r]) ?? throw new DatasetFormatException(
                         $"data row {r + 1}: the label '{column}' is '{raw[r]}', not a number; regression needs a numeric label");
+                if (parent is { IsRegression: true }) return new Labels { Values = values, Mean = parent.LabelMean, Std = parent.LabelStd };
                 double mean = train.Length == 0 ? 0 : train.Average(i => values[i]);
                 double std = train.Length == 0 ? 1 : Math.Sqrt(train.Sum(i => (values[i] - mean) * (values[i] - mean)) / train.Length);
                 return new Labels { Values = values, Mean = mean, Std = std < 1e-12 ? 1 : std };
@@ -75,8 +86,8 @@ internal static class DatasetLoader
 
         public Tensor Tensor(int[] rows)
         {
-            if (ClassIds is not null) return Torch.Tensor(rows.Select(i => ClassIds[i]).ToArray(), rows.Length);
-            return Torch.Tensor(rows.Select(i => (float)((Values![i] - Mean) / Std)).ToArray(), rows.Length);
+            if (ClassIds is not null) return tensor(rows.Select(i => ClassIds[i]).ToArray());
+            return tensor(rows.Select(i => (float)((Values![i] - Mean) / Std)).ToArray());
         }
     }
 
@@ -85,21 +96,31 @@ internal static class DatasetLoader
 
     // ---- tabular ------------------------------------------------------------------------------
 
-    private static PreparedDataset PrepareCsv(DatasetFiles files, TrainingOptions options)
+    private static PreparedDataset PrepareCsv(DatasetFiles files, TrainingOptions options, ModelSchema? parent)
     {
         EnsureTemplateFits(options, ModelSchema.Tabular);
+        EnsureParentFits(parent, ModelSchema.Tabular);
         if (string.IsNullOrWhiteSpace(files.CsvPath)) throw new DatasetFormatException("a csv dataset needs CsvPath");
         if (string.IsNullOrWhiteSpace(files.LabelColumn)) throw new DatasetFormatException("a csv dataset needs LabelColumn");
         var table = CsvTable.Read(files.CsvPath);
         int labelIndex = FindColumn(table, files.LabelColumn, "label");
         if (table.Header.Length < 2) throw new DatasetFormatException("the CSV needs at least one feature column besides the label");
-        var columns = Enumerable.Range(0, table.Header.Length).Where(c => c != labelIndex).ToArray();
+        var columns = parent is null
+            ? Enumerable.Range(0, table.Header.Length).Where(c => c != labelIndex).ToArray()
+            : parent.Features.Select(f => FindColumn(table, f.Name, "the fine-tuned model's feature")).ToArray();
         var rows = table.Rows;
 
         // Which columns are numeric is decided on the whole file (a type is a property of the column);
         // the statistics below come from the training rows only.
         bool[] numeric = columns.Select(c => rows.Any(r => r[c].Trim().Length > 0)
             && rows.All(r => r[c].Trim() is var v && (v.Length == 0 || ParseNumber(v) is not null))).ToArray();
+        if (parent is not null)
+        {
+            for (int f = 0; f < columns.Length; f++)
+                if (parent.Features[f].Kind == FeatureKind.Numeric && !numeric[f])
+                    throw new DatasetFormatException($"column '{table.Header[columns[f]]}' is numeric in the model to fine-tune but holds text here");
+            numeric = parent.Features.Select(f => f.Kind == FeatureKind.Numeric).ToArray();
+        }
         var keep = new List<int>(rows.Count);
         for (int r = 0; r < rows.Count; r++)
         {
@@ -116,14 +137,16 @@ internal static class DatasetLoader
         var rawLabels = keep.Select(r => rows[r][labelIndex].Trim()).ToArray();
         var (train, validation, test) = DataSplit.Split(keep.Count, options.ValidationFraction, options.TestFraction, options.Seed);
         train = Cap(train, options.MaxTrainSamples);
-        var labels = Labels.Read(rawLabels, table.Header[labelIndex], options, train);
+        var labels = Labels.Read(rawLabels, table.Header[labelIndex], options, train, parent);
 
         string[] Row(int i) => rows[keep[i]];
-        var features = columns.Select((c, f) => DescribeColumn(table.Header[c], numeric[f], train.Select(i => Row(i)[c].Trim()))).ToArray();
+        var features = parent?.Features.ToArray()
+            ?? columns.Select((c, f) => DescribeColumn(table.Header[c], numeric[f], train.Select(i => Row(i)[c].Trim()))).ToArray();
         var schema = WithLabels(new ModelSchema(options.Template, ModelSchema.Tabular, features, labels.ClassNames, null)
         {
             Task = options.Task, Architecture = Architecture(options),
-            CategoricalEncoding = options.CategoricalEncoding, MissingValues = options.MissingValues,
+            CategoricalEncoding = parent?.CategoricalEncoding ?? options.CategoricalEncoding,
+            MissingValues = options.MissingValues,
         }, labels, table.Header[labelIndex]);
         var encoder = new FeatureEncoder(schema);
 
@@ -143,10 +166,7 @@ internal static class DatasetLoader
                         encoder.WriteCategory(f, raw.Length == 0 ? null : raw, target);
                 }
             }
-            return new SplitTensors(
-                Torch.Tensor(x, indices.Length, encoder.Width).DetachFromDisposeScope(),
-                labels.Tensor(indices).DetachFromDisposeScope(),
-                indices.Length);
+            return new SplitTensors(tensor(x, [indices.Length, encoder.Width]), labels.Tensor(indices));
         }
 
         return new PreparedDataset(schema, Encode(train), Encode(validation), Encode(test));
@@ -181,9 +201,10 @@ internal static class DatasetLoader
 
     // ---- text ---------------------------------------------------------------------------------
 
-    private static PreparedDataset PrepareText(DatasetFiles files, TrainingOptions options)
+    private static PreparedDataset PrepareText(DatasetFiles files, TrainingOptions options, ModelSchema? parent)
     {
         EnsureTemplateFits(options, ModelSchema.Text);
+        EnsureParentFits(parent, ModelSchema.Text);
         if (options.Task != TrainingTasks.Classification) throw new DatasetFormatException("text datasets support classification only");
         if (string.IsNullOrWhiteSpace(files.CsvPath)) throw new DatasetFormatException("a text dataset needs CsvPath");
         var table = CsvTable.Read(files.CsvPath);
@@ -196,9 +217,11 @@ internal static class DatasetLoader
         var (train, validation, test) = DataSplit.Split(rows.Count, options.ValidationFraction, options.TestFraction, options.Seed);
         train = Cap(train, options.MaxTrainSamples);
         var labels = Labels.Read(rows.Select(r => r[labelIndex].Trim()).ToArray(), table.Header[labelIndex], options, train);
-        var vocabulary = TextVocabulary.Build(train.Select(i => rows[i][textIndex]), options.VocabularySize);
+        var vocabulary = parent?.Vocabulary is { } kept
+            ? new TextVocabulary(kept)
+            : TextVocabulary.Build(train.Select(i => rows[i][textIndex]), options.VocabularySize);
         // The widest text-cnn kernel needs five positions.
-        int length = Math.Max(options.MaxTokens, TextCnnNet.KernelSizes.Max());
+        int length = parent?.MaxTokens ?? Math.Max(options.MaxTokens, TextCnnNet.KernelSizes.Max());
         var schema = new ModelSchema(options.Template, ModelSchema.Text, [], labels.ClassNames, null)
         {
             Task = options.Task, Architecture = Architecture(options), Vocabulary = vocabulary.Tokens, MaxTokens = length,
@@ -209,10 +232,7 @@ internal static class DatasetLoader
             var ids = new long[indices.Length * length];
             for (int i = 0; i < indices.Length; i++)
                 vocabulary.Encode(rows[indices[i]][textIndex], ids.AsSpan(i * length, length));
-            return new SplitTensors(
-                Torch.Tensor(ids, indices.Length, length).DetachFromDisposeScope(),
-                labels.Tensor(indices).DetachFromDisposeScope(),
-                indices.Length);
+            return new SplitTensors(tensor(ids, [indices.Length, length]), labels.Tensor(indices));
         }
 
         return new PreparedDataset(schema, Encode(train), Encode(validation), Encode(test));
@@ -220,9 +240,10 @@ internal static class DatasetLoader
 
     // ---- images -------------------------------------------------------------------------------
 
-    private static PreparedDataset PrepareIdx(DatasetFiles files, TrainingOptions options)
+    private static PreparedDataset PrepareIdx(DatasetFiles files, TrainingOptions options, ModelSchema? parent)
     {
         EnsureTemplateFits(options, ModelSchema.Image);
+        EnsureParentFits(parent, ModelSchema.Image);
         if (options.Task != TrainingTasks.Classification) throw new DatasetFormatException("image datasets support classification only");
         if (string.IsNullOrWhiteSpace(files.TrainImagesPath) || string.IsNullOrWhiteSpace(files.TrainLabelsPath))
             throw new DatasetFormatException("an idx dataset needs TrainImagesPath and TrainLabelsPath");
@@ -253,7 +274,10 @@ internal static class DatasetLoader
         train = Cap(train, options.MaxTrainSamples);
 
         int pixels = images.PixelsPerImage;
-        var (mean, std) = PixelStatistics(images.Pixels, pixels, train);
+        if (parent?.ImageShape is { } parentShape && !parentShape.SequenceEqual(new[] { images.Channels, images.Rows, images.Columns }))
+            throw new DatasetFormatException(
+                $"the model to fine-tune reads {string.Join("x", parentShape)} images, but these are {images.Channels}x{images.Rows}x{images.Columns}");
+        var (mean, std) = parent is null ? PixelStatistics(images.Pixels, pixels, train) : (parent.PixelMean, parent.PixelStd);
         var schema = new ModelSchema(options.Template, ModelSchema.Image, [], classNames, [images.Channels, images.Rows, images.Columns])
         {
             PixelMean = mean,
@@ -273,17 +297,11 @@ internal static class DatasetLoader
                 source.Pixels.AsSpan(k * pixels, pixels).CopyTo(raw.AsSpan(i * pixels));
                 y[i] = sourceLabels[k];
             }
-            using var scope = Torch.NewDisposeScope();
-            // Each step frees the one before, so at most two float copies of the split exist at once
-            // (a chain inside the scope would hold all of them until the scope ends).
-            var bytes = Torch.Tensor(raw, n, images.Channels, images.Rows, images.Columns);
-            var floats = bytes.To(ScalarType.Float32);
-            bytes.Dispose();
-            var scaled = floats.Mul(1.0 / (255.0 * std));
-            floats.Dispose();
-            var x = scaled.Add(-mean / std);
-            scaled.Dispose();
-            return new SplitTensors(x.DetachFromDisposeScope(), Torch.Tensor(y, n).DetachFromDisposeScope(), n);
+            // One float copy of the split: normalised in place.
+            using var bytes = tensor(raw, [n, images.Channels, images.Rows, images.Columns]);
+            var x = bytes.to(ScalarType.Float32);
+            x.mul_(1.0 / (255.0 * std)).add_(-mean / std);
+            return new SplitTensors(x, tensor(y));
         }
 
         var testSplit = testFiles is { } tf ? Encode(tf.Images, tf.Labels, null) : Encode(images, labels, test);

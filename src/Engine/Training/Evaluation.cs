@@ -1,5 +1,5 @@
 using ModelOps.Engine.Models;
-using ModelOps.Engine.NN;
+using static TorchSharp.torch;
 
 namespace ModelOps.Engine.Training;
 
@@ -15,37 +15,56 @@ internal static class Evaluation
     /// </summary>
     public sealed record Output(double Loss, long[] Predicted, float[] PositiveScore, double[] Values);
 
-    public static Output Run(Module model, SplitTensors split, ModelSchema schema)
+    public static Output Run(nn.Module<Tensor, Tensor> model, SplitTensors split, ModelSchema schema)
     {
         bool regression = schema.IsRegression;
         var predicted = new long[regression ? 0 : split.Count];
         var positive = new float[regression || schema.OutputCount != 2 ? 0 : split.Count];
         var values = new double[regression ? split.Count : 0];
         double lossSum = 0;
-        model.Eval();
-        using var noGrad = Torch.NoGrad();
-        var device = split.Features.Device;
+        model.eval();
+        using var noGrad = no_grad();
         for (int start = 0; start < split.Count; start += BatchSize)
         {
             int n = Math.Min(BatchSize, split.Count - start);
-            using var scope = Torch.NewDisposeScope();
-            var output = model.Forward(split.Features.Narrow(0, start, n));
-            var target = split.Labels.Narrow(0, start, n);
+            using var scope = NewDisposeScope();
+            var output = model.call(split.Features.narrow(0, start, n));
+            var target = split.Labels.narrow(0, start, n);
             if (regression)
             {
-                var prediction = output.Reshape(n);
-                lossSum += Functional.MseLoss(prediction, target).Item<float>() * n;
-                var scaled = prediction.ToArray<float>();
+                var prediction = output.reshape(n);
+                lossSum += nn.functional.mse_loss(prediction, target).item<float>() * n;
+                var scaled = prediction.cpu().data<float>().ToArray();
                 for (int i = 0; i < n; i++) values[start + i] = scaled[i] * schema.LabelStd + schema.LabelMean;
             }
             else
             {
-                lossSum += Functional.CrossEntropy(output, target).Item<float>() * n;
-                output.ArgMax(1).ToArray<long>().CopyTo(predicted, start);
-                if (positive.Length > 0) output.Softmax(1).Select(1, 1).ToArray<float>().CopyTo(positive, start);
+                lossSum += nn.functional.cross_entropy(output, target).item<float>() * n;
+                output.argmax(1).cpu().data<long>().ToArray().CopyTo(predicted, start);
+                if (positive.Length > 0) output.softmax(1).select(1, 1).cpu().data<float>().ToArray().CopyTo(positive, start);
             }
         }
         return new Output(split.Count == 0 ? double.NaN : lossSum / split.Count, predicted, positive, values);
+    }
+
+    /// <summary>The report's figures by the names runs log them under (accuracy, f1_macro, ..., mse, r2).</summary>
+    public static IReadOnlyDictionary<string, double> Figures(EvaluationReport r)
+    {
+        var figures = new Dictionary<string, double>();
+        if (r.Task == TrainingTasks.Regression)
+        {
+            figures["mse"] = r.Mse ?? double.NaN;
+            figures["mae"] = r.Mae ?? double.NaN;
+            figures["r2"] = r.R2 ?? double.NaN;
+            return figures;
+        }
+        figures["accuracy"] = r.Accuracy;
+        figures["precision_macro"] = r.PrecisionMacro;
+        figures["recall_macro"] = r.RecallMacro;
+        figures["f1_macro"] = r.F1Macro;
+        figures["f1_weighted"] = r.F1Weighted;
+        if (r.RocAuc is { } auc) figures["roc_auc"] = auc;
+        return figures;
     }
 
     public static double Accuracy(long[] actual, long[] predicted) =>

@@ -11,7 +11,7 @@ namespace ModelOps.Engine.Training;
 public sealed record TrainingOptions
 {
     // ---- model ----------------------------------------------------------------------------------
-    /// <summary>One of <see cref="ModelTemplates.Names"/>: mlp (tabular or images), cnn (images), text-lstm, text-cnn (text).</summary>
+    /// <summary>One of <see cref="ModelTemplates.Names"/>: mlp (tabular or images), cnn (images), text-lstm, text-cnn, text-transformer (text).</summary>
     public string Template { get; init; } = ModelTemplates.Mlp;
     /// <summary>classification, or regression (mlp on a numeric label only).</summary>
     public string Task { get; init; } = TrainingTasks.Classification;
@@ -25,10 +25,14 @@ public sealed record TrainingOptions
     public bool BatchNorm { get; init; } = true;
     /// <summary>Dropout before the output layer (and between mlp hidden layers).</summary>
     public double Dropout { get; init; } = 0.1;
-    /// <summary>text: embedding width; tabular: width of a categorical embedding.</summary>
+    /// <summary>text: embedding width (the model width of text-transformer); tabular: width of a categorical embedding.</summary>
     public int EmbeddingDim { get; init; } = 64;
-    /// <summary>text-lstm: hidden units per direction; text-cnn: filters per kernel size.</summary>
+    /// <summary>text-lstm: hidden units per direction; text-cnn: filters per kernel size; text-transformer: feed-forward width.</summary>
     public int HiddenSize { get; init; } = 64;
+    /// <summary>text-transformer: encoder layers (each multi-head self-attention and a feed-forward block).</summary>
+    public int TransformerLayers { get; init; } = 2;
+    /// <summary>text-transformer: attention heads per layer; EmbeddingDim must be a multiple of it.</summary>
+    public int AttentionHeads { get; init; } = 4;
     /// <summary>text: tokens kept per example (longer texts are cut, shorter ones padded).</summary>
     public int MaxTokens { get; init; } = 128;
     /// <summary>text: the most frequent tokens of the training split that get an id; the rest map to &lt;unk&gt;.</summary>
@@ -76,6 +80,18 @@ public sealed record TrainingOptions
     /// <summary>val_loss (lower is better) or val_accuracy (higher is better; classification only).</summary>
     public string EarlyStoppingMetric { get; init; } = "val_loss";
 
+    /// <summary>
+    /// Fine-tuning only: how many of the network's last layers (leaf modules with weights, in forward
+    /// order) train; the ones before them keep the parent's weights frozen. 0 trains every layer.
+    /// </summary>
+    public int TrainableLayers { get; init; }
+    /// <summary>
+    /// k-fold cross-validation over the training and validation rows (stratified for classification):
+    /// 0 turns it off, 2 to 10 trains k models and reports each metric's mean and deviation, then refits
+    /// one model on all of those rows. The test split stays held out.
+    /// </summary>
+    public int CrossValidationFolds { get; init; }
+
     // ---- run --------------------------------------------------------------------------------------
     public long Seed { get; init; } = 42;
     /// <summary>auto (CUDA when available), cpu or cuda[:n].</summary>
@@ -102,6 +118,12 @@ public sealed record TrainingOptions
         Check(HiddenSize is >= 1 and <= 2048, "HiddenSize must be from 1 to 2048");
         Check(MaxTokens is >= 1 and <= 4096, "MaxTokens must be from 1 to 4096");
         Check(VocabularySize is >= 10 and <= 1_000_000, "VocabularySize must be from 10 to 1,000,000");
+        Check(TransformerLayers is >= 1 and <= 12, "TransformerLayers must be from 1 to 12");
+        Check(AttentionHeads is >= 1 and <= 16, "AttentionHeads must be from 1 to 16");
+        Check(Template != ModelTemplates.TextTransformer || EmbeddingDim % Math.Max(1, AttentionHeads) == 0,
+            "EmbeddingDim must be a multiple of AttentionHeads for the text-transformer template");
+        Check(TrainableLayers is >= 0 and <= 100, "TrainableLayers must be from 0 (all) to 100");
+        Check(CrossValidationFolds is 0 or (>= 2 and <= 10), "CrossValidationFolds must be 0 (off) or from 2 to 10");
         Check(MissingValuePolicies.All.Contains(MissingValues), $"MissingValues '{MissingValues}' is unknown (expected one of: {List(MissingValuePolicies.All)})");
         Check(CategoricalEncodings.All.Contains(CategoricalEncoding), $"CategoricalEncoding '{CategoricalEncoding}' is unknown (expected one of: {List(CategoricalEncodings.All)})");
         Check(ValidationFraction is >= 0 and < 1, "ValidationFraction must be in [0, 1)");
@@ -135,26 +157,70 @@ public sealed record TrainingOptions
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
     }
 
-    /// <summary>The options as flat key/value text, for run params in tracking.</summary>
+    /// <summary>
+    /// The options as flat key/value text, for run params in tracking: only the options that apply to
+    /// this template, optimizer and schedule (an mlp run has no conv_blocks, an adam run no momentum).
+    /// </summary>
     public IReadOnlyDictionary<string, string> ToParams()
     {
         static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-        return new Dictionary<string, string>
+        static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
+        static string B(bool v) => v ? "true" : "false";
+        bool text = ModelTemplates.IsText(Template);
+        var p = new Dictionary<string, string>
         {
-            ["template"] = Template, ["task"] = Task, ["hidden_layers"] = string.Join("-", HiddenLayers),
-            ["conv_blocks"] = ConvBlocks.ToString(CultureInfo.InvariantCulture), ["conv_width"] = ConvWidth.ToString(CultureInfo.InvariantCulture),
-            ["batch_norm"] = BatchNorm ? "true" : "false", ["dropout"] = F(Dropout),
-            ["embedding_dim"] = EmbeddingDim.ToString(CultureInfo.InvariantCulture), ["hidden_size"] = HiddenSize.ToString(CultureInfo.InvariantCulture),
-            ["max_tokens"] = MaxTokens.ToString(CultureInfo.InvariantCulture), ["vocabulary_size"] = VocabularySize.ToString(CultureInfo.InvariantCulture),
-            ["missing_values"] = MissingValues, ["categorical_encoding"] = CategoricalEncoding,
-            ["epochs"] = Epochs.ToString(CultureInfo.InvariantCulture), ["batch_size"] = BatchSize.ToString(CultureInfo.InvariantCulture),
-            ["learning_rate"] = F(LearningRate), ["optimizer"] = Optimizer, ["momentum"] = F(Momentum), ["nesterov"] = Nesterov ? "true" : "false",
-            ["weight_decay"] = F(WeightDecay), ["schedule"] = Schedule, ["step_size"] = StepSize.ToString(CultureInfo.InvariantCulture),
-            ["gamma"] = F(Gamma), ["warmup_epochs"] = F(WarmupEpochs), ["label_smoothing"] = F(LabelSmoothing),
-            ["class_weights"] = ClassWeights ? "true" : "false", ["grad_clip_norm"] = F(GradClipNorm),
-            ["early_stopping_patience"] = EarlyStoppingPatience.ToString(CultureInfo.InvariantCulture), ["early_stopping_metric"] = EarlyStoppingMetric,
+            ["template"] = Template, ["task"] = Task, ["dropout"] = F(Dropout),
+            ["epochs"] = I(Epochs), ["batch_size"] = I(BatchSize), ["learning_rate"] = F(LearningRate), ["optimizer"] = Optimizer,
+            ["weight_decay"] = F(WeightDecay), ["schedule"] = Schedule,
+            ["grad_clip_norm"] = F(GradClipNorm), ["early_stopping_patience"] = I(EarlyStoppingPatience),
             ["seed"] = Seed.ToString(CultureInfo.InvariantCulture), ["validation_fraction"] = F(ValidationFraction), ["test_fraction"] = F(TestFraction),
         };
+        switch (Template)
+        {
+            case ModelTemplates.Mlp:
+                p["hidden_layers"] = string.Join("-", HiddenLayers);
+                p["batch_norm"] = B(BatchNorm);
+                p["missing_values"] = MissingValues;
+                p["categorical_encoding"] = CategoricalEncoding;
+                if (CategoricalEncoding == CategoricalEncodings.Embedding) p["embedding_dim"] = I(EmbeddingDim);
+                break;
+            case ModelTemplates.Cnn:
+                p["conv_blocks"] = I(ConvBlocks);
+                p["conv_width"] = I(ConvWidth);
+                p["batch_norm"] = B(BatchNorm);
+                break;
+            case ModelTemplates.TextTransformer:
+                p["transformer_layers"] = I(TransformerLayers);
+                p["attention_heads"] = I(AttentionHeads);
+                break;
+        }
+        if (text)
+        {
+            p["embedding_dim"] = I(EmbeddingDim);
+            p["hidden_size"] = I(HiddenSize);
+            p["max_tokens"] = I(MaxTokens);
+            p["vocabulary_size"] = I(VocabularySize);
+        }
+        if (Task == TrainingTasks.Classification)
+        {
+            p["label_smoothing"] = F(LabelSmoothing);
+            p["class_weights"] = B(ClassWeights);
+        }
+        if (Optimizer == Optimizers.Sgd)
+        {
+            p["momentum"] = F(Momentum);
+            p["nesterov"] = B(Nesterov);
+        }
+        if (Schedule == Schedules.Step)
+        {
+            p["step_size"] = I(StepSize);
+            p["gamma"] = F(Gamma);
+        }
+        if (Schedule is Schedules.Cosine or Schedules.Warmup or Schedules.OneCycle) p["warmup_epochs"] = F(WarmupEpochs);
+        if (EarlyStoppingPatience > 0) p["early_stopping_metric"] = EarlyStoppingMetric;
+        if (TrainableLayers > 0) p["trainable_layers"] = I(TrainableLayers);
+        if (CrossValidationFolds > 0) p["cross_validation_folds"] = I(CrossValidationFolds);
+        return p;
     }
 }
 

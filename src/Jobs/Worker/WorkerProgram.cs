@@ -25,9 +25,12 @@ public static class WorkerProgram
             return 2;
         }
         DieWithParent();
-        // libtorch starts with one intra-op thread here; the portal decides each worker's share of the cores.
+        // A GPU server's CUDA LibTorch (ModelOps:LibTorchDirectory) must be loaded before the first torch call.
+        NativeBackend.EnsureLoaded();
+        if (NativeBackend.LoadError is { } loadError) Console.Error.WriteLine($"warning: {loadError}");
+        // The portal decides each worker's share of the cores.
         if (int.TryParse(Environment.GetEnvironmentVariable(WorkerProcesses.ThreadsVariable), out var threads) && threads > 0)
-            Torch.SetNumThreads(threads);
+            TorchSharp.torch.set_num_threads(threads);
         using var portal = new PortalClient(options.Portal, options.RunId, options.Token);
         using var cancel = new CancellationTokenSource();
         try
@@ -61,7 +64,7 @@ public static class WorkerProgram
         string device;
         try
         {
-            device = Device.Parse(spec.Device).ToString();
+            device = Devices.Name(Devices.Resolve(spec.Device));
         }
         catch (ArgumentException ex)
         {

@@ -1,12 +1,14 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text;
-using ModelOps.Engine.Interop;
+using static TorchSharp.torch;
 
-namespace ModelOps.Engine.NN;
+namespace ModelOps.Engine.Models;
 
 /// <summary>
-/// The MOSD binary format of a module's state dict, written by <see cref="Module.SaveState"/> and read by
-/// <see cref="Module.LoadState"/>.
+/// Reads MOSD, the module-state format of the engine before TorchSharp (model packages and checkpoints
+/// of format 2), into TorchSharp modules, so models registered before the upgrade keep serving. Nothing
+/// writes MOSD any more.
 /// </summary>
 /// <remarks>
 /// <para>Every integer is little-endian. Layout:</para>
@@ -16,7 +18,7 @@ namespace ModelOps.Engine.NN;
 ///          count   u32      number of entries
 /// entry    nameLen u32      byte length of the name (at most 65,536)
 ///  (count  name    bytes    UTF-8 dotted name, e.g. "0.weight", "bn.running_mean"
-///  times)  dtype   i32      ScalarType code: 0 float32, 1 int64, 2 float64, 3 int32, 4 uint8, 5 bool
+///  times)  dtype   i32      0 float32, 1 int64, 2 float64, 3 int32, 4 uint8, 5 bool
 ///          rank    u32      number of dimensions (at most 64)
 ///          shape   i64 x rank, each >= 0
 ///          dataLen u64      byte length of the data = product(shape) x element size (4, 8, 8, 4, 1, 1)
@@ -24,110 +26,80 @@ namespace ModelOps.Engine.NN;
 /// trailer  crc     u32      CRC-32 (zlib's: polynomial 0xEDB88320 reflected, init and final XOR 0xFFFFFFFF)
 ///                           over every byte before it
 /// </code>
-/// <para>Entries appear in <see cref="Module.StateDict"/> order, but a reader matches them by name. Loading
-/// validates the whole file (structure, checksum, then every name, dtype and shape against the module) before
-/// copying anything, and reports any problem as <see cref="InvalidDataException"/>.</para>
+/// <para>Entries are matched by name. Loading validates the whole file (structure, checksum, then every
+/// name, dtype and shape against the module) before copying anything, and reports any problem as
+/// <see cref="InvalidDataException"/>, leaving the module unchanged.</para>
 /// </remarks>
-public static class StateDictFormat
+internal static class LegacyStateDict
 {
-    /// <summary>The four bytes every MOSD file starts with.</summary>
     public static ReadOnlySpan<byte> Magic => "MOSD"u8;
-
-    /// <summary>The version this engine writes and reads.</summary>
     public const uint Version = 1;
-
     private const int MaxNameBytes = 65_536;
     private const int MaxRank = 64;
 
-    private readonly record struct Entry(string Name, ScalarType Dtype, long[] Shape, int DataOffset, int DataLength);
+    private enum LegacyType { Float32 = 0, Int64 = 1, Float64 = 2, Int32 = 3, Byte = 4, Bool = 5 }
 
-    /// <summary>Serializes tensors by name (the live tensors are read, not changed).</summary>
-    public static byte[] Write(IEnumerable<KeyValuePair<string, Tensor>> state)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the MOSD writer assumes a little-endian host");
-        var items = state.Select(kv => (Name: Encoding.UTF8.GetBytes(kv.Key), kv.Value.Dtype, kv.Value.Shape, Tensor: kv.Value)).ToArray();
-        long total = 12 + 4;
-        foreach (var item in items)
-        {
-            if (item.Name.Length > MaxNameBytes) throw new ArgumentException("a state dict name is longer than 65,536 bytes");
-            total += 4 + item.Name.Length + 4 + 4 + 8L * item.Shape.Length + 8 + DataLength(item.Dtype, item.Shape);
-        }
-        if (total > Array.MaxLength) throw new NotSupportedException($"the state needs {total} bytes, more than one array can hold");
+    private readonly record struct Entry(string Name, LegacyType Dtype, long[] Shape, int DataOffset, int DataLength);
 
-        var bytes = new byte[total];
-        var span = bytes.AsSpan();
-        Magic.CopyTo(span);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[4..], Version);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[8..], (uint)items.Length);
-        int pos = 12;
-        foreach (var (name, dtype, shape, tensor) in items)
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(span[pos..], (uint)name.Length);
-            pos += 4;
-            name.CopyTo(span[pos..]);
-            pos += name.Length;
-            BinaryPrimitives.WriteInt32LittleEndian(span[pos..], (int)dtype);
-            BinaryPrimitives.WriteUInt32LittleEndian(span[(pos + 4)..], (uint)shape.Length);
-            pos += 8;
-            foreach (long s in shape)
-            {
-                BinaryPrimitives.WriteInt64LittleEndian(span[pos..], s);
-                pos += 8;
-            }
-            long length = DataLength(dtype, shape);
-            BinaryPrimitives.WriteUInt64LittleEndian(span[pos..], (ulong)length);
-            pos += 8;
-            ReadData(tensor, bytes, pos, (int)length);
-            pos += (int)length;
-        }
-        BinaryPrimitives.WriteUInt32LittleEndian(span[pos..], Crc32.Compute(span[..pos]));
-        return bytes;
-    }
+    /// <summary>True when the bytes start like a MOSD file.</summary>
+    public static bool IsMosd(ReadOnlySpan<byte> bytes) => bytes.StartsWith(Magic);
 
-    /// <summary>
-    /// Validates <paramref name="bytes"/> against <paramref name="target"/> (names, dtypes and shapes must match
-    /// exactly) and then copies every entry into the target's tensors in place.
-    /// </summary>
-    /// <exception cref="InvalidDataException">The bytes are damaged or describe a different architecture; nothing was changed.</exception>
-    public static unsafe void Load(byte[] bytes, IReadOnlyDictionary<string, Tensor> target)
+    public static void Load(byte[] bytes, nn.Module module)
     {
         ArgumentNullException.ThrowIfNull(bytes);
-        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(module);
         var entries = Parse(bytes);
         var byName = new Dictionary<string, Entry>(entries.Count, StringComparer.Ordinal);
         foreach (var entry in entries)
             if (!byName.TryAdd(entry.Name, entry)) throw new InvalidDataException($"entry '{entry.Name}' appears twice");
+        var target = module.state_dict();
         foreach (var (name, tensor) in target)
         {
             if (!byName.TryGetValue(name, out var entry))
                 throw new InvalidDataException($"the state has no entry '{name}', which the module expects");
-            string? problem = Mismatch(name, entry.Dtype, entry.Shape, tensor);
+            string? problem = Mismatch(name, entry, tensor);
             if (problem is not null) throw new InvalidDataException(problem);
         }
         foreach (var entry in entries)
             if (!target.ContainsKey(entry.Name))
                 throw new InvalidDataException($"the state has an entry '{entry.Name}' that the module does not have");
 
-        fixed (byte* p = bytes)
+        using var noGrad = no_grad();
+        foreach (var entry in entries)
         {
-            foreach (var entry in entries)
-            {
-                long count = entry.Shape.Aggregate(1L, (a, b) => a * b);
-                NativeError.Check(NativeMethods.mo_nn_copy_into(target[entry.Name].Handle, p + entry.DataOffset, (int)entry.Dtype, count));
-            }
+            using var source = ToTensor(bytes.AsSpan(entry.DataOffset, entry.DataLength), entry.Dtype, entry.Shape);
+            target[entry.Name].copy_(source);
         }
     }
 
-    /// <summary>Describes why an entry cannot be loaded into <paramref name="destination"/>, or null when it can.</summary>
-    internal static string? Mismatch(string name, ScalarType dtype, long[] shape, Tensor destination)
+    private static Tensor ToTensor(ReadOnlySpan<byte> data, LegacyType dtype, long[] shape) => dtype switch
     {
-        var expected = destination.Shape;
-        if (!shape.AsSpan().SequenceEqual(expected))
-            return $"entry '{name}' has shape {Format(shape)} but the module expects {Format(expected)}";
-        var expectedType = destination.Dtype;
-        if (dtype != expectedType)
-            return $"entry '{name}' has dtype {dtype} but the module expects {expectedType}";
+        LegacyType.Float32 => tensor(MemoryMarshal.Cast<byte, float>(data).ToArray(), shape),
+        LegacyType.Int64 => tensor(MemoryMarshal.Cast<byte, long>(data).ToArray(), shape),
+        LegacyType.Float64 => tensor(MemoryMarshal.Cast<byte, double>(data).ToArray(), shape),
+        LegacyType.Int32 => tensor(MemoryMarshal.Cast<byte, int>(data).ToArray(), shape),
+        LegacyType.Byte => tensor(data.ToArray(), shape),
+        LegacyType.Bool => tensor(data.ToArray().Select(b => b != 0).ToArray(), shape),
+        _ => throw new InvalidDataException($"dtype {dtype} cannot be read"),
+    };
+
+    private static ScalarType Torch(LegacyType dtype) => dtype switch
+    {
+        LegacyType.Float32 => ScalarType.Float32,
+        LegacyType.Int64 => ScalarType.Int64,
+        LegacyType.Float64 => ScalarType.Float64,
+        LegacyType.Int32 => ScalarType.Int32,
+        LegacyType.Byte => ScalarType.Byte,
+        _ => ScalarType.Bool,
+    };
+
+    private static string? Mismatch(string name, Entry entry, Tensor destination)
+    {
+        var expected = destination.shape;
+        if (!entry.Shape.AsSpan().SequenceEqual(expected))
+            return $"entry '{name}' has shape {Format(entry.Shape)} but the module expects {Format(expected)}";
+        if (Torch(entry.Dtype) != destination.dtype)
+            return $"entry '{name}' has dtype {entry.Dtype} but the module expects {destination.dtype}";
         return null;
     }
 
@@ -163,8 +135,8 @@ public static class StateDictFormat
             }
             where = $"entry '{name}'";
             int code = reader.Int32($"the dtype of {where}");
-            if (!Enum.IsDefined((ScalarType)code)) throw new InvalidDataException($"{where}: unknown dtype code {code}");
-            var dtype = (ScalarType)code;
+            if (!Enum.IsDefined((LegacyType)code)) throw new InvalidDataException($"{where}: unknown dtype code {code}");
+            var dtype = (LegacyType)code;
             uint rank = reader.UInt32($"the rank of {where}");
             if (rank > MaxRank) throw new InvalidDataException($"{where}: rank {rank} exceeds {MaxRank}");
             var shape = new long[rank];
@@ -198,24 +170,19 @@ public static class StateDictFormat
         return entries;
     }
 
-    private static long ElementSize(ScalarType dtype) => dtype switch
+    private static long ElementSize(LegacyType dtype) => dtype switch
     {
-        ScalarType.Float32 or ScalarType.Int32 => 4,
-        ScalarType.Int64 or ScalarType.Float64 => 8,
-        ScalarType.Byte or ScalarType.Bool => 1,
+        LegacyType.Float32 or LegacyType.Int32 => 4,
+        LegacyType.Int64 or LegacyType.Float64 => 8,
+        LegacyType.Byte or LegacyType.Bool => 1,
         _ => throw new NotSupportedException($"dtype {dtype} cannot be stored"),
     };
 
-    private static long DataLength(ScalarType dtype, long[] shape)
+    private static long DataLength(LegacyType dtype, long[] shape)
     {
         long n = ElementSize(dtype);
         foreach (long s in shape) n = checked(n * s);
         return n;
-    }
-
-    private static unsafe void ReadData(Tensor tensor, byte[] bytes, int offset, int length)
-    {
-        fixed (byte* p = bytes) NativeError.Check(NativeMethods.mo_nn_read_bytes(tensor.Handle, p + offset, length));
     }
 
     // Bounds-checked cursor: every read names what it was reading when the bytes run out.

@@ -1,0 +1,70 @@
+using ModelOps.Engine.Models;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ModelOps.Engine.Training;
+
+/// <summary>
+/// A registered model to start from: its schema decides the template, the architecture and the input
+/// encoding of the new run; its weights initialise every layer whose name and shape still fit (all but
+/// a classifier head whose classes changed); optionally all but the last N layers stay frozen.
+/// </summary>
+internal sealed class FineTuneParent : IDisposable
+{
+    private FineTuneParent(string path, ModelSchema schema, nn.Module<Tensor, Tensor> model) => (Path, Schema, Model) = (path, schema, model);
+
+    public string Path { get; }
+    public ModelSchema Schema { get; }
+    public nn.Module<Tensor, Tensor> Model { get; }
+
+    public static FineTuneParent Load(string modelPackagePath)
+    {
+        var (schema, weights) = ModelPackage.Read(modelPackagePath);
+        return new FineTuneParent(modelPackagePath, schema, Predictor.BuildLoaded(modelPackagePath, schema, weights));
+    }
+
+    /// <summary>The run's options with the parent's network: the template and shape are the parent's, whatever the run asked for.</summary>
+    public TrainingOptions Adopt(TrainingOptions options)
+    {
+        if (options.Task != Schema.Task)
+            throw new ArgumentException($"the model to fine-tune does {Schema.Task}, but this run asks for {options.Task}");
+        var a = Schema.Architecture;
+        return options with
+        {
+            Template = Schema.Template,
+            HiddenLayers = a.HiddenLayers, ConvBlocks = a.ConvBlocks, ConvWidth = a.ConvWidth, BatchNorm = a.BatchNorm,
+            Dropout = a.Dropout, EmbeddingDim = a.EmbeddingDim, HiddenSize = a.HiddenSize,
+            TransformerLayers = a.TransformerLayers, AttentionHeads = a.AttentionHeads,
+            CategoricalEncoding = Schema.CategoricalEncoding,
+            MaxTokens = Schema.MaxTokens > 0 ? Schema.MaxTokens : options.MaxTokens,
+        };
+    }
+
+    /// <summary>Copies the parent's weights into <paramref name="model"/>; returns the names that kept fresh weights.</summary>
+    public IReadOnlyList<string> Initialise(nn.Module model) => ModuleState.CopyMatching(Model, model);
+
+    public void Dispose() => Model.Dispose();
+}
+
+/// <summary>Freezing for fine-tuning: what trains and what stays as the parent left it.</summary>
+internal static class Freezing
+{
+    /// <summary>
+    /// Turns off gradients for every weighted layer but the last <paramref name="trainableLayers"/> (0: none
+    /// frozen). Returns the frozen batch-norm layers, which must also stay in evaluation mode so their
+    /// running statistics keep the parent's values.
+    /// </summary>
+    public static (int Frozen, IReadOnlyList<nn.Module> FrozenNorms) Apply(nn.Module model, int trainableLayers)
+    {
+        if (trainableLayers <= 0) return (0, []);
+        var layers = ModelTemplates.WeightedLayers(model);
+        int frozen = Math.Max(0, layers.Count - trainableLayers);
+        var norms = new List<nn.Module>();
+        foreach (var (_, layer) in layers.Take(frozen))
+        {
+            foreach (var p in layer.parameters()) p.requires_grad = false;
+            if (layer is BatchNorm1d or BatchNorm2d) norms.Add(layer);
+        }
+        return (frozen, norms);
+    }
+}
