@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 bash scripts/setup.sh
-echo "[run] building the portal (Release; the first build compiles the libtorch shim, about a minute)"
+echo "[run] building the portal (Release)"
 dotnet build src/Portal/ModelOps.Portal.csproj -c Release -nologo -v quiet -clp:ErrorsOnly
 echo "[run] starting on http://127.0.0.1:5000 (data folder: ./data)"
-exec ./src/Portal/bin/Release/net9.0/linux-x64/ModelOps.Portal "$@"
+exec ./src/Portal/bin/Release/net10.0/linux-x64/ModelOps.Portal "$@"

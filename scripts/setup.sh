@@ -7,14 +7,13 @@ want_browser=${MODELOPS_WANT_BROWSER:-0}
 
 say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
+# LibTorch itself comes from NuGet with TorchSharp (libtorch-cpu-linux-x64): no C++ toolchain and
+# no Debian libtorch. build/TorchSharp.Debian12.targets makes its shim load on Debian 12's libstdc++.
 packages=(
-  libtorch-dev            # libtorch 1.13 (headers and libraries)
-  libopenblas0-pthread    # without it Debian's reference BLAS makes training ~12x slower
   dataset-fashion-mnist   # the demo image dataset
 )
 # Tools count as present when their command is, whoever installed them (a NodeSource node
 # bundles its own npm, which Debian's npm package would conflict with).
-command -v g++ >/dev/null || packages+=(g++)          # compiles the engine's libtorch shim
 command -v npm >/dev/null || packages+=(nodejs npm)   # fetches plotly.js at build time
 if [[ "$want_browser" == 1 ]]; then
   packages+=(chromium)    # browser tests drive Debian's Chromium through Playwright

@@ -7,4 +7,4 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 echo "[bench] building (Release)"
 dotnet build benchmarks/tracking/TrackingBench.csproj -c Release -nologo -v quiet -clp:ErrorsOnly
-exec benchmarks/tracking/bin/Release/net9.0/linux-x64/TrackingBench "$@"
+exec benchmarks/tracking/bin/Release/net10.0/linux-x64/TrackingBench "$@"
