@@ -103,12 +103,13 @@ public class PredictorTests(TrainedBlobsPackage package) : IClassFixture<Trained
         File.Copy(package.Result.ModelPackagePath, path, overwrite: true);
         using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Update))
         {
-            zip.GetEntry("weights.bin")!.Delete();
-            using var stream = zip.CreateEntry("weights.bin").Open();
+            zip.GetEntry("weights.dat")!.Delete();
+            using var stream = zip.CreateEntry("weights.dat").Open();
             stream.Write(new byte[] { 1, 2, 3 });
         }
         var ex = Assert.Throws<InvalidDataException>(() => Predictor.Load(path));
-        // The MOSD reader reports damaged weights itself; a Predictor that wraps them says "weights do not load".
-        Assert.Matches("weights do not load|MOSD", ex.Message);
+        // The manifest records the weights' length and CRC, so damage is caught before TorchSharp parses anything.
+        Assert.Contains("not a valid model package", ex.Message);
+        Assert.Contains("weights.dat is 3 bytes", ex.Message);
     }
 }

@@ -25,21 +25,29 @@ internal static class TestData
         return (x, y);
     }
 
-    /// <summary>The blobs as a CSV with a quoted categorical noise column and a string label.</summary>
-    public static string WriteBlobsCsv(string directory, int n = 600, int seed = 7)
+    /// <summary>
+    /// The blobs as a CSV with a quoted categorical noise column and a string label; a shift moves every
+    /// centre, and numeric noise columns (n1, n2, ...) hide the two that matter among others (a related task
+    /// on another distribution, and one that takes data to learn, for fine-tuning).
+    /// </summary>
+    public static string WriteBlobsCsv(string directory, int n = 600, int seed = 7, double shiftX = 0, double shiftY = 0,
+        int noiseColumns = 0, string fileName = "blobs.csv")
     {
         var (x, y) = Blobs(n, seed);
         var random = new Random(seed + 1);
+        var noise = new Random(seed + 2);
         string[] colors = ["red", "green, dark", "blue"];
-        var csv = new StringBuilder("x1,x2,color,species\n");
+        var csv = new StringBuilder("x1,x2,");
+        for (int c = 1; c <= noiseColumns; c++) csv.Append('n').Append(c).Append(',');
+        csv.Append("color,species\n");
         for (int i = 0; i < n; i++)
         {
-            csv.Append(x[2 * i].ToString("R", CultureInfo.InvariantCulture)).Append(',')
-               .Append(x[2 * i + 1].ToString("R", CultureInfo.InvariantCulture)).Append(',')
-               .Append('"').Append(colors[random.Next(3)]).Append("\",")
-               .Append(Classes[y[i]]).Append('\n');
+            csv.Append((x[2 * i] + shiftX).ToString("R", CultureInfo.InvariantCulture)).Append(',')
+               .Append((x[2 * i + 1] + shiftY).ToString("R", CultureInfo.InvariantCulture)).Append(',');
+            for (int c = 0; c < noiseColumns; c++) csv.Append((3 * Gaussian(noise)).ToString("R", CultureInfo.InvariantCulture)).Append(',');
+            csv.Append('"').Append(colors[random.Next(3)]).Append("\",").Append(Classes[y[i]]).Append('\n');
         }
-        string path = Path.Combine(directory, "blobs.csv");
+        string path = Path.Combine(directory, fileName);
         File.WriteAllText(path, csv.ToString());
         return path;
     }
