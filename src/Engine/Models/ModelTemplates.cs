@@ -104,15 +104,26 @@ public static class ModelTemplates
     }
 
     /// <summary>
-    /// The network's layers for fine-tuning: the leaf modules that own parameters, in the order they
-    /// were registered, which is the order data flows through them.
+    /// The network's layers for fine-tuning: the leaf modules that own parameters (an encoder layer counts
+    /// as one), depth first in registration order, which is the order data flows through them.
+    /// TorchSharp's <c>named_modules</c> lists a module's children before its grandchildren, which would put
+    /// a transformer's output layer before its encoder layers; hence the walk here.
     /// </summary>
-    internal static IReadOnlyList<(string Name, nn.Module Module)> WeightedLayers(nn.Module model) =>
-        model.named_modules()
-            .Where(m => m.name.Length > 0 && m.module.named_parameters(recurse: false).Any())
-            .Where(m => !m.module.named_children().Any() || m.module is TransformerEncoderLayer)
-            .Select(m => (m.name, m.module))
-            .ToArray();
+    internal static IReadOnlyList<(string Name, nn.Module Module)> WeightedLayers(nn.Module model)
+    {
+        var layers = new List<(string, nn.Module)>();
+        void Visit(string prefix, nn.Module module)
+        {
+            foreach (var (name, child) in module.named_children())
+            {
+                string path = prefix.Length == 0 ? name : $"{prefix}.{name}";
+                if (child.named_children().Any() && child is not TransformerEncoderLayer) Visit(path, child);
+                else if (child.parameters().Any()) layers.Add((path, child));
+            }
+        }
+        Visit("", model);
+        return layers;
+    }
 }
 
 /// <summary>
