@@ -37,9 +37,9 @@ internal static class Optimization
             Schedules.Cosine => CosineAnnealingLR(optimizer, total),
             Schedules.Warmup when warmup > 0 => LinearLR(optimizer, start_factor: 1.0 / 3, end_factor: 1, total_iters: warmup),
             Schedules.Warmup => null,
-            Schedules.OneCycle => OneCycleLR(optimizer, o.LearningRate, total_steps: total,
-                pct_start: warmup > 0 ? Math.Clamp(warmup / (double)total, 0.01, 0.99) : 0.3,
-                cycle_momentum: o.Optimizer != Optimizers.Sgd || o.Momentum > 0),
+            Schedules.OneCycle => new OneCycle(optimizer, o.LearningRate, total,
+                pctStart: warmup > 0 ? Math.Clamp(warmup / (double)total, 0.01, 0.99) : 0.3,
+                cycleMomentum: o.Optimizer != Optimizers.Sgd || o.Momentum > 0),
             _ => throw new ArgumentException($"unknown schedule '{o.Schedule}'"),
         };
     }
