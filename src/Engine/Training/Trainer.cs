@@ -295,10 +295,7 @@ public static class Trainer
             {
                 int n = (int)y.shape[0];
                 optimizer.zero_grad();
-                var output = model.call(x);
-                var loss = regression
-                    ? nn.functional.mse_loss(output.reshape(n), y)
-                    : nn.functional.cross_entropy(output, y, classWeights, label_smoothing: options.LabelSmoothing);
+                var loss = Loss(model.call(x), y, regression, classWeights, options.LabelSmoothing);
                 loss.backward();
                 if (options.GradClipNorm > 0) nn.utils.clip_grad_norm_(parameters, options.GradClipNorm);
                 optimizer.step();
@@ -326,8 +323,17 @@ public static class Trainer
         return epochSamples == 0 ? double.NaN : epochLoss / epochSamples;
     }
 
+    /// <summary>
+    /// The training loss of one batch: mean squared error on the standardized label, or cross entropy with
+    /// the optional class weights and label smoothing (PyTorch's definitions: the smoothed target puts
+    /// <c>smoothing / classes</c> on every class, and a weighted mean divides by the targets' total weight).
+    /// </summary>
+    internal static Tensor Loss(Tensor output, Tensor target, bool regression, Tensor? classWeights, double labelSmoothing) => regression
+        ? nn.functional.mse_loss(output.reshape(target.shape[0]), target)
+        : nn.functional.cross_entropy(output, target, classWeights, label_smoothing: labelSmoothing);
+
     /// <summary>Inverse class frequency in the training split ("balanced": N / (K * count)).</summary>
-    private static Tensor? ClassWeights(TrainingOptions options, ModelSchema schema, SplitTensors train)
+    internal static Tensor? ClassWeights(TrainingOptions options, ModelSchema schema, SplitTensors train)
     {
         if (!options.ClassWeights || schema.IsRegression) return null;
         int k = schema.ClassNames.Count;
