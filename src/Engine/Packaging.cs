@@ -14,7 +14,11 @@ internal static class Packaging
         return new EntryChecksum(name, bytes.Length, Crc32.Compute(bytes));
     }
 
-    /// <summary>Reads an entry whole; with a checksum, a length or CRC that differs is an <see cref="InvalidDataException"/>.</summary>
+    /// <summary>
+    /// Reads an entry whole and checks its CRC-32 against <paramref name="expected"/> or, without one, against
+    /// the zip's own record: <see cref="ZipArchive"/> does not check it, so a damaged manifest could
+    /// otherwise parse as other JSON. A length or CRC that differs is an <see cref="InvalidDataException"/>.
+    /// </summary>
     public static byte[] Read(ZipArchive zip, string name, EntryChecksum? expected = null, long maxLength = 4L << 30)
     {
         var entry = zip.GetEntry(name) ?? throw new InvalidDataException($"{name} is missing");
@@ -24,8 +28,9 @@ internal static class Packaging
         using var buffer = new MemoryStream((int)Math.Min(entry.Length, int.MaxValue));
         stream.CopyTo(buffer);
         var bytes = buffer.ToArray();
-        if (expected is not null && Crc32.Compute(bytes) != expected.Crc32)
-            throw new InvalidDataException($"{name} is damaged: its checksum is {Crc32.Compute(bytes):x8}, {expected.Crc32:x8} was written");
+        uint crc = Crc32.Compute(bytes), written = expected?.Crc32 ?? entry.Crc32;
+        if (bytes.Length != entry.Length || crc != written)
+            throw new InvalidDataException($"{name} is damaged: its checksum is {crc:x8}, {written:x8} was written");
         return bytes;
     }
 

@@ -18,6 +18,8 @@ public static class ModelPackage
     private const string SchemaEntry = "model.json";
     private const string WeightsEntry = "weights.dat";
     private const string LegacyWeightsEntry = "weights.bin";
+    /// <summary>A vocabulary of a million tokens fits well within this.</summary>
+    internal const long MaxManifestBytes = 256L << 20;
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -49,9 +51,8 @@ public static class ModelPackage
         try
         {
             using var zip = ZipFile.OpenRead(path);
-            Manifest manifest;
-            using (var stream = (zip.GetEntry(SchemaEntry) ?? throw new InvalidDataException($"{SchemaEntry} is missing")).Open())
-                manifest = JsonSerializer.Deserialize<Manifest>(stream, Json) ?? throw new InvalidDataException($"{SchemaEntry} is empty");
+            var manifest = JsonSerializer.Deserialize<Manifest>(Packaging.Read(zip, SchemaEntry, maxLength: MaxManifestBytes), Json)
+                ?? throw new InvalidDataException($"{SchemaEntry} is empty");
             if (manifest.FormatVersion == 1)
                 throw new InvalidDataException("package format 1 came from an older engine whose weights this one cannot read; retrain the model");
             Validate(manifest.Schema);

@@ -31,12 +31,16 @@ internal static class ModuleState
 
     /// <summary>
     /// Loads TorchSharp-format weights. Callers check a file's checksum first, so what reaches TorchSharp
-    /// is what was written; a file for another architecture is still refused here, by name and shape.
+    /// is what was written; a file for another architecture is still refused here, naming the first
+    /// tensor that does not fit, before anything is copied (TorchSharp's own check stops half-way through
+    /// the copy with a message that names no tensor).
     /// </summary>
     public static void Load(nn.Module module, byte[] bytes)
     {
         try
         {
+            string? misfit = Misfit(module, bytes);
+            if (misfit is not null) throw new InvalidDataException($"the weights do not fit this network: {misfit}");
             using var buffer = new MemoryStream(bytes, writable: false);
             module.load(buffer, strict: true);
         }
@@ -64,6 +68,56 @@ internal static class ModuleState
         }
         return skipped;
     }
+
+    /// <summary>
+    /// Compares the saved tensors' names, dtypes and shapes with the module's. The layout is
+    /// <c>Module.save</c>'s: a count, then per tensor its name (a BinaryWriter string), dtype, rank and sizes
+    /// (LEB128 integers) and its data.
+    /// </summary>
+    private static string? Misfit(nn.Module module, byte[] bytes)
+    {
+        var expected = module.state_dict();
+        var saved = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(bytes, writable: false));
+            long count = Leb128(reader);
+            for (long i = 0; i < count; i++)
+            {
+                string name = reader.ReadString();
+                var dtype = (ScalarType)Leb128(reader);
+                long rank = Leb128(reader);
+                if (rank > 64) return $"entry '{name}' has rank {rank}, which no tensor has";
+                var shape = new long[rank];
+                for (int d = 0; d < rank; d++) shape[d] = Leb128(reader);
+                if (!expected.TryGetValue(name, out var target)) return $"the state has an entry '{name}' that the module does not have";
+                if (dtype != target.dtype) return $"entry '{name}' has dtype {dtype} but the module expects {target.dtype}";
+                if (!shape.SequenceEqual(target.shape)) return $"entry '{name}' has shape {Format(shape)} but the module expects {Format(target.shape)}";
+                saved.Add(name);
+                reader.BaseStream.Seek(target.NumberOfElements * target.ElementSize, SeekOrigin.Current);
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            return $"the weights are malformed ({e.Message})";
+        }
+        string? missing = expected.Keys.FirstOrDefault(name => !saved.Contains(name));
+        return missing is null ? null : $"the state has no entry '{missing}', which the module expects";
+    }
+
+    private static long Leb128(BinaryReader reader)
+    {
+        long value = 0;
+        for (int shift = 0; ; shift += 7)
+        {
+            if (shift > 63) throw new InvalidDataException("a malformed integer in the weights");
+            byte b = reader.ReadByte();
+            value |= (long)(b & 0x7f) << shift;
+            if ((b & 0x80) == 0) return value;
+        }
+    }
+
+    private static string Format(long[] shape) => "[" + string.Join(", ", shape) + "]";
 
     internal static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }

@@ -60,9 +60,8 @@ internal sealed record Checkpoint(
         try
         {
             using var zip = ZipFile.OpenRead(path);
-            Checkpoint checkpoint;
-            using (var stream = (zip.GetEntry(MetadataEntry) ?? throw new InvalidDataException($"{MetadataEntry} is missing")).Open())
-                checkpoint = JsonSerializer.Deserialize<Checkpoint>(stream, ModelPackage.Json) ?? throw new InvalidDataException("empty metadata");
+            var checkpoint = JsonSerializer.Deserialize<Checkpoint>(Packaging.Read(zip, MetadataEntry, maxLength: ModelPackage.MaxManifestBytes), ModelPackage.Json)
+                ?? throw new InvalidDataException("empty metadata");
             if (checkpoint.Options is null || checkpoint.Schema is null || checkpoint.History is null || checkpoint.Epoch < 1)
                 throw new InvalidDataException("the metadata is incomplete");
             if (checkpoint.FormatVersion == 2)
