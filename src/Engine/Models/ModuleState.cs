@@ -51,17 +51,19 @@ internal static class ModuleState
     }
 
     /// <summary>
-    /// Copies every tensor of <paramref name="source"/> whose name and shape <paramref name="target"/> also has
-    /// (fine-tuning: a new classifier head keeps its fresh weights); returns the names left as they were.
+    /// Copies every tensor of <paramref name="source"/> whose name and shape <paramref name="target"/> also has,
+    /// except those named in <paramref name="keep"/> (fine-tuning: a new classifier head keeps its fresh
+    /// weights); returns the names left as they were.
     /// </summary>
-    public static IReadOnlyList<string> CopyMatching(nn.Module source, nn.Module target)
+    public static IReadOnlyList<string> CopyMatching(nn.Module source, nn.Module target, IReadOnlyCollection<string>? keep = null)
     {
         var from = source.state_dict();
         var skipped = new List<string>();
         using var noGrad = no_grad();
         foreach (var (name, destination) in target.state_dict())
         {
-            if (from.TryGetValue(name, out var value) && value.shape.SequenceEqual(destination.shape) && value.dtype == destination.dtype)
+            if (keep?.Contains(name) != true && from.TryGetValue(name, out var value)
+                && value.shape.SequenceEqual(destination.shape) && value.dtype == destination.dtype)
                 destination.copy_(value);
             else
                 skipped.Add(name);

@@ -22,6 +22,7 @@ internal static class DatasetLoader
         _ => throw new DatasetFormatException($"unknown dataset kind '{files.Kind}' (expected csv, idx or text)"),
     };
 
+    // Checked before the template: a fine-tuning run has the parent's template, which the user did not pick.
     private static void EnsureParentFits(ModelSchema? parent, string inputKind)
     {
         if (parent is not null && parent.InputKind != inputKind)
@@ -98,8 +99,8 @@ internal static class DatasetLoader
 
     private static PreparedDataset PrepareCsv(DatasetFiles files, TrainingOptions options, ModelSchema? parent)
     {
-        EnsureTemplateFits(options, ModelSchema.Tabular);
         EnsureParentFits(parent, ModelSchema.Tabular);
+        EnsureTemplateFits(options, ModelSchema.Tabular);
         if (string.IsNullOrWhiteSpace(files.CsvPath)) throw new DatasetFormatException("a csv dataset needs CsvPath");
         if (string.IsNullOrWhiteSpace(files.LabelColumn)) throw new DatasetFormatException("a csv dataset needs LabelColumn");
         var table = CsvTable.Read(files.CsvPath);
@@ -203,8 +204,8 @@ internal static class DatasetLoader
 
     private static PreparedDataset PrepareText(DatasetFiles files, TrainingOptions options, ModelSchema? parent)
     {
-        EnsureTemplateFits(options, ModelSchema.Text);
         EnsureParentFits(parent, ModelSchema.Text);
+        EnsureTemplateFits(options, ModelSchema.Text);
         if (options.Task != TrainingTasks.Classification) throw new DatasetFormatException("text datasets support classification only");
         if (string.IsNullOrWhiteSpace(files.CsvPath)) throw new DatasetFormatException("a text dataset needs CsvPath");
         var table = CsvTable.Read(files.CsvPath);
@@ -242,8 +243,8 @@ internal static class DatasetLoader
 
     private static PreparedDataset PrepareIdx(DatasetFiles files, TrainingOptions options, ModelSchema? parent)
     {
-        EnsureTemplateFits(options, ModelSchema.Image);
         EnsureParentFits(parent, ModelSchema.Image);
+        EnsureTemplateFits(options, ModelSchema.Image);
         if (options.Task != TrainingTasks.Classification) throw new DatasetFormatException("image datasets support classification only");
         if (string.IsNullOrWhiteSpace(files.TrainImagesPath) || string.IsNullOrWhiteSpace(files.TrainLabelsPath))
             throw new DatasetFormatException("an idx dataset needs TrainImagesPath and TrainLabelsPath");

@@ -40,8 +40,21 @@ internal sealed class FineTuneParent : IDisposable
         };
     }
 
-    /// <summary>Copies the parent's weights into <paramref name="model"/>; returns the names that kept fresh weights.</summary>
-    public IReadOnlyList<string> Initialise(nn.Module model) => ModuleState.CopyMatching(Model, model);
+    /// <summary>
+    /// Copies the parent's weights into <paramref name="model"/>; returns the names that kept fresh weights.
+    /// The output layer is copied only when the classes are the parent's, in the same order: with other
+    /// classes its rows would score the wrong ones, even where their number (and so its shape) is the same.
+    /// </summary>
+    public IReadOnlyList<string> Initialise(nn.Module model, ModelSchema schema)
+    {
+        IReadOnlyList<string> head = [];
+        if (!Schema.ClassNames.SequenceEqual(schema.ClassNames, StringComparer.Ordinal))
+        {
+            var (name, layer) = ModelTemplates.WeightedLayers(model)[^1];
+            head = layer.named_parameters().Select(p => $"{name}.{p.name}").ToArray();
+        }
+        return ModuleState.CopyMatching(Model, model, head);
+    }
 
     public void Dispose() => Model.Dispose();
 }

@@ -106,7 +106,7 @@ public static class Trainer
         {
             Seed(Options.Seed);
             var model = ModelTemplates.Build(Schema);
-            freshParameters = Parent?.Initialise(model) ?? [];
+            freshParameters = Parent?.Initialise(model, Schema) ?? [];
             (frozenLayers, frozenNorms) = Freezing.Apply(model, Parent is null ? 0 : Options.TrainableLayers);
             model.to(Device);
             return model;
