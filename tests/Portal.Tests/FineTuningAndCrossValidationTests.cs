@@ -240,6 +240,29 @@ public sealed class FineTuningAndCrossValidationTests(RegisteredParentPortal fix
     }
 }
 
+public sealed class OpenApiDocumentTests : IDisposable
+{
+    private readonly PortalFactory _portal = new();
+
+    public void Dispose() => _portal.Dispose();
+
+    [Fact]
+    public async Task The_openapi_document_describes_the_run_request_with_its_parent_and_the_new_downloads()
+    {
+        var document = await _portal.CreateClient().GetFromJsonAsync<JsonElement>("/api/v1/openapi.json");
+        Assert.StartsWith("3.", document.GetProperty("openapi").GetString());
+        var paths = document.GetProperty("paths");
+        var body = paths.GetProperty("/api/v1/runs").GetProperty("post").GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        Assert.EndsWith("/NewRunRequest", body.GetProperty("$ref").GetString());
+        var request = document.GetProperty("components").GetProperty("schemas").GetProperty("NewRunRequest").GetProperty("properties");
+        Assert.True(request.TryGetProperty("parentModel", out _));
+        Assert.True(request.TryGetProperty("options", out _));
+        Assert.False(request.TryGetProperty("givenOptions", out _));
+        foreach (var route in new[] { "/api/v1/runs/{id}/parent-model", "/api/v1/runs/{id}/package", "/api/v1/models/{name}/versions/{version}/package", "/api/v1/models/{name}/versions/{version}/pytorch" })
+            Assert.True(paths.TryGetProperty(route, out _), route);
+    }
+}
+
 public sealed class FineTuningMigrationTests
 {
     [Fact]
