@@ -64,6 +64,7 @@ public static class PortalSetup
                 PortalUrl = () => PortalAddress.Resolve(sp, options),
                 WorkRoot = Path.Combine(paths.Root, "work"),
                 PauseDispatch = options.PauseDispatch,
+                LibTorchDirectory = options.LibTorchDirectory,
                 ThreadsPerWorker = options.WorkerThreads > 0
                     ? options.WorkerThreads
                     : Math.Max(1, Environment.ProcessorCount / Math.Max(1, options.WorkerSlots)),

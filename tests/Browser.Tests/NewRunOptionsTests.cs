@@ -79,4 +79,97 @@ public sealed partial class NewRunOptionsTests(ITestOutputHelper output)
         });
         Assert.Empty(browser.Errors);
     }
+
+    /// <summary>A small labelled text CSV (label, text): positive and negative words.</summary>
+    private static string Reviews(int rows)
+    {
+        var text = new System.Text.StringBuilder("label,text\n");
+        string[] good = ["great", "lovely", "fine", "superb"], bad = ["awful", "broken", "poor", "dull"];
+        for (var i = 0; i < rows; i++)
+        {
+            var positive = i % 2 == 0;
+            var words = positive ? good : bad;
+            text.Append(positive ? "pos" : "neg").Append(',').Append(words[i % 4]).Append(" item ").Append(words[(i + 1) % 4]).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    [Fact]
+    public async Task A_user_takes_the_k_fold_suggestion_on_a_small_table_and_picks_text_transformer_options_and_sees_both_on_the_run_pages()
+    {
+        using var data = new TempFolder();
+        await using var portal = await PortalProcess.StartAsync(data.Path, null, "--ModelOps:SeedDemoData=false");
+        var small = (await portal.UploadCsvAsync("small", TestData.SeparableCsv(150))).GetProperty("datasetId").GetInt32();
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("reviews"), "name" },
+            { new StringContent("text"), "kind" },
+            { new StringContent("label"), "labelColumn" },
+            { new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(Reviews(80))), "file", "reviews.csv" },
+        };
+        using var uploaded = await portal.Http.PostAsync("/api/v1/datasets/csv", form);
+        Assert.True(uploaded.IsSuccessStatusCode, await uploaded.Content.ReadAsStringAsync());
+        var reviews = System.Text.Json.JsonDocument.Parse(await uploaded.Content.ReadAsStringAsync()).RootElement.GetProperty("datasetId").GetInt32();
+
+        await using var browser = await BrowserSession.StartAsync(portal.BaseUrl);
+        var page = browser.Page;
+        var journey = new Journey(page, portal, output, browser.Errors);
+
+        var cvRun = await journey.Step("a 150-row table suggests k-fold; taking it starts a 5-fold run", async () =>
+        {
+            await journey.OpenAsync($"/runs/new?dataset={small}");
+            await Assertions.Expect(page.GetByTestId("run-kfold-suggestion")).ToContainTextAsync("150 rows");
+            await page.GetByTestId("run-use-kfold").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("run-kfold-suggestion")).ToHaveCountAsync(0);
+            await Assertions.Expect(page.GetByTestId("run-cv-folds").Locator("input").First).ToHaveValueAsync("5");
+            await journey.FillAsync("run-epochs", "2");
+            await page.GetByTestId("run-submit").ClickAsync();
+            await page.WaitForURLAsync(RunPage(), new PageWaitForURLOptions { Timeout = 60_000 });
+            return int.Parse(RunPage().Match(page.Url).Groups[1].Value);
+        });
+
+        await journey.Step("the run page shows the folds as they finish, then mean ± std and the refit", async () =>
+        {
+            await Assertions.Expect(page.GetByTestId("run-opt-cv")).ToContainTextAsync("5 folds");
+            await Assertions.Expect(page.GetByTestId("cv-panel")).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByTestId("cv-refit-note")).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 120_000 });
+            await Assertions.Expect(page.GetByTestId("cv-fold-5")).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByTestId("cv-mean-accuracy")).ToContainTextAsync("±");
+            Assert.Equal("5", (await portal.GetRunAsync(cvRun)).GetProperty("params").GetProperty("cross_validation_folds").GetString());
+        });
+
+        await journey.Step("text-transformer: a width that is not a multiple of the heads is explained under the field", async () =>
+        {
+            await journey.OpenAsync($"/runs/new?dataset={reviews}");
+            await page.GetByTestId("run-template").GetByText("text-transformer", new() { Exact = true }).ClickAsync();
+            await Assertions.Expect(page.GetByTestId("run-attention-heads")).ToBeVisibleAsync();
+            await journey.FillAsync("run-embedding-dim", "30");
+            await Assertions.Expect(page.GetByTestId("run-embedding-dim-error")).ToContainTextAsync("EmbeddingDim must be a multiple of AttentionHeads");
+            await journey.FillAsync("run-embedding-dim", "32");
+            await Assertions.Expect(page.GetByTestId("run-embedding-dim-error")).ToHaveCountAsync(0);
+        });
+
+        var textRun = await journey.Step("choose the transformer's layers and heads and start the run", async () =>
+        {
+            await journey.FillAsync("run-transformer-layers", "3");
+            await journey.FillAsync("run-attention-heads", "8");
+            await journey.FillAsync("run-hidden-size", "48");
+            await journey.FillAsync("run-max-tokens", "16");
+            await journey.FillAsync("run-vocabulary-size", "200");
+            await journey.FillAsync("run-epochs", "1");
+            await page.GetByTestId("run-submit").ClickAsync();
+            await page.WaitForURLAsync(RunPage(), new PageWaitForURLOptions { Timeout = 60_000 });
+            return int.Parse(RunPage().Match(page.Url).Groups[1].Value);
+        });
+
+        await journey.Step("the run page summarises the transformer and its params hold only what applies", async () =>
+        {
+            await Assertions.Expect(page.GetByTestId("run-opt-model")).ToContainTextAsync("3 encoder layers, 8 attention heads, model width 32, feed-forward 48");
+            await Assertions.Expect(page.GetByTestId("run-opt-data")).ToHaveCountAsync(0);
+            var parameters = (await portal.GetRunAsync(textRun)).GetProperty("params");
+            Assert.Equal(("3", "8"), (parameters.GetProperty("transformer_layers").GetString(), parameters.GetProperty("attention_heads").GetString()));
+            Assert.False(parameters.TryGetProperty("hidden_layers", out _));
+        });
+        Assert.Empty(browser.Errors);
+    }
 }

@@ -8,10 +8,15 @@ namespace ModelOps.Jobs.Protocol;
 /// GET runs/{id}/spec: what to train. <paramref name="Options"/> is every template and hyperparameter
 /// choice of the run (camelCase JSON); <paramref name="Device"/> is the device to train on, already
 /// resolved from the run's choice and the portal's configuration, and wins over Options.Device.
+/// <paramref name="ParentModel"/> is set when the run fine-tunes a registered model version; the worker
+/// downloads its package from GET runs/{id}/parent-model.
 /// </summary>
 public sealed record RunSpec(
     int RunId, int Attempt, ModelOps.Engine.Training.TrainingOptions Options, DatasetSpec Dataset,
-    int ResumeFromEpoch, string Device);
+    int ResumeFromEpoch, string Device, ParentModelSpec? ParentModel = null);
+
+/// <summary>The registered model version a run fine-tunes: its name, version and package size.</summary>
+public sealed record ParentModelSpec(string Name, int Version, long SizeBytes);
 
 /// <summary>Kind is csv, idx or text; a text dataset names the column holding the documents in <paramref name="TextColumn"/>.</summary>
 public sealed record DatasetSpec(
@@ -44,8 +49,18 @@ public sealed record Heartbeat(double Progress, int Epoch, int Epochs, string? M
 
 public sealed record HeartbeatReply(bool CancelRequested);
 
-/// <summary>POST runs/{id}/finish.</summary>
-public sealed record FinishReport(string Status, string? Error, EvaluationReportDto? Evaluation);
+/// <summary>
+/// POST runs/{id}/finish. <paramref name="CrossValidation"/> is set when the run cross-validated: the folds
+/// and each metric's mean and deviation; the model package is then the refit on all training rows.
+/// </summary>
+public sealed record FinishReport(string Status, string? Error, EvaluationReportDto? Evaluation, CrossValidationDto? CrossValidation = null);
+
+/// <summary>k-fold cross-validation as the protocol carries it: figures that could not be computed are left out (JSON has no NaN).</summary>
+public sealed record CrossValidationDto(
+    int K, IReadOnlyList<FoldDto> Folds, IReadOnlyDictionary<string, double> Mean, IReadOnlyDictionary<string, double> Std, int RefitEpochs);
+
+/// <summary>One fold: trained on the other folds for <paramref name="Epochs"/> epochs, scored on this one.</summary>
+public sealed record FoldDto(int Fold, int TrainSamples, int HeldOutSamples, int Epochs, IReadOnlyDictionary<string, double> Metrics);
 
 /// <summary>
 /// The test-split figures. A figure that does not apply (accuracy of a regression, ROC AUC of more than
@@ -65,11 +80,18 @@ public static class FinishStatus
     public const string Cancelled = "Cancelled";
 }
 
-/// <summary>The files a worker may PUT/GET as runs/{id}/{name} (checkpoint, model).</summary>
+/// <summary>
+/// The files a worker may PUT/GET as runs/{id}/{name} (checkpoint, model); GET runs/{id}/parent-model serves
+/// the package of the model version the run fine-tunes. Other files (model.pt, the PyTorch state dict) go
+/// through the tracking API's artifacts.
+/// </summary>
 public static class WorkerArtifacts
 {
     public const string Checkpoint = "checkpoint";
     public const string Model = "model";
+    public const string ParentModel = "parent-model";
+    /// <summary>The PyTorch state dict, uploaded as the run artifact of this path.</summary>
+    public const string PyTorchStateDict = "model.pt";
 
     public static bool IsKnown(string name) => name is Checkpoint or Model;
 }

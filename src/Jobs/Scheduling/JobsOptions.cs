@@ -19,6 +19,11 @@ public sealed class JobsOptions
     public bool PauseDispatch { get; init; }
     /// <summary>libtorch intra-op threads per worker (measured: 2 threads train the CNN ~1.25x faster than 1 on 2 cores).</summary>
     public int ThreadsPerWorker { get; init; } = 1;
+    /// <summary>
+    /// A CUDA LibTorch 2.10 folder for the workers (ModelOps:LibTorchDirectory), passed to each as
+    /// <c>MODELOPS_LIBTORCH_DIR</c>; empty: the workers use the CPU LibTorch of the TorchSharp package.
+    /// </summary>
+    public string? LibTorchDirectory { get; init; }
     /// <summary>After a cancel, how long the worker gets to stop by itself before it is killed.</summary>
     public TimeSpan CancelGrace { get; init; } = TimeSpan.FromSeconds(3);
 }

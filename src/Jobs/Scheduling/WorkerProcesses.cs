@@ -37,6 +37,10 @@ public sealed class WorkerProcesses(JobsOptions options, ILogger<WorkerProcesses
         // The token goes in the environment, not the command line, which any local user can read.
         start.Environment[TokenVariable] = launch.Token;
         start.Environment[ThreadsVariable] = Math.Max(1, options.ThreadsPerWorker).ToString();
+        // The worker loads this LibTorch before its first torch call (NativeBackend); unset, it keeps whatever
+        // the portal's own environment says, which is usually nothing: the package's CPU LibTorch.
+        if (!string.IsNullOrWhiteSpace(options.LibTorchDirectory))
+            start.Environment[ModelOps.Engine.NativeBackend.DirectoryVariable] = Path.GetFullPath(options.LibTorchDirectory);
 
         var tail = new Queue<string>();
         using var process = new Process { StartInfo = start, EnableRaisingEvents = true };

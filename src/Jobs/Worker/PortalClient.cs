@@ -47,6 +47,15 @@ public sealed class PortalClient : IDisposable
             return new HttpRequestMessage(HttpMethod.Put, $"runs/{_runId}/{artifact}{query}") { Content = content };
         }, (_, _) => Task.FromResult(true), ct);
 
+    /// <summary>PUT runs/{id}/artifacts/{path}: a file kept with the run through the tracking API, as any client keeps one.</summary>
+    public Task UploadRunArtifactAsync(string artifactPath, string file, CancellationToken ct) =>
+        SendAsync(() =>
+        {
+            var content = new StreamContent(File.OpenRead(file));
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            return new HttpRequestMessage(HttpMethod.Put, $"runs/{_runId}/artifacts/{Uri.EscapeDataString(artifactPath)}") { Content = content };
+        }, (_, _) => Task.FromResult(true), ct);
+
     public Task DownloadArtifactAsync(string artifact, string target, CancellationToken ct) =>
         DownloadAsync($"runs/{_runId}/{artifact}", target, ct);
 

@@ -50,6 +50,26 @@ public sealed class ReportingObserver(PortalClient portal, CancellationToken ct)
         FlushAsync().GetAwaiter().GetResult();
     }
 
+    /// <summary>
+    /// A cross-validation fold finished: each of its figures is sent at once as <c>cv_&lt;metric&gt;</c> with
+    /// step = fold (1-based), so the run page can show the folds while the next one trains. The folds' mean
+    /// and deviation come with the finish report.
+    /// </summary>
+    public void OnFold(FoldResult fold)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        lock (_gate)
+        {
+            foreach (var (name, value) in fold.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal))
+                if (double.IsFinite(value))
+                    _pending.Add(new MetricPoint(FoldMetricKey(name), value, fold.Fold, now));
+        }
+        FlushAsync().GetAwaiter().GetResult();
+    }
+
+    /// <summary>The metric key of one fold figure (accuracy -> cv_accuracy).</summary>
+    public static string FoldMetricKey(string metric) => "cv_" + metric;
+
     public void OnCheckpoint(string checkpointPath, int epoch) =>
         portal.UploadArtifactAsync(WorkerArtifacts.Checkpoint, checkpointPath, epoch, ct).GetAwaiter().GetResult();
 

@@ -60,6 +60,14 @@ public static class WorkerProgram
             resume = Path.Combine(options.WorkDir, "resume.ckpt");
             await portal.DownloadArtifactAsync(WorkerArtifacts.Checkpoint, resume, CancellationToken.None);
         }
+        // Fine-tuning: the parent version's package, served to this run's token only (the worker never opens the store).
+        string? parent = null;
+        if (spec.ParentModel is { } parentModel)
+        {
+            parent = Path.Combine(options.WorkDir, "parent.mopkg");
+            if (!File.Exists(parent) || new FileInfo(parent).Length != parentModel.SizeBytes)
+                await portal.DownloadArtifactAsync(WorkerArtifacts.ParentModel, parent, CancellationToken.None);
+        }
         // Report the device training will really use ("auto" resolves to cuda:0 or cpu), the same way the trainer resolves it.
         string device;
         try
@@ -73,6 +81,9 @@ public static class WorkerProgram
             return 1;
         }
         await portal.StartAsync(new StartReport(spec.Attempt, Environment.ProcessId, device), CancellationToken.None);
+        // "auto" on a GPU server whose configured LibTorch did not load trains on the CPU: say why on the run.
+        if (NativeBackend.LoadError is { } loadError)
+            await portal.LogBatchAsync(new LogBatch(Tags: [Text(DeviceNoteTag, $"{loadError}; trained on {device}")]), CancellationToken.None);
 
         var observer = new ReportingObserver(portal, CancellationToken.None);
         using var stopBeats = new CancellationTokenSource();
@@ -83,10 +94,12 @@ public static class WorkerProgram
         FinishReport report;
         try
         {
-            var result = await Task.Run(() => Trainer.Train(training, data, options.WorkDir, observer, resume, cancel.Token));
+            var result = await Task.Run(() => Trainer.Train(training, data, options.WorkDir, observer, resume, cancel.Token, parent));
             await observer.FlushAsync();
             await portal.UploadArtifactAsync(WorkerArtifacts.Model, result.ModelPackagePath, null, CancellationToken.None);
-            report = new FinishReport(FinishStatus.Finished, null, ToDto(result.Evaluation));
+            if (parent is not null) await LogFineTuningAsync(portal, result);
+            await ExportPyTorchAsync(portal, result.ModelPackagePath, options.WorkDir);
+            report = new FinishReport(FinishStatus.Finished, null, ToDto(result.Evaluation), ToDto(result.CrossValidation));
         }
         catch (OperationCanceledException) when (lost.IsCancellationRequested)
         {
@@ -169,6 +182,55 @@ public static class WorkerProgram
             TestLabelsPath = local.GetValueOrDefault("test-labels.idx"),
             ClassNames = spec.Dataset.ClassNames?.ToArray(),
         };
+    }
+
+    /// <summary>The tag that says why a run trained on another device than it could have (the configured LibTorch did not load).</summary>
+    public const string DeviceNoteTag = "device_note";
+    /// <summary>The tag that says why no PyTorch state dict was kept.</summary>
+    public const string PyTorchExportErrorTag = "pytorch_export_error";
+
+    private static KeyValue Text(string key, string value) =>
+        new(key, System.Text.Json.JsonSerializer.SerializeToElement(value.Length > 6000 ? value[..6000] : value));
+
+    /// <summary>What fine-tuning kept from the parent: the frozen layer count and the parameters that started fresh (a new head).</summary>
+    private static Task LogFineTuningAsync(PortalClient portal, TrainingResult result)
+    {
+        var fresh = result.FreshParameters.Count == 0 ? "none" : string.Join(",", result.FreshParameters);
+        return portal.LogBatchAsync(new LogBatch(Params:
+        [
+            Text("frozen_layers", result.FrozenLayers.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            Text("fresh_parameters", fresh),
+        ]), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Keeps a PyTorch-loadable state dict (model.pt) beside the package. A model that cannot be exported
+    /// still finishes its run: the reason goes to the log and to a tag on the run.
+    /// </summary>
+    private static async Task ExportPyTorchAsync(PortalClient portal, string packagePath, string workDir)
+    {
+        var target = Path.Combine(workDir, WorkerArtifacts.PyTorchStateDict);
+        try
+        {
+            await Task.Run(() => ModelOps.Engine.Models.Predictor.ExportPyTorchStateDict(packagePath, target));
+            await portal.UploadRunArtifactAsync(WorkerArtifacts.PyTorchStateDict, target, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not PortalUnreachableException and not OperationCanceledException)
+        {
+            Console.Error.WriteLine($"warning: no PyTorch state dict: {ex.Message}");
+            await portal.LogBatchAsync(new LogBatch(Tags: [Text(PyTorchExportErrorTag, Describe(ex))]), CancellationToken.None);
+        }
+    }
+
+    /// <summary>The cross-validation report as the protocol carries it; figures that are NaN (none computed) are left out.</summary>
+    public static CrossValidationDto? ToDto(CrossValidationReport? cv)
+    {
+        if (cv is null) return null;
+        static IReadOnlyDictionary<string, double> Finite(IReadOnlyDictionary<string, double> d) =>
+            d.Where(kv => double.IsFinite(kv.Value)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        return new CrossValidationDto(cv.K,
+            cv.Folds.Select(f => new FoldDto(f.Fold, f.TrainSamples, f.HeldOutSamples, f.Epochs, Finite(f.Metrics))).ToList(),
+            Finite(cv.Mean), Finite(cv.Std), cv.RefitEpochs);
     }
 
     /// <summary>The engine's report as the protocol carries it: NaN and infinities (no such figure) become null.</summary>

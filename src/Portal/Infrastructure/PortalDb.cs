@@ -62,6 +62,8 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(opt
             e.HasIndex(x => new { x.ExperimentId, x.Id });
             e.HasIndex(x => x.ParentRunId);
             e.HasOne(x => x.DatasetVersion).WithMany().HasForeignKey(x => x.DatasetVersionId);
+            e.HasOne(x => x.ParentModelVersion).WithMany().HasForeignKey(x => x.ParentModelVersionId);
+            e.HasIndex(x => x.ParentModelVersionId);
             e.HasOne(x => x.Experiment).WithMany().HasForeignKey(x => x.ExperimentId);
             e.HasMany(x => x.Params).WithOne().HasForeignKey(x => x.RunId);
         });

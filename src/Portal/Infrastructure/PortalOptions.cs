@@ -20,6 +20,11 @@ public sealed class PortalOptions
     public int WorkerThreads { get; set; }
     /// <summary>auto, cpu or cuda; passed to the worker.</summary>
     public string Device { get; set; } = "auto";
+    /// <summary>
+    /// A CUDA LibTorch 2.10 folder (a LibTorch distribution, or the torch folder of a CUDA build of PyTorch 2.10)
+    /// that the workers load instead of the package's CPU LibTorch; empty: CPU only. See NativeBackend.
+    /// </summary>
+    public string? LibTorchDirectory { get; set; }
     public long MaxUploadBytes { get; set; } = 1L << 30;
     /// <summary>Where workers reach the portal; empty: the first address Kestrel listens on.</summary>
     public string? PortalUrl { get; set; }

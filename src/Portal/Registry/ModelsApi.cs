@@ -1,11 +1,14 @@
 using Microsoft.EntityFrameworkCore;
 using ModelOps.Portal.Infrastructure;
+using ModelOps.Portal.Runs;
 
 namespace ModelOps.Portal.Registry;
 
+/// <param name="ParentModel">The version this one's run fine-tuned, when it was fine-tuned.</param>
+/// <param name="HasPyTorchStateDict">Whether GET .../versions/{v}/pytorch serves a model.pt.</param>
 public sealed record ModelVersionView(
     int Version, string Stage, int RunId, double? TestAccuracy, DateTime CreatedAt, string CreatedBy,
-    DateTime? StageChangedAt, string? StageChangedBy);
+    DateTime? StageChangedAt, string? StageChangedBy, ModelVersionRef? ParentModel = null, bool HasPyTorchStateDict = false);
 
 public sealed record ModelView(string Name, DateTime CreatedAt, string CreatedBy, IReadOnlyList<ModelVersionView> Versions);
 
@@ -22,33 +25,60 @@ public static class ModelsApi
         models.MapGet("/{name}", Get);
         models.MapPost("/{name}/versions", Register);
         models.MapPost("/{name}/versions/{version:int}/stage", SetStage);
+        models.MapGet("/{name}/versions/{version:int}/package", Package);
+        models.MapGet("/{name}/versions/{version:int}/pytorch", PyTorchStateDict);
         return api;
     }
 
-    public static async Task<IReadOnlyList<ModelView>> List(PortalDb db, CancellationToken ct)
+    public static async Task<IReadOnlyList<ModelView>> List(PortalDb db, DataPaths paths, CancellationToken ct)
     {
-        var models = await db.RegisteredModels.AsNoTracking().Include(m => m.Versions).ThenInclude(v => v.Run).OrderBy(m => m.Name).ToListAsync(ct);
-        return models.Select(ToView).ToList();
+        var models = await WithLineage(db).OrderBy(m => m.Name).ToListAsync(ct);
+        return models.Select(m => ToView(m, paths)).ToList();
     }
 
-    public static async Task<ModelView> Get(string name, PortalDb db, CancellationToken ct) =>
-        ToView(await db.RegisteredModels.AsNoTracking().Include(m => m.Versions).ThenInclude(v => v.Run).FirstOrDefaultAsync(m => m.Name == name, ct)
-               ?? throw PortalException.NotFound($"Model '{name}'"));
+    public static async Task<ModelView> Get(string name, PortalDb db, DataPaths paths, CancellationToken ct) =>
+        ToView(await WithLineage(db).FirstOrDefaultAsync(m => m.Name == name, ct) ?? throw PortalException.NotFound($"Model '{name}'"), paths);
 
-    public static async Task<IResult> Register(string name, RegisterRequest request, RegistryService registry, PortalDb db, CancellationToken ct)
+    private static IQueryable<RegisteredModel> WithLineage(PortalDb db) =>
+        db.RegisteredModels.AsNoTracking().AsSplitQuery()
+            .Include(m => m.Versions).ThenInclude(v => v.Run!).ThenInclude(r => r.ParentModelVersion!).ThenInclude(p => p.RegisteredModel);
+
+    /// <summary>GET models/{name}/versions/{v}/package: the version's immutable model package (.mopkg).</summary>
+    public static async Task<IResult> Package(string name, int version, PortalDb db, DataPaths paths, CancellationToken ct)
+    {
+        var path = paths.Resolve((await FindAsync(db, name, version, ct)).ArtifactPath);
+        if (!File.Exists(path)) throw PortalException.NotFound($"The package of model '{name}' v{version}");
+        return TypedResults.PhysicalFile(path, "application/octet-stream", $"{name}-v{version}{ModelOps.Engine.Models.ModelPackage.FileExtension}");
+    }
+
+    /// <summary>GET models/{name}/versions/{v}/pytorch: the version's PyTorch state dict (model.pt), for torch.load.</summary>
+    public static async Task<IResult> PyTorchStateDict(string name, int version, PortalDb db, DataPaths paths, CancellationToken ct)
+    {
+        var path = RegistryService.PyTorchPath(paths.Resolve((await FindAsync(db, name, version, ct)).ArtifactPath));
+        if (!File.Exists(path)) throw PortalException.NotFound($"A PyTorch state dict of model '{name}' v{version} (its run exported none)");
+        return TypedResults.PhysicalFile(path, "application/octet-stream", $"{name}-v{version}.pt");
+    }
+
+    private static async Task<ModelVersion> FindAsync(PortalDb db, string name, int version, CancellationToken ct) =>
+        await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.RegisteredModel!.Name == name && v.Version == version, ct)
+        ?? throw PortalException.NotFound($"Version {version} of model '{name}'");
+
+    public static async Task<IResult> Register(string name, RegisterRequest request, RegistryService registry, PortalDb db, DataPaths paths, CancellationToken ct)
     {
         var version = await registry.RegisterAsync(request.RunId, name, ct);
-        return TypedResults.Created($"/api/v1/models/{version.RegisteredModel!.Name}", await Get(version.RegisteredModel.Name, db, ct));
+        return TypedResults.Created($"/api/v1/models/{version.RegisteredModel!.Name}", await Get(version.RegisteredModel.Name, db, paths, ct));
     }
 
-    public static async Task<ModelView> SetStage(string name, int version, StageRequest request, RegistryService registry, PortalDb db, CancellationToken ct)
+    public static async Task<ModelView> SetStage(string name, int version, StageRequest request, RegistryService registry, PortalDb db, DataPaths paths, CancellationToken ct)
     {
         await registry.PromoteAsync(name, version, request.Stage, ct);
-        return await Get(name, db, ct);
+        return await Get(name, db, paths, ct);
     }
 
-    private static ModelView ToView(RegisteredModel m) => new(m.Name, m.CreatedAt, m.CreatedBy,
+    private static ModelView ToView(RegisteredModel m, DataPaths paths) => new(m.Name, m.CreatedAt, m.CreatedBy,
         m.Versions.OrderByDescending(v => v.Version)
-            .Select(v => new ModelVersionView(v.Version, v.Stage, v.RunId, v.Run?.TestAccuracy, v.CreatedAt, v.CreatedBy, v.StageChangedAt, v.StageChangedBy))
+            .Select(v => new ModelVersionView(v.Version, v.Stage, v.RunId, v.Run?.TestAccuracy, v.CreatedAt, v.CreatedBy, v.StageChangedAt, v.StageChangedBy,
+                v.Run?.ParentModelVersion is { } p ? new ModelVersionRef(p.RegisteredModel!.Name, p.Version) : null,
+                File.Exists(RegistryService.PyTorchPath(paths.Resolve(v.ArtifactPath)))))
             .ToList());
 }

@@ -6,7 +6,7 @@ using ModelOps.Portal.Runs;
 namespace ModelOps.Portal.Registry;
 
 /// <summary>Registers run models as versions and moves versions between stages, keeping who and when.</summary>
-public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths, CurrentUser user, ILogger<RegistryService> log)
+public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths, CurrentUser user, Tracking.Artifacts.ArtifactStore artifacts, ILogger<RegistryService> log)
 {
     public async Task<ModelVersion> RegisterAsync(int runId, string modelName, CancellationToken ct)
     {
@@ -34,6 +34,9 @@ public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         // A registered version owns an immutable copy: deleting or re-running the run cannot change it.
         File.Copy(source, target, overwrite: true);
+        // The PyTorch state dict, when the worker could export one, is kept beside the package the same way.
+        var pyTorch = PyTorchPath(target);
+        CopyPyTorchArtifact(runId, pyTorch);
         try
         {
             var version = new ModelVersion
@@ -52,8 +55,29 @@ public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths
         catch
         {
             File.Delete(target);
+            File.Delete(pyTorch);
             throw;
         }
+    }
+
+    /// <summary>Where a version's PyTorch state dict lives: model.pt beside its package.</summary>
+    public static string PyTorchPath(string packagePath) =>
+        Path.Combine(Path.GetDirectoryName(packagePath)!, Jobs.Protocol.WorkerArtifacts.PyTorchStateDict);
+
+    private void CopyPyTorchArtifact(int runId, string target)
+    {
+        Stream source;
+        try
+        {
+            source = artifacts.OpenRead(runId, Jobs.Protocol.WorkerArtifacts.PyTorchStateDict);
+        }
+        catch (PortalException e) when (e.Error == PortalError.NotFound)
+        {
+            return;
+        }
+        using (source)
+        using (var file = File.Create(target))
+            source.CopyTo(file);
     }
 
     /// <summary>Moves a version to a stage. Production holds one version per model: the previous one is archived.</summary>

@@ -83,6 +83,12 @@ public sealed class Run
     public int CheckpointEpoch { get; set; }
     public bool HasModel { get; set; }
 
+    /// <summary>The registered model version this run fine-tunes; null when it trains from scratch.</summary>
+    public int? ParentModelVersionId { get; set; }
+    public Registry.ModelVersion? ParentModelVersion { get; set; }
+    /// <summary>k-fold cross-validation as reported at finish (folds, mean, std, refit epochs), camelCase JSON.</summary>
+    public string? CrossValidationJson { get; set; }
+
     public double? TestAccuracy { get; set; }
     public double? TestF1Macro { get; set; }
     /// <summary>Serialized evaluation report (precision, recall, confusion matrix, class names).</summary>

@@ -11,7 +11,9 @@ namespace ModelOps.Portal.Runs;
 /// <summary>
 /// POST /api/v1/runs and the New Run form. <see cref="Options"/> carries every template and
 /// hyperparameter choice; the flat fields (template, epochs, ...) are the shorthand older clients send
-/// and, when given, override the same option.
+/// and, when given, override the same option. <see cref="ParentModel"/> fine-tunes a registered version:
+/// the network (template, shape, encoding) is then the parent's, the task defaults to the parent's, and
+/// the learning rate to <see cref="FineTuning.DefaultLearningRate"/> unless the request sets one.
 /// </summary>
 public sealed record NewRunRequest(int DatasetVersionId, string? Name = null, string? IdempotencyKey = null, int? ExperimentId = null)
 {
@@ -25,6 +27,15 @@ public sealed record NewRunRequest(int DatasetVersionId, string? Name = null, st
     public double? ValidationFraction { get; init; }
     public double? TestFraction { get; init; }
     public int? MaxTrainSamples { get; init; }
+    /// <summary>The registered model version to fine-tune; null trains from scratch.</summary>
+    public ModelVersionRef? ParentModel { get; init; }
+
+    /// <summary>
+    /// The options the caller chose (camelCase names, flat fields included); null: every option was chosen
+    /// (the form). Only a fine-tune asks, to tell "no rate given" from "the default rate given".
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlySet<string>? GivenOptions { get; init; }
 
     /// <summary>The options this request asks for: <see cref="Options"/> (or the defaults) with the flat fields applied.</summary>
     public TrainingOptions ResolveOptions()
@@ -43,6 +54,24 @@ public sealed record NewRunRequest(int DatasetVersionId, string? Name = null, st
             MaxTrainSamples = MaxTrainSamples ?? o.MaxTrainSamples,
         };
     }
+
+    /// <summary>Whether the caller chose this option (camelCase name).</summary>
+    public bool Gave(string option) => GivenOptions is null || GivenOptions.Contains(option);
+
+    /// <summary>The options and flat fields a JSON request body names, for <see cref="GivenOptions"/>.</summary>
+    public static IReadOnlySet<string> NamedOptions(System.Text.Json.JsonElement body)
+    {
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (body.ValueKind != System.Text.Json.JsonValueKind.Object) return names;
+        string[] flat = ["template", "epochs", "batchSize", "learningRate", "optimizer", "seed", "validationFraction", "testFraction", "maxTrainSamples"];
+        foreach (var p in body.EnumerateObject())
+        {
+            if (flat.Contains(p.Name, StringComparer.OrdinalIgnoreCase) && p.Value.ValueKind != System.Text.Json.JsonValueKind.Null) names.Add(p.Name);
+            if (string.Equals(p.Name, "options", StringComparison.OrdinalIgnoreCase) && p.Value.ValueKind == System.Text.Json.JsonValueKind.Object)
+                foreach (var o in p.Value.EnumerateObject()) names.Add(o.Name);
+        }
+        return names;
+    }
 }
 
 /// <summary>Which templates and tasks fit which kind of dataset.</summary>
@@ -52,6 +81,7 @@ public static class Templates
     public const string Cnn = ModelTemplates.Cnn;
     public const string TextLstm = ModelTemplates.TextLstm;
     public const string TextCnn = ModelTemplates.TextCnn;
+    public const string TextTransformer = ModelTemplates.TextTransformer;
 
     /// <summary>The templates a dataset of this kind can train, the usual choice first (the engine's list for its input kind).</summary>
     public static IReadOnlyList<string> Fitting(string datasetKind) => ModelTemplates.For(datasetKind switch
@@ -70,7 +100,7 @@ public static class Templates
 }
 
 /// <summary>Creates runs (queued on the persistent scheduler) and cancels them.</summary>
-public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses workers, RunEvents events, CurrentUser user, ILogger<RunLauncher> log)
+public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses workers, RunEvents events, CurrentUser user, DataPaths paths, ILogger<RunLauncher> log)
 {
     public async Task<Run> LaunchAsync(NewRunRequest request, string source, CancellationToken ct)
     {
@@ -88,9 +118,24 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
             .FirstOrDefaultAsync(v => v.Id == request.DatasetVersionId, ct)
             ?? throw PortalException.NotFound($"Dataset version {request.DatasetVersionId}");
         var options = request.ResolveOptions();
-        var problems = Problems(options, version);
+        var parent = request.ParentModel is { } wanted ? await FindParentAsync(wanted, ct) : null;
+        if (parent is { } p)
+        {
+            options = FineTuning.Adopt(options, p.Schema);
+            if (!request.Gave("task")) options = options with { Task = p.Schema.Task };
+            if (!request.Gave("learningRate")) options = options with { LearningRate = FineTuning.DefaultLearningRate };
+        }
+        var problems = Problems(options, version).ToList();
+        if (parent is { } q)
+        {
+            if (request.Gave("template") && request.ResolveOptions().Template != q.Schema.Template)
+                problems.Add($"A fine-tuned run keeps the template of model '{q.Ref.Name}' v{q.Ref.Version} ('{q.Schema.Template}'); leave the template out or send '{q.Schema.Template}'.");
+            problems.AddRange(FineTuning.Problems(q.Schema, q.Ref, options, version, DatasetIngest.ReadProfile(version)));
+        }
+        else if (options.TrainableLayers > 0)
+            problems.Add("TrainableLayers applies to fine-tuning only: name the parent model to fine-tune, or send 0.");
         if (problems.Count > 0)
-            throw PortalException.InvalidAll(problems);
+            throw PortalException.InvalidAll(problems.Distinct().ToList());
         var experimentId = request.ExperimentId ?? Tracking.Experiment.DefaultId;
         if (!await db.Experiments.AnyAsync(e => e.Id == experimentId && e.DeletedAt == null, ct))
             throw PortalException.NotFound($"Experiment {experimentId}");
@@ -105,6 +150,7 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
             DatasetVersionId = version.Id,
             Template = options.Template,
             Optimizer = options.Optimizer,
+            ParentModelVersionId = parent?.Version.Id,
             Status = RunStatus.Queued,
             Source = source,
             IdempotencyKey = key,
@@ -113,7 +159,7 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
             StatusMessage = "waiting for a free worker slot",
         };
         RunOptions.Write(run, options);
-        run.Params.AddRange(HyperParameterParams(run.DatasetVersionId, options));
+        run.Params.AddRange(HyperParameterParams(run.DatasetVersionId, options, parent?.Ref));
         db.Runs.Add(run);
         db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = run.CreatedBy, Action = "run.created", Subject = $"dataset-version:{version.Id}", Details = run.Name });
         try
@@ -130,6 +176,27 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
         log.LogInformation("Queued run {RunId} ({Name})", run.Id, run.Name);
         events.Publish(run);
         return run;
+    }
+
+    private sealed record Parent(ModelVersionRef Ref, Registry.ModelVersion Version, ModelSchema Schema);
+
+    /// <summary>The version to fine-tune and its schema, read from its immutable package.</summary>
+    private async Task<Parent> FindParentAsync(ModelVersionRef wanted, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(wanted.Name) || wanted.Version < 1)
+            throw PortalException.Invalid("parentModel needs the registered model's name and a version number from 1.", "parentModel");
+        var found = await db.ModelVersions.AsNoTracking().Include(v => v.RegisteredModel)
+            .FirstOrDefaultAsync(v => v.RegisteredModel!.Name == wanted.Name && v.Version == wanted.Version, ct)
+            ?? throw PortalException.NotFound($"Version {wanted.Version} of model '{wanted.Name}'");
+        try
+        {
+            var (schema, _) = ModelPackage.Read(paths.Resolve(found.ArtifactPath));
+            return new Parent(new ModelVersionRef(found.RegisteredModel!.Name, found.Version), found, schema);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            throw new PortalException(PortalError.Conflict, $"The package of model '{wanted.Name}' v{wanted.Version} cannot be read: {e.Message}");
+        }
     }
 
     public async Task CancelAsync(int runId, CancellationToken ct)
@@ -165,11 +232,16 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
     }
 
     /// <summary>A launched run's settings as params (the options' own flat form), so search and the runs table treat every run alike.</summary>
-    public static IEnumerable<Tracking.RunParam> HyperParameterParams(int? datasetVersionId, TrainingOptions options)
+    public static IEnumerable<Tracking.RunParam> HyperParameterParams(int? datasetVersionId, TrainingOptions options, ModelVersionRef? parent = null)
     {
         var pairs = options.ToParams().Select(kv => (Key: kv.Key, Value: kv.Value)).ToList();
         static string Text(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (datasetVersionId is { } dv) pairs.Add(("dataset_version_id", Text(dv)));
+        if (parent is not null)
+        {
+            pairs.Add(("parent_model", parent.Name));
+            pairs.Add(("parent_model_version", Text(parent.Version)));
+        }
         if (options.MaxTrainSamples is { } max) pairs.Add(("max_train_samples", Text(max)));
         pairs.Add(("device", options.Device));
         return pairs.Select(p => new Tracking.RunParam { Key = p.Key, Value = p.Value, NumValue = Tracking.TrackingRules.Number(p.Value) });

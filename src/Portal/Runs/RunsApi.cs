@@ -1,4 +1,7 @@
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using ModelOps.Jobs.Protocol;
 using ModelOps.Portal.Infrastructure;
 
 namespace ModelOps.Portal.Runs;
@@ -19,6 +22,10 @@ public sealed record RunSummary(
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
     /// <summary>A training run's full options (GET runs/{id} only); null for tracked runs and in lists.</summary>
     public ModelOps.Engine.Training.TrainingOptions? Options { get; init; }
+    /// <summary>The registered model version this run fine-tunes; null when it trained from scratch.</summary>
+    public ModelVersionRef? ParentModel { get; init; }
+    /// <summary>The k-fold cross-validation report of a finished run that cross-validated (GET runs/{id} only).</summary>
+    public CrossValidationDto? CrossValidation { get; init; }
 }
 
 public sealed record RunPage(IReadOnlyList<RunSummary> Items, int Total, int Page, int PageSize);
@@ -28,16 +35,33 @@ public static class RunsApi
     public static RouteGroupBuilder MapRunsApi(this RouteGroupBuilder api)
     {
         var runs = api.MapGroup("/runs").WithTags("Runs");
-        runs.MapPost("/", Create);
+        runs.MapPost("/", Create).Accepts<NewRunRequest>("application/json").Produces<RunSummary>(StatusCodes.Status201Created);
         runs.MapGet("/", List);
         runs.MapGet("/{id:int}", Get);
         runs.MapGet("/{id:int}/evaluation", Evaluation);
         runs.MapPost("/{id:int}/cancel", Cancel);
+        runs.MapGet("/{id:int}/package", Package);
         return api;
     }
 
-    public static async Task<IResult> Create(NewRunRequest request, RunLauncher launcher, PortalDb db, CancellationToken ct)
+    /// <summary>
+    /// The body is read here rather than bound, because a fine-tune needs to know which options the caller
+    /// named (a rate left out becomes the fine-tuning default; the engine's default rate sent on purpose stays).
+    /// </summary>
+    public static async Task<IResult> Create(HttpRequest http, RunLauncher launcher, PortalDb db, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct)
     {
+        NewRunRequest request;
+        try
+        {
+            var body = await JsonSerializer.DeserializeAsync<JsonElement>(http.Body, json.Value.SerializerOptions, ct);
+            request = (body.ValueKind == JsonValueKind.Object ? body.Deserialize<NewRunRequest>(json.Value.SerializerOptions) : null)
+                ?? throw PortalException.Invalid("The request body must be a JSON object describing the run.", "body");
+            request = request with { GivenOptions = NewRunRequest.NamedOptions(body) };
+        }
+        catch (JsonException e)
+        {
+            throw PortalException.Invalid($"The request body is not a valid run request: {e.Message}", "body");
+        }
         var run = await launcher.LaunchAsync(request, "API", ct);
         return TypedResults.Created($"/api/v1/runs/{run.Id}", await Get(run.Id, db, ct));
     }
@@ -64,7 +88,18 @@ public static class RunsApi
             ?? throw PortalException.NotFound($"Run {id}");
         var hydrated = (await HydrateAsync(db, [run], ct))[0];
         if (run.Kind != "training") return hydrated;
-        return hydrated with { Options = RunOptions.Read(await db.Runs.AsNoTracking().FirstAsync(r => r.Id == id, ct)) };
+        var stored = await db.Runs.AsNoTracking().FirstAsync(r => r.Id == id, ct);
+        return hydrated with { Options = RunOptions.Read(stored), CrossValidation = RunCrossValidation.From(stored) };
+    }
+
+    /// <summary>GET runs/{id}/package: a finished run's model package (.mopkg), for anyone who may read the run.</summary>
+    public static async Task<IResult> Package(int id, HttpContext http, PortalDb db, DataPaths paths, CancellationToken ct)
+    {
+        var run = await Tracking.RunAccess.ForReadAsync(http, db, id, ct);
+        var path = WorkerApi.ArtifactPath(paths, run.Id, WorkerArtifacts.Model);
+        if (!run.HasModel || !File.Exists(path))
+            throw PortalException.NotFound($"The model package of run {id}");
+        return TypedResults.PhysicalFile(path, "application/octet-stream", $"run-{id}{ModelOps.Engine.Models.ModelPackage.FileExtension}");
     }
 
     /// <summary>Adds params, tags and latest metrics to runs read from the runs table: three queries for any number of runs.</summary>
@@ -99,5 +134,8 @@ public static class RunsApi
         r.CreatedAt, r.CreatedBy, r.StartedAt, r.EndedAt,
         r.DatasetVersionId, r.DatasetVersion != null ? r.DatasetVersion.Dataset!.Name : null, r.DatasetVersion != null ? r.DatasetVersion.Version : null,
         r.Template, r.Epochs, r.BatchSize, r.LearningRate, r.Optimizer, r.Progress, r.Attempt,
-        r.TestAccuracy, r.TestF1Macro, r.StatusMessage, r.Error, r.HasModel, r.Device));
+        r.TestAccuracy, r.TestF1Macro, r.StatusMessage, r.Error, r.HasModel, r.Device)
+    {
+        ParentModel = r.ParentModelVersion != null ? new ModelVersionRef(r.ParentModelVersion.RegisteredModel!.Name, r.ParentModelVersion.Version) : null,
+    });
 }

@@ -24,6 +24,7 @@ public static class WorkerApi
         // Metrics go through the tracking API's POST runs/{id}/log-batch, like any client's.
         runs.MapPut("/{name:regex(^(checkpoint|model)$)}", UploadArtifact).DisableAntiforgery();
         runs.MapGet("/{name:regex(^(checkpoint|model)$)}", DownloadArtifact);
+        runs.MapGet("/parent-model", DownloadParentModel);
         return api;
     }
 
@@ -41,10 +42,29 @@ public static class WorkerApi
         var training = RunOptions.Read(run);
         // A run that chose a device gets it; "auto" leaves the choice to the portal's configuration.
         var device = string.IsNullOrWhiteSpace(training.Device) || training.Device == "auto" ? options.Value.Device : training.Device;
+        ParentModelSpec? parent = null;
+        if (await ParentOfAsync(db, run, ct) is { } p)
+            parent = new ParentModelSpec(p.RegisteredModel!.Name, p.Version, new FileInfo(paths.Resolve(p.ArtifactPath)).Length);
         return new RunSpec(run.Id, run.Attempt, training with { Device = device },
             new DatasetSpec(version.DatasetId, version.Version, version.Kind, version.LabelColumn, files, profile.ClassNames, profile.TextColumn),
-            run.CheckpointEpoch, device);
+            run.CheckpointEpoch, device, parent);
     }
+
+    /// <summary>GET runs/{id}/parent-model: the package of the version this run fine-tunes, for this run's worker only.</summary>
+    public static async Task<IResult> DownloadParentModel(int id, HttpContext http, PortalDb db, DataPaths paths, CancellationToken ct)
+    {
+        var run = await AuthorizeAsync(http, db, id, ct);
+        var parent = await ParentOfAsync(db, run, ct) ?? throw PortalException.NotFound($"A parent model of run {id} (it does not fine-tune)");
+        var path = paths.Resolve(parent.ArtifactPath);
+        if (!File.Exists(path))
+            throw PortalException.NotFound($"The package of model '{parent.RegisteredModel!.Name}' v{parent.Version}");
+        return TypedResults.PhysicalFile(path, "application/octet-stream");
+    }
+
+    private static Task<Registry.ModelVersion?> ParentOfAsync(PortalDb db, Run run, CancellationToken ct) =>
+        run.ParentModelVersionId is { } parentId
+            ? db.ModelVersions.AsNoTracking().Include(v => v.RegisteredModel).FirstOrDefaultAsync(v => v.Id == parentId, ct)
+            : Task.FromResult<Registry.ModelVersion?>(null);
 
     public static async Task<IResult> Start(int id, StartReport report, HttpContext http, PortalDb db, RunEvents events, CancellationToken ct)
     {
@@ -90,6 +110,7 @@ public static class WorkerApi
             if (!run.HasModel)
                 throw PortalException.Invalid("Upload the model artifact before finishing the run.", "model");
             run.EvaluationJson = JsonSerializer.Serialize(report.Evaluation, JsonSerializerOptions.Web);
+            if (report.CrossValidation is { } cv) run.CrossValidationJson = RunCrossValidation.ToJson(cv);
             run.TestAccuracy = report.Evaluation.Accuracy;
             run.TestF1Macro = report.Evaluation.F1Macro;
             run.Progress = 1;
@@ -114,6 +135,9 @@ public static class WorkerApi
                 }
                 .Where(f => f.Value is { } v && double.IsFinite(v))
                 .Select(f => new PointRow(f.Key, run.Epochs, at, f.Value!.Value)).ToList();
+            // Cross-validation's summary sits beside them: cv_<metric>_mean and cv_<metric>_std, step = k.
+            if (report.CrossValidation is { } folds)
+                figures.AddRange(RunCrossValidation.SummaryMetrics(folds).Select(m => new PointRow(m.Key, folds.K, at, m.Value)));
             await store.WriteAsync(db, run.Id, new ValidBatch(figures, new Dictionary<string, string>(), new Dictionary<string, string>()), ct);
         }
         run.WorkerTokenHash = null; // the attempt is over; its token dies with it

@@ -37,6 +37,14 @@ public sealed partial class RunDetail
     private RunEvaluation? evaluation;
     private ModelOps.Engine.Training.TrainingOptions? options;
     private List<(string Name, int Version, string Stage)> registrations = [];
+    private ModelVersionRef? parentModel;
+    private string? deviceNote;
+    private string? frozenLayers;
+    private bool hasPyTorch;
+    private ModelOps.Jobs.Protocol.CrossValidationDto? crossValidation;
+    private IReadOnlyList<ModelOps.Jobs.Protocol.FoldDto> folds = [];
+
+    private string FrozenNote => frozenLayers is { } f && f != "0" ? $"; {f} layers kept frozen" : "";
 
     private IDisposable? subscription;
     private Timer? reconcileTimer;
@@ -182,10 +190,35 @@ public sealed partial class RunDetail
             evaluation = RunEvaluation.From(fresh);
             if (evaluation is not null) BuildConfusionChart(evaluation);
         }
+        parentModel = fresh.ParentModelVersionId is { } parentId
+            ? await db.ModelVersions.AsNoTracking().Where(v => v.Id == parentId).Select(v => new ModelVersionRef(v.RegisteredModel!.Name, v.Version)).FirstOrDefaultAsync()
+            : null;
+        var tags = (await TrackingStore.TagsAsync(db, [Id], CancellationToken.None))[Id];
+        deviceNote = tags.GetValueOrDefault(ModelOps.Jobs.Worker.WorkerProgram.DeviceNoteTag);
+        frozenLayers = (await TrackingStore.ParamsAsync(db, [Id], CancellationToken.None))[Id].GetValueOrDefault("frozen_layers");
+        hasPyTorch = await db.RunArtifacts.AsNoTracking().AnyAsync(a => a.RunId == Id && a.Path == ModelOps.Jobs.Protocol.WorkerArtifacts.PyTorchStateDict);
+        if (options.CrossValidationFolds > 0) await LoadFoldsAsync(db, fresh);
         registrations = (await db.ModelVersions.AsNoTracking().Where(v => v.RunId == Id)
                 .Select(v => new { v.RegisteredModel!.Name, v.Version, v.Stage }).ToListAsync())
             .Select(v => (v.Name, v.Version, v.Stage)).ToList();
         return true;
+    }
+
+    /// <summary>The finish report's folds, or while the run cross-validates the cv_&lt;metric&gt; points (step = fold) that arrived so far.</summary>
+    private async Task LoadFoldsAsync(PortalDb db, Run fresh)
+    {
+        crossValidation = RunCrossValidation.From(fresh);
+        if (crossValidation is not null)
+        {
+            folds = crossValidation.Folds;
+            return;
+        }
+        var byFold = new SortedDictionary<long, Dictionary<string, double>>();
+        var latest = (await TrackingStore.LatestAsync(db, [Id], CancellationToken.None))[Id];
+        foreach (var key in latest.Select(m => m.Key).Where(k => k.StartsWith("cv_", StringComparison.Ordinal) && !k.EndsWith("_mean", StringComparison.Ordinal) && !k.EndsWith("_std", StringComparison.Ordinal)))
+            foreach (var p in await TrackingStore.SeriesAsync(db, Id, key, CancellationToken.None) ?? [])
+                (byFold.TryGetValue(p.Step, out var m) ? m : byFold[p.Step] = [])[key["cv_".Length..]] = p.Value;
+        folds = byFold.Select(f => new ModelOps.Jobs.Protocol.FoldDto((int)f.Key, 0, 0, 0, f.Value)).ToList();
     }
 
     private async Task ApplyUpdateAsync(RunUpdate update)
@@ -352,6 +385,8 @@ public sealed partial class RunDetail
     {
         ModelOps.Engine.Models.ModelTemplates.Mlp => $"hidden layers {string.Join(",", o.HiddenLayers)}, batch norm {(o.BatchNorm ? "on" : "off")}, dropout {F(o.Dropout)}",
         ModelOps.Engine.Models.ModelTemplates.Cnn => $"{o.ConvBlocks} conv blocks, width {o.ConvWidth}, batch norm {(o.BatchNorm ? "on" : "off")}, dropout {F(o.Dropout)}",
+        ModelOps.Engine.Models.ModelTemplates.TextTransformer => $"{o.TransformerLayers} encoder layers, {o.AttentionHeads} attention heads, model width {o.EmbeddingDim}, feed-forward {o.HiddenSize}, max tokens {o.MaxTokens}, vocabulary {o.VocabularySize}, dropout {F(o.Dropout)}",
+        ModelOps.Engine.Models.ModelTemplates.TextCnn => $"embedding {o.EmbeddingDim}, {o.HiddenSize} filters per kernel, max tokens {o.MaxTokens}, vocabulary {o.VocabularySize}, dropout {F(o.Dropout)}",
         _ => $"embedding {o.EmbeddingDim}, hidden {o.HiddenSize}, max tokens {o.MaxTokens}, vocabulary {o.VocabularySize}, dropout {F(o.Dropout)}",
     };
 
