@@ -50,6 +50,13 @@ public class CorruptFileTests(TrainedRunFiles files, ITestOutputHelper output) :
         predictor.PredictTabular(Rows).Select(p => p.Probabilities.Values.Select(v => (float)v).ToArray()).ToArray();
 
     [Fact]
+    public void Crc32_OfTheChecksums_IsZlibsCrc32()
+    {
+        Assert.Equal(0xCBF43926u, Crc32.Compute("123456789"u8));
+        Assert.Equal(0u, Crc32.Compute([]));
+    }
+
+    [Fact]
     public void Package_TruncatedAtAnyLength_IsNotAValidModelPackage()
     {
         byte[] good = File.ReadAllBytes(files.PackagePath);

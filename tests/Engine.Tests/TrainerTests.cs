@@ -67,6 +67,26 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Train_ResumedWithEarlyStopping_StopsAtTheSameEpochAndRegistersTheSameBestWeights()
+    {
+        using var dir = new TempDirectory();
+        string csv = TestData.WriteBlobsCsv(dir.Path);
+        // A rate this high makes the validation loss bounce, so the best epoch is not the last.
+        var options = QuickMlp with { Epochs = 30, Optimizer = "sgd", LearningRate = 0.5, EarlyStoppingPatience = 2 };
+        var full = Trainer.Train(options, Csv(csv), Path.Combine(dir.Path, "full"), new RecordingObserver(), null, CancellationToken.None);
+        Assert.True(full.EpochsCompleted is > 2 and < 30, $"the uninterrupted run stopped after {full.EpochsCompleted} epochs");
+
+        using var cts = new CancellationTokenSource();
+        var first = new RecordingObserver { AfterEpoch = e => { if (e == 2) cts.Cancel(); } };
+        Assert.ThrowsAny<OperationCanceledException>(() => Trainer.Train(options, Csv(csv), Path.Combine(dir.Path, "a"), first, null, cts.Token));
+        var resumed = Trainer.Train(options, Csv(csv), Path.Combine(dir.Path, "b"), new RecordingObserver(), first.Checkpoints[^1].Path, CancellationToken.None);
+
+        Assert.Equal(full.EpochsCompleted, resumed.EpochsCompleted);
+        Assert.Equal(full.History.Select(e => e.ValidationLoss), resumed.History.Select(e => e.ValidationLoss));
+        Assert.Equal(ModelPackage.Read(full.ModelPackagePath).Weights.Bytes, ModelPackage.Read(resumed.ModelPackagePath).Weights.Bytes);
+    }
+
+    [Fact]
     public void Train_WithMissingLabelColumn_ThrowsDatasetFormatExceptionNamingColumns()
     {
         using var dir = new TempDirectory();

@@ -2,11 +2,12 @@ using System.IO.Compression;
 using ModelOps.Engine.Data;
 using ModelOps.Engine.Models;
 using ModelOps.Engine.Training;
+using Xunit.Abstractions;
 
 namespace ModelOps.Engine.Tests;
 
 /// <summary>The templates, data policies, schedules and checkpoints the trainer offers, each trained for real on small generated data.</summary>
-public class TrainingFeatureTests
+public class TrainingFeatureTests(ITestOutputHelper output)
 {
     private static TrainingOptions Quick(string template) => new()
     {
@@ -54,6 +55,7 @@ public class TrainingFeatureTests
 
         var result = Trainer.Train(options, data, dir.Path, new RecordingObserver(), null, CancellationToken.None);
 
+        output.WriteLine($"{template}: test accuracy {result.Evaluation.Accuracy:F3}, ROC AUC {result.Evaluation.RocAuc:F3} ({result.Evaluation.Samples} reviews)");
         Assert.True(result.Evaluation.Accuracy > 0.9, $"{template} accuracy {result.Evaluation.Accuracy}");
         Assert.NotNull(result.Evaluation.RocAuc);
         using var predictor = Predictor.Load(result.ModelPackagePath);
