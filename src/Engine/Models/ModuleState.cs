@@ -89,7 +89,7 @@ internal static class ModuleState
                 string name = reader.ReadString();
                 var dtype = (ScalarType)Leb128(reader);
                 long rank = Leb128(reader);
-                if (rank > 64) return $"entry '{name}' has rank {rank}, which no tensor has";
+                if (rank > 64) return $"entry '{name}' has an impossible rank of {rank}";
                 var shape = new long[rank];
                 for (int d = 0; d < rank; d++) shape[d] = Leb128(reader);
                 if (!expected.TryGetValue(name, out var target)) return $"the state has an entry '{name}' that the module does not have";

@@ -1,4 +1,3 @@
-using TorchSharp.Modules;
 using static TorchSharp.torch.optim;
 using static TorchSharp.torch.optim.lr_scheduler.impl;
 
