@@ -17,12 +17,11 @@ public class LeakTests(ITestOutputHelper output)
     private const long TensorBoundBytes = 16L << 20, ModuleBoundBytes = 24L << 20;
 
     /// <summary>
-    /// Tensors through every ownership path leave nothing behind (measured: within a few MiB, which is
-    /// noise). Modules do leak a little: TorchSharp 0.107's Linear (and Conv2d, BatchNorm1d, Embedding)
-    /// override Dispose without calling the base class's, so the native module behind each stays allocated,
-    /// some 0.3 to 0.8 KB apiece (measured: 7 to 8 MiB per 10,000 Linear layers). The engine builds a
-    /// network per run and per loaded package, so that is kilobytes per model, not per batch; the bound
-    /// would catch a leak of the parameters themselves or of anything per forward pass.
+    /// Tensors through every ownership path leave nothing behind (measured: no growth). Modules do leak a
+    /// little: TorchSharp 0.107's Linear and convolutions override Dispose(bool) without calling the base
+    /// class's, so the native module behind each stays allocated, some 0.7 KB apiece (measured: 6 to 8 MiB
+    /// per 10,000 Linear layers). The engine builds a network per run and per loaded package, so that is
+    /// kilobytes per model, not per batch; the bound would catch a leak of the parameters themselves.
     /// </summary>
     [Fact]
     public void ManyTensorsAndModules_ResidentMemoryStaysBounded()
