@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
-MODELOPS_WANT_BROWSER=1 bash scripts/setup.sh || exit 1
+MODELOPS_FOR_TESTS=1 bash scripts/setup.sh || exit 1
 echo "[test] building the solution (Release)"
 dotnet build ModelOpsPortal.sln -c Release -nologo -v quiet -clp:ErrorsOnly || exit 1
 

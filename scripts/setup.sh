@@ -3,7 +3,7 @@
 # Used by ./run.sh and ./test.sh; safe to run by hand. Needs root or sudo for apt.
 set -euo pipefail
 
-want_browser=${MODELOPS_WANT_BROWSER:-0}
+for_tests=${MODELOPS_FOR_TESTS:-0}
 
 say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
@@ -15,8 +15,9 @@ packages=(
 # Tools count as present when their command is, whoever installed them (a NodeSource node
 # bundles its own npm, which Debian's npm package would conflict with).
 command -v npm >/dev/null || packages+=(nodejs npm)   # fetches plotly.js at build time
-if [[ "$want_browser" == 1 ]]; then
-  packages+=(chromium)    # browser tests drive Debian's Chromium through Playwright
+if [[ "$for_tests" == 1 ]]; then
+  packages+=(chromium)       # browser tests drive Debian's Chromium through Playwright
+  packages+=(python3-torch)  # the engine tests load the PyTorch state-dict export in real PyTorch
 fi
 
 missing=()

@@ -107,8 +107,9 @@ public static class Trainer
             Seed(Options.Seed);
             var model = ModelTemplates.Build(Schema);
             freshParameters = Parent?.Initialise(model, Schema) ?? [];
-            (frozenLayers, frozenNorms) = Freezing.Apply(model, Parent is null ? 0 : Options.TrainableLayers);
+            // Freeze after the move: gradients are switched off on the parameters that will train.
             model.to(Device);
+            (frozenLayers, frozenNorms) = Freezing.Apply(model, Parent is null ? 0 : Options.TrainableLayers);
             return model;
         }
     }
