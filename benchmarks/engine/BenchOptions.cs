@@ -15,6 +15,8 @@ public sealed record BenchOptions
     public bool Quick { get; init; }
     /// <summary>Empty: every section.</summary>
     public string[] Only { get; init; } = [];
+    /// <summary>The models of the throughput rows (mlp, cnn, small) and the Trainer rows (mlp, cnn).</summary>
+    public string[] Models { get; init; } = ["mlp", "cnn", "small"];
     public long Seed { get; init; } = 42;
     public string DataDir { get; init; } = "/usr/share/datasets/fashion-mnist";
     /// <summary>Training samples used, from the start of the file (the Trainer: of its training split); null: all 60,000.</summary>
@@ -82,6 +84,7 @@ public sealed record BenchOptions
             Quick = quick,
             Threads = Int("threads", o.Threads),
             Only = values.Remove("only", out var only) ? only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [],
+            Models = values.Remove("models", out var models) ? models.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : o.Models,
             Seed = Int("seed", (int)o.Seed),
             DataDir = Text("data", o.DataDir),
             Samples = values.Remove("samples", out var samples) ? int.Parse(samples, CultureInfo.InvariantCulture) : quick ? 6000 : null,
@@ -110,6 +113,8 @@ public sealed record BenchOptions
         if (values.Count > 0) throw new ArgumentException($"Unknown option(s): {string.Join(", ", values.Keys)}.\n{Usage}");
         if (o.Only.FirstOrDefault(s => !Sections.Contains(s)) is { } bad)
             throw new ArgumentException($"--only '{bad}' is unknown (expected one or more of {string.Join(", ", Sections)}, comma-separated).");
+        if (o.Models.FirstOrDefault(m => m is not ("mlp" or "cnn" or "small")) is { } badModel)
+            throw new ArgumentException($"--models '{badModel}' is unknown (expected one or more of mlp, cnn, small, comma-separated).");
         if (o.Samples is < 256) throw new ArgumentException("--samples must be at least 256.");
         if (o.Threads < 1 || o.Epochs < 1 || o.OverheadCalls < 1 || o.OverheadBatches < 1 || o.CnnEpochs < 1 || o.MlpEpochs < 1 || o.TextEpochs < 1)
             throw new ArgumentException("--threads, --epochs, --overhead-calls, --overhead-batches, --cnn-epochs, --mlp-epochs and --text-epochs must be positive.");
@@ -122,6 +127,7 @@ public sealed record BenchOptions
           --help                  this text
           --quick                 a smoke run: 6,000 samples, 2 timed epochs, 1 accuracy epoch (figures not to quote)
           --only SECTION[,...]    overhead, throughput, trainer, memory, accuracy, text (default: all)
+          --models M[,...]        throughput rows: mlp, cnn, small; Trainer rows: mlp, cnn (default: all)
           --threads N             libtorch intra-op threads on both sides (2)
           --epochs N              timed epochs per model and side, throughput and Trainer rows (5; median reported)
           --overhead-calls N      calls per timed batch (200000)   --overhead-batches N  timed batches (7)

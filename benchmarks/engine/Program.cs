@@ -35,9 +35,12 @@ if (args.Length > 0 && args[0] is "memory-child" or "trainer-memory-child")
             Directory.Delete(workDir, recursive: true);
         }
     }
-    var (peak, rss) = Workloads.Memory();
-    result["peak_kb"] = peak;
-    result["rss_end_kb"] = rss;
+    var status = Workloads.Status();
+    result["peak_kb"] = status["VmHWM"];
+    result["rss_end_kb"] = status["VmRSS"];
+    result["rss_anon_end_kb"] = status["RssAnon"];
+    result["rss_file_end_kb"] = status["RssFile"];
+    result["managed_heap_kb"] = GC.GetTotalMemory(false) / 1024;
     result["seconds"] = clock.Elapsed.TotalSeconds;
     result["threads"] = get_num_threads();
     Console.WriteLine(JsonSerializer.Serialize(result));
@@ -109,7 +112,7 @@ if (options.Runs("throughput"))
         string weights = Directory.CreateTempSubdirectory("modelops-engine-bench-weights-").FullName;
         try
         {
-            foreach (var spec in Workloads.Models)
+            foreach (var spec in Workloads.Models.Where(m => options.Models.Contains(m.Name)))
             {
                 Section($"throughput ({spec.Name})", () =>
                 {
@@ -137,7 +140,7 @@ if (options.Runs("throughput"))
 
 if (options.Runs("trainer"))
 {
-    foreach (var template in new[] { "mlp", "cnn" })
+    foreach (var template in new[] { "mlp", "cnn" }.Where(options.Models.Contains))
     {
         Section($"trainer ({template})", () =>
         {
@@ -165,7 +168,8 @@ if (options.Runs("memory"))
         report.Cost("peak resident memory (VmHWM) of a process loading Fashion-MNIST and training the CNN one epoch, bare loop (TorchSharp vs PyTorch)",
             [Mib(engine, "peak_kb")], [Mib(peer, "peak_kb")], "MiB", 1.0);
         report.Note($"memory: resident after loading the data {Report.Format(Mib(engine, "rss_after_load_kb"))} MiB (TorchSharp) vs {Report.Format(Mib(peer, "rss_after_load_kb"))} MiB (PyTorch);"
-            + $" the child took {engine.GetProperty("seconds").GetDouble():0} s vs {peer.GetProperty("seconds").GetDouble():0} s");
+            + $" at the end anonymous {Report.Format(Mib(engine, "rss_anon_end_kb"))} vs {Report.Format(Mib(peer, "rss_anon_end_kb"))} MiB, file-backed (mapped libraries) {Report.Format(Mib(engine, "rss_file_end_kb"))} vs {Report.Format(Mib(peer, "rss_file_end_kb"))} MiB"
+            + $" (TorchSharp's managed heap {Report.Format(Mib(engine, "managed_heap_kb"))} MiB); the child took {engine.GetProperty("seconds").GetDouble():0} s vs {peer.GetProperty("seconds").GetDouble():0} s");
         Console.WriteLine("[bench] memory: the Trainer (cnn template) for one epoch in a separate process");
         var trainer = ChildProcess.Self(options, "trainer-memory-child");
         report.Cost("peak resident memory (VmHWM), the same through `Trainer.Train` (`cnn` template; it also loads the test split, writes a checkpoint and the package)",

@@ -301,14 +301,20 @@ public static class Workloads
     /// <summary>VmHWM (peak resident set) and VmRSS of this process, in KiB.</summary>
     public static (long PeakKb, long RssKb) Memory()
     {
-        long peak = 0, rss = 0;
+        var s = Status();
+        return (s["VmHWM"], s["VmRSS"]);
+    }
+
+    /// <summary>The KiB figures of /proc/self/status (VmHWM, VmRSS, RssAnon, RssFile, ...).</summary>
+    public static Dictionary<string, long> Status()
+    {
+        var values = new Dictionary<string, long>();
         foreach (var line in File.ReadLines("/proc/self/status"))
         {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal)) peak = ParseKb(line);
-            else if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) rss = ParseKb(line);
+            var parts = line.Split(' ', '\t').Where(p => p.Length > 0).ToArray();
+            if (parts.Length == 3 && parts[2] == "kB")
+                values[parts[0].TrimEnd(':')] = long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
         }
-        return (peak, rss);
-
-        static long ParseKb(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+        return values;
     }
 }

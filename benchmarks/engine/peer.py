@@ -223,15 +223,20 @@ def debian_version(package):
         return "?"
 
 
-def memory_kb():
-    peak = rss = 0
+def status_kb():
+    """VmHWM, VmRSS, RssAnon, RssFile, ... of this process, in KiB."""
+    values = {}
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmHWM:"):
-                peak = int(line.split()[1])
-            elif line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
-    return peak, rss
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == "kB":
+                values[parts[0].rstrip(":")] = int(parts[1])
+    return values
+
+
+def memory_kb():
+    s = status_kb()
+    return s["VmHWM"], s["VmRSS"]
 
 
 def main():
@@ -263,7 +268,9 @@ def main():
         start = time.perf_counter()
         run = train(x, y, n, "cnn", 1, args.seed, warmup_batches=0)
         peak, rss = memory_kb()
+        end = status_kb()
         result = {"peak_kb": peak, "rss_after_load_kb": after_load, "rss_end_kb": rss,
+                  "rss_anon_end_kb": end["RssAnon"], "rss_file_end_kb": end["RssFile"],
                   "seconds": time.perf_counter() - start, "last_loss": run["last_loss"]}
     result["threads"] = torch.get_num_threads()
     print(json.dumps(result), flush=True)
