@@ -126,7 +126,7 @@ if (options.Runs("throughput"))
                     report.Note($"{spec.Name} ({engine.Parameters:N0} parameters, initial weights made by TorchSharp and loaded by PyTorch): first batch's loss "
                         + $"at the initial weights (eval mode) {engine.InitialLoss:0.000000} vs {peerInitial:0.000000} ({Same(engine.InitialLoss, peerInitial)}); "
                         + $"first training step {engine.FirstLoss:0.000000} vs {peerFirst:0.000000} ({Same(engine.FirstLoss, peerFirst)}"
-                        + (spec.Name == "cnn" ? ", unless the two libraries draw different dropout masks" : "")
+                        + (spec.Name == "cnn" ? ": the same dropout masks" : "")
                         + $"); last loss {engine.LastLoss:0.0000} vs {peer.GetProperty("last_loss").GetDouble():0.0000}");
                 });
             }

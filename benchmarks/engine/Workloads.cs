@@ -1,7 +1,8 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
+using System.IO.Compression;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using ModelOps.Engine.Data;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -26,10 +27,8 @@ public sealed class FashionMnist : IDisposable
     /// <summary>The first <paramref name="limit"/> samples (all when null).</summary>
     public static FashionMnist LoadTrain(string dir, int? limit = null)
     {
-        var images = IdxFile.ReadImages(Path.Combine(dir, "train-images-idx3-ubyte.gz"));
-        var labels = IdxFile.ReadLabels(Path.Combine(dir, "train-labels-idx1-ubyte.gz"));
-        int n = Math.Min(limit ?? images.Count, images.Count), size = images.Rows * images.Columns;
-        byte[] pixels = n == images.Count ? images.Pixels : images.Pixels[..(n * size)];
+        var (pixels, n, size) = ReadIdx(Path.Combine(dir, "train-images-idx3-ubyte.gz"), limit);
+        var (labels, _, _) = ReadIdx(Path.Combine(dir, "train-labels-idx1-ubyte.gz"), limit);
         // The same op sequence as the peer: bytes -> float, / 255, - mean, / std. Each intermediate is
         // disposed as soon as the next exists, as Python's reference counting frees it in the peer's chain.
         var x = tensor(pixels, [n, size]);
@@ -39,8 +38,33 @@ public sealed class FashionMnist : IDisposable
             x.Dispose();
             x = next;
         }
-        var y = tensor(labels[..n].Select(b => (long)b).ToArray());
+        using var bytes = tensor(labels);
+        var y = bytes.to(ScalarType.Int64);
         return new FashionMnist(x, y, n);
+    }
+
+    /// <summary>
+    /// The first <paramref name="limit"/> items of a gzipped IDX file of unsigned bytes, read from the
+    /// stream into one array of their size (as peer.py, which reads the file whole, keeps one copy).
+    /// </summary>
+    private static (byte[] Data, int Count, int ItemSize) ReadIdx(string path, int? limit)
+    {
+        using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+        Span<byte> magic = stackalloc byte[4];
+        gz.ReadExactly(magic);
+        if (magic[0] != 0 || magic[1] != 0 || magic[2] != 0x08) throw new InvalidDataException($"{path}: not an IDX file of unsigned bytes");
+        var dims = new int[magic[3]];
+        Span<byte> dim = stackalloc byte[4];
+        for (int i = 0; i < dims.Length; i++)
+        {
+            gz.ReadExactly(dim);
+            dims[i] = BinaryPrimitives.ReadInt32BigEndian(dim);
+        }
+        int count = Math.Min(limit ?? dims[0], dims[0]);
+        int itemSize = dims.Skip(1).Aggregate(1, (a, b) => a * b);
+        var data = new byte[(long)count * itemSize];
+        gz.ReadExactly(data);
+        return (data, count, itemSize);
     }
 
     public void Dispose()
