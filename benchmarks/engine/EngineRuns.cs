@@ -44,7 +44,11 @@ public static class EngineRuns
     }
 
     public sealed record Comparison(double[] TrainerSeconds, double[] BareSeconds, int Samples, double TrainerFirstEpochLoss,
-        double BareFirstEpochLoss, double CheckpointSeconds, double TrainerWallSeconds);
+        double BareFirstEpochLoss, double CheckpointSeconds, double TrainerWallSeconds)
+    {
+        /// <summary>The bare loop fed by the Trainer's prefetcher (MLP only; empty otherwise).</summary>
+        public double[] PrefetchedSeconds { get; init; } = [];
+    }
 
     /// <summary>
     /// The Trainer and a bare loop, each <c>Epochs</c> epochs from the same initial weights, data, order
@@ -58,47 +62,17 @@ public static class EngineRuns
         var options = ComparisonOptions(template, o);
         var files = FashionFiles(o.DataDir);
 
-        // The bare loop: the very tensors the Trainer trains on (its prepared training split).
-        double[] bare = new double[options.Epochs];
-        double bareFirstLoss = double.NaN;
+        // The bare loop: the very tensors the Trainer trains on (its prepared training split). For the MLP,
+        // whose steps are short, the bare loop also runs once more with the Trainer's prefetcher, to show
+        // what handing each batch to a pool thread costs.
+        double[] bare, prefetched = [];
+        double bareFirstLoss;
         int samples;
         using (var dataset = DatasetLoader.Prepare(files, options))
         {
-            var x = dataset.Train.Features;
-            var y = dataset.Train.Labels;
             samples = dataset.Train.Count;
-            manual_seed(options.Seed);
-            using var model = Workloads.Build(template);
-            using var optimizer = optim.Adam(model.parameters(), lr: options.LearningRate);
-            int batchSize = options.BatchSize;
-            int batches = (samples + batchSize - 1) / batchSize;
-            if (samples % batchSize == 1) batches--; // as the Trainer: batch norm cannot train on one sample
-            for (int epoch = 1; epoch <= options.Epochs; epoch++)
-            {
-                var clock = Stopwatch.StartNew();
-                manual_seed(unchecked(options.Seed * 1_000_003 + epoch));
-                var order = DataSplit.Permutation(samples, unchecked(options.Seed * 7919 + epoch));
-                model.train();
-                double lossSum = 0;
-                for (int b = 0; b < batches; b++)
-                {
-                    using var scope = NewDisposeScope();
-                    int start = b * batchSize, n = Math.Min(batchSize, samples - start);
-                    var rows = new long[n];
-                    for (int i = 0; i < n; i++) rows[i] = order[start + i];
-                    var index = tensor(rows);
-                    var input = x.index_select(0, index);
-                    var target = y.index_select(0, index);
-                    optimizer.zero_grad();
-                    var loss = functional.cross_entropy(model.call(input), target);
-                    loss.backward();
-                    optimizer.step();
-                    lossSum += loss.item<float>() * n;
-                }
-                bare[epoch - 1] = clock.Elapsed.TotalSeconds;
-                if (epoch == 1) bareFirstLoss = lossSum / samples;
-                log($"[bare] {template} epoch {epoch}/{options.Epochs}: {bare[epoch - 1]:0.00} s, {samples / bare[epoch - 1]:N0} samples/s, mean loss {lossSum / samples:0.0000}");
-            }
+            (bare, bareFirstLoss) = BareLoop(template, dataset.Train, options, prefetch: false, log);
+            if (template == "mlp") (prefetched, _) = BareLoop(template, dataset.Train, options, prefetch: true, log);
         }
 
         var recorder = new EpochRecorder($"trainer {template}", log);
@@ -114,7 +88,67 @@ public static class EngineRuns
         }
         var epochs = recorder.Epochs;
         return new Comparison(epochs.Select(e => e.Seconds).ToArray(), bare, samples, epochs[0].TrainLoss, bareFirstLoss,
-            Stats.Median(recorder.CheckpointSeconds), result.Seconds);
+            Stats.Median(recorder.CheckpointSeconds), result.Seconds)
+        {
+            PrefetchedSeconds = prefetched,
+        };
+    }
+
+    /// <summary>
+    /// A TorchSharp loop that re-seeds and shuffles per epoch as the Trainer does (same initial weights,
+    /// order and dropout draws, so the epoch losses agree); <paramref name="prefetch"/> takes the batches
+    /// from the Trainer's <see cref="BatchPrefetcher"/> instead of gathering them in the loop.
+    /// </summary>
+    private static (double[] Seconds, double FirstEpochLoss) BareLoop(string template, SplitTensors train, TrainingOptions options, bool prefetch, Action<string> log)
+    {
+        var x = train.Features;
+        var y = train.Labels;
+        int samples = train.Count, batchSize = options.BatchSize;
+        int batches = Trainer.BatchesPerEpoch(samples, batchSize);
+        var seconds = new double[options.Epochs];
+        double firstLoss = double.NaN;
+        manual_seed(options.Seed);
+        using var model = Workloads.Build(template);
+        using var optimizer = optim.Adam(model.parameters(), lr: options.LearningRate);
+        string name = prefetch ? "bare + prefetcher" : "bare";
+        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            manual_seed(unchecked(options.Seed * 1_000_003 + epoch));
+            var order = DataSplit.Permutation(samples, unchecked(options.Seed * 7919 + epoch));
+            model.train();
+            double lossSum = 0;
+            using var prefetcher = prefetch ? new BatchPrefetcher(train, order, batchSize, batches) : null;
+            for (int b = 0; b < batches; b++)
+            {
+                using var scope = NewDisposeScope();
+                Tensor input, target;
+                if (prefetcher is not null)
+                {
+                    (input, target) = prefetcher.Take(b);
+                    input.MoveToOtherDisposeScope(scope);
+                    target.MoveToOtherDisposeScope(scope);
+                }
+                else
+                {
+                    int start = b * batchSize, n = Math.Min(batchSize, samples - start);
+                    var rows = new long[n];
+                    for (int i = 0; i < n; i++) rows[i] = order[start + i];
+                    var index = tensor(rows);
+                    input = x.index_select(0, index);
+                    target = y.index_select(0, index);
+                }
+                optimizer.zero_grad();
+                var loss = functional.cross_entropy(model.call(input), target);
+                loss.backward();
+                optimizer.step();
+                lossSum += loss.item<float>() * target.shape[0];
+            }
+            seconds[epoch - 1] = clock.Elapsed.TotalSeconds;
+            if (epoch == 1) firstLoss = lossSum / samples;
+            log($"[{name}] {template} epoch {epoch}/{options.Epochs}: {seconds[epoch - 1]:0.00} s, {samples / seconds[epoch - 1]:N0} samples/s, mean loss {lossSum / samples:0.0000}");
+        }
+        return (seconds, firstLoss);
     }
 
     public sealed record AccuracyRun(double Accuracy, int Epochs, double TrainingSeconds, double WallSeconds, double[] EpochSeconds, TrainingOptions Options);

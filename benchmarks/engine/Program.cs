@@ -152,7 +152,9 @@ if (options.Runs("trainer"))
                 peerLabel: "bare loop");
             report.Note($"trainer {template}: epoch 1 mean training loss, Trainer {c.TrainerFirstEpochLoss:0.000000} vs bare loop {c.BareFirstEpochLoss:0.000000} "
                 + $"({Same(c.TrainerFirstEpochLoss, c.BareFirstEpochLoss)}: same initial weights, order and dropout seeds); {c.Samples:N0} samples per epoch; "
-                + $"outside the epoch times, each checkpoint took {c.CheckpointSeconds:0.00} s to write and Trainer.Train took {c.TrainerWallSeconds:0} s in all");
+                + $"outside the epoch times, each checkpoint took {c.CheckpointSeconds:0.00} s to write and Trainer.Train took {c.TrainerWallSeconds:0} s in all"
+                + (c.PrefetchedSeconds.Length == 0 ? "" : $"; the bare loop fed by the Trainer's BatchPrefetcher (a pool thread gathers batch b + 1): "
+                    + $"{Stats.Summary(c.PrefetchedSeconds.Select(s => c.Samples / s).ToArray(), "samples/s")}"));
         });
     }
 }
@@ -180,7 +182,7 @@ if (options.Runs("memory"))
 if (options.Runs("accuracy"))
 {
     var files = EngineRuns.FashionFiles(options.DataDir);
-    foreach (var template in new[] { "cnn", "mlp" })
+    foreach (var template in new[] { "cnn", "mlp" }.Where(options.Models.Contains))
     {
         Section($"accuracy ({template})", () =>
         {
