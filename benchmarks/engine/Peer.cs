@@ -13,9 +13,9 @@ public static class ChildProcess
         Run(o.Python, [PeerScript, command, .. Common(o), .. extra]);
 
     /// <summary>This executable again, so the peak resident set is the measured process's own.</summary>
-    public static JsonElement Self(BenchOptions o, string command) =>
+    public static JsonElement Self(BenchOptions o, string command, params string[] extra) =>
         Run(Environment.ProcessPath ?? throw new InvalidOperationException("no process path"),
-            [command, .. Common(o)]);
+            [command, .. Common(o), .. extra]);
 
     private static string[] Common(BenchOptions o) =>
         ["--threads", Str(o.Threads), "--seed", Str(o.Seed), "--data", o.DataDir, .. o.Samples is { } n ? new[] { "--samples", Str(n) } : []];

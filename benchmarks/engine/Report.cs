@@ -22,8 +22,8 @@ public static class Stats
 }
 
 /// <summary>
-/// The closing markdown table. "engine vs PyTorch" is always "times better": engine/peer for rates,
-/// peer/engine for costs (time per call, memory), so above 1 means the engine wins.
+/// The closing markdown table. The ratio is always "times better for the engine": engine/peer for rates,
+/// peer/engine for costs (time per op, memory), so above 1 means the engine wins.
 /// </summary>
 public sealed class Report
 {
@@ -33,12 +33,14 @@ public sealed class Report
     public void Note(string note) => _notes.Add(note);
 
     /// <summary>A row where higher is better (samples/s).</summary>
-    public void Rate(string measure, IReadOnlyList<double> engine, IReadOnlyList<double> peer, string unit, double? targetRatio = null) =>
-        Add(measure, Stats.Summary(engine, unit), Stats.Summary(peer, unit), Stats.Median(engine) / Stats.Median(peer), targetRatio);
+    public void Rate(string measure, IReadOnlyList<double> engine, IReadOnlyList<double> peer, string unit, double? targetRatio = null, string? peerLabel = null) =>
+        Add(measure, Stats.Summary(engine, unit), Label(peerLabel, Stats.Summary(peer, unit)), Stats.Median(engine) / Stats.Median(peer), targetRatio);
 
     /// <summary>A row where lower is better (ns per call, MiB).</summary>
-    public void Cost(string measure, IReadOnlyList<double> engine, IReadOnlyList<double> peer, string unit, double? targetRatio = null) =>
-        Add(measure, Stats.Summary(engine, unit), Stats.Summary(peer, unit), Stats.Median(peer) / Stats.Median(engine), targetRatio);
+    public void Cost(string measure, IReadOnlyList<double> engine, IReadOnlyList<double> peer, string unit, double? targetRatio = null, string? peerLabel = null) =>
+        Add(measure, Stats.Summary(engine, unit), Label(peerLabel, Stats.Summary(peer, unit)), Stats.Median(peer) / Stats.Median(engine), targetRatio);
+
+    private static string Label(string? label, string value) => label is null ? value : $"{label}: {value}";
 
     /// <summary>A row without a ratio (the peer column carries a reference figure).</summary>
     public void Info(string measure, string engine, string peer, string target = "—", string met = "—") =>
@@ -54,7 +56,7 @@ public sealed class Report
 
     public string ToMarkdown()
     {
-        var s = new StringBuilder("| measure | engine (C#) | PyTorch | engine vs PyTorch (>1: engine better) | target | met? |\n| --- | --- | --- | --- | --- | --- |\n");
+        var s = new StringBuilder("| measure | engine (TorchSharp / our Trainer) | PyTorch (or the named peer) | ratio (>1: engine better) | target | met? |\n| --- | --- | --- | --- | --- | --- |\n");
         foreach (var r in _rows) s.Append("| ").Append(string.Join(" | ", r.Select(c => c.Replace("|", "\\|")))).Append(" |\n");
         if (_notes.Count > 0)
         {

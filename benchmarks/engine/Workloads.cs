@@ -1,12 +1,16 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
-using ModelOps.Engine;
-using ModelOps.Engine.Data;
-using ModelOps.Engine.NN;
-using ModelOps.Engine.Optim;
+using System.IO.Compression;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 namespace ModelOps.Benchmarks.Engine;
 
-/// <summary>Fashion-MNIST's training split as tensors, normalised once (the same constants as peer.py).</summary>
+/// <summary>Fashion-MNIST's training split as tensors, normalised once (the same constants and op sequence as peer.py).</summary>
 public sealed class FashionMnist : IDisposable
 {
     public const double Mean = 0.2860;
@@ -23,24 +27,44 @@ public sealed class FashionMnist : IDisposable
     /// <summary>The first <paramref name="limit"/> samples (all when null).</summary>
     public static FashionMnist LoadTrain(string dir, int? limit = null)
     {
-        var images = IdxFile.ReadImages(Path.Combine(dir, "train-images-idx3-ubyte.gz"));
-        var labels = IdxFile.ReadLabels(Path.Combine(dir, "train-labels-idx1-ubyte.gz"));
-        int n = Math.Min(limit ?? images.Count, images.Count), size = images.Rows * images.Columns;
-        byte[] pixels = n == images.Count ? images.Pixels : images.Pixels[..(n * size)];
-        using var scope = Torch.NewDisposeScope();
+        var (pixels, n, size) = ReadIdx(Path.Combine(dir, "train-images-idx3-ubyte.gz"), limit);
+        var (labels, _, _) = ReadIdx(Path.Combine(dir, "train-labels-idx1-ubyte.gz"), limit);
         // The same op sequence as the peer: bytes -> float, / 255, - mean, / std. Each intermediate is
-        // disposed as soon as the next exists, as Python's reference counting frees it in the peer's chain;
-        // left to the scope, all four float copies (188 MB each) would be alive at once.
-        var x = Torch.Tensor(pixels, n, size);
-        foreach (var step in new Func<Tensor, Tensor>[] { t => t.To(ScalarType.Float32), t => t.Mul(1.0 / 255), t => t.Add(-Mean), t => t.Mul(1.0 / Std) })
+        // disposed as soon as the next exists, as Python's reference counting frees it in the peer's chain.
+        var x = tensor(pixels, [n, size]);
+        foreach (var step in new Func<Tensor, Tensor>[] { t => t.to(ScalarType.Float32), t => t.mul(1.0 / 255), t => t.add(-Mean), t => t.mul(1.0 / Std) })
         {
             var next = step(x);
             x.Dispose();
             x = next;
         }
-        x.MoveToOuterScope();
-        var y = Torch.Tensor(labels[..n], n).To(ScalarType.Int64).MoveToOuterScope();
+        using var bytes = tensor(labels);
+        var y = bytes.to(ScalarType.Int64);
         return new FashionMnist(x, y, n);
+    }
+
+    /// <summary>
+    /// The first <paramref name="limit"/> items of a gzipped IDX file of unsigned bytes, read from the
+    /// stream into one array of their size (as peer.py, which reads the file whole, keeps one copy).
+    /// </summary>
+    private static (byte[] Data, int Count, int ItemSize) ReadIdx(string path, int? limit)
+    {
+        using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+        Span<byte> magic = stackalloc byte[4];
+        gz.ReadExactly(magic);
+        if (magic[0] != 0 || magic[1] != 0 || magic[2] != 0x08) throw new InvalidDataException($"{path}: not an IDX file of unsigned bytes");
+        var dims = new int[magic[3]];
+        Span<byte> dim = stackalloc byte[4];
+        for (int i = 0; i < dims.Length; i++)
+        {
+            gz.ReadExactly(dim);
+            dims[i] = BinaryPrimitives.ReadInt32BigEndian(dim);
+        }
+        int count = Math.Min(limit ?? dims[0], dims[0]);
+        int itemSize = dims.Skip(1).Aggregate(1, (a, b) => a * b);
+        var data = new byte[(long)count * itemSize];
+        gz.ReadExactly(data);
+        return (data, count, itemSize);
     }
 
     public void Dispose()
@@ -50,32 +74,79 @@ public sealed class FashionMnist : IDisposable
     }
 }
 
+/// <summary>MLP in-hidden...-out with ReLU between layers; the input is flattened first (a view for [N, 784]).</summary>
+public sealed class Mlp : Module<Tensor, Tensor>
+{
+    private readonly ModuleList<Linear> layers = new();
+
+    public Mlp(params int[] widths) : base(nameof(Mlp))
+    {
+        for (int i = 0; i + 1 < widths.Length; i++) layers.Add(Linear(widths[i], widths[i + 1]));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        var x = input.flatten(1);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            x = layers[i].call(x);
+            if (i + 1 < layers.Count) x = functional.relu(x);
+        }
+        return x;
+    }
+}
+
 /// <summary>
-/// The measured workloads, written as a user of the public API would write them. peer.py holds the
-/// same workloads in PyTorch; keep the two in step.
+/// 2 x (conv 3x3 pad 1 without bias, BatchNorm2d, ReLU, max-pool 2) with 32/64 channels, Linear(3136, 128),
+/// ReLU, Dropout(0.25), Linear(128, 10): the engine's <c>cnn</c> template with ConvBlocks 2, ConvWidth 32,
+/// BatchNorm and Dropout 0.25, layer for layer (so the same seed gives the same initial weights).
+/// </summary>
+public sealed class Cnn : Module<Tensor, Tensor>
+{
+    private readonly Conv2d conv1 = Conv2d(1, 32, 3, padding: 1, bias: false);
+    private readonly BatchNorm2d bn1 = BatchNorm2d(32);
+    private readonly Conv2d conv2 = Conv2d(32, 64, 3, padding: 1, bias: false);
+    private readonly BatchNorm2d bn2 = BatchNorm2d(64);
+    private readonly Linear fc1 = Linear(3136, 128);
+    private readonly Dropout dropout = Dropout(0.25);
+    private readonly Linear fc2 = Linear(128, 10);
+
+    public Cnn() : base(nameof(Cnn)) => RegisterComponents();
+
+    public override Tensor forward(Tensor input)
+    {
+        var x = input.reshape(-1, 1, 28, 28);
+        x = functional.max_pool2d(functional.relu(bn1.call(conv1.call(x))), 2);
+        x = functional.max_pool2d(functional.relu(bn2.call(conv2.call(x))), 2);
+        x = functional.relu(fc1.call(x.flatten(1)));
+        return fc2.call(dropout.call(x));
+    }
+}
+
+/// <summary>
+/// The measured bare-TorchSharp workloads, written as a TorchSharp user would write them
+/// (dotnet/TorchSharpExamples style). peer.py holds the same workloads in PyTorch; keep the two in step.
 /// </summary>
 public static class Workloads
 {
-    public sealed record ModelSpec(string Name, string Title, int BatchSize, bool Image);
+    public sealed record ModelSpec(string Name, string Title, int BatchSize, double? TargetRatio);
 
     public static readonly ModelSpec[] Models =
     [
-        new("mlp", "MLP 784-256-128-10, batch 128", 128, false),
-        new("cnn", "CNN 2 x (conv3x3-BN-ReLU-pool) 32/64, FC 128, batch 128", 128, true),
-        new("small", "small MLP 784-64-10, batch 32", 32, false),
+        new("mlp", "MLP 784-256-128-10, batch 128, Adam", 128, 3.0),
+        new("cnn", "CNN 2 x (conv-BN-ReLU-pool) 32/64, FC 128, batch 128, Adam", 128, 1.25),
+        new("small", "small MLP 784-64-10, batch 32, Adam", 32, 2.5),
     ];
 
     /// <summary>Untimed batches before the first timed epoch (JIT, allocator and thread-pool warm-up on both sides).</summary>
     public const int WarmupBatches = 20;
 
-    public static Sequential Build(string name) => name switch
+    public static Module<Tensor, Tensor> Build(string name) => name switch
     {
-        "mlp" => new Sequential(new Linear(784, 256), new ReLU(), new Linear(256, 128), new ReLU(), new Linear(128, 10)),
-        "cnn" => new Sequential(
-            new Conv2d(1, 32, 3, padding: 1), new BatchNorm2d(32), new ReLU(), new MaxPool2d(2),
-            new Conv2d(32, 64, 3, padding: 1), new BatchNorm2d(64), new ReLU(), new MaxPool2d(2),
-            new Flatten(), new Linear(3136, 128), new ReLU(), new Dropout(0.25), new Linear(128, 10)),
-        "small" => new Sequential(new Linear(784, 64), new ReLU(), new Linear(64, 10)),
+        "mlp" => new Mlp(784, 256, 128, 10),
+        "cnn" => new Cnn(),
+        "small" => new Mlp(784, 64, 10),
         _ => throw new ArgumentException($"unknown model '{name}'"),
     };
 
@@ -112,30 +183,60 @@ public static class Workloads
         for (int b = 0; b < batches.Length; b++)
         {
             int start = b * batchSize, length = Math.Min(batchSize, n - start);
-            batches[b] = Torch.Tensor(perm[start..(start + length)], length);
+            batches[b] = tensor(perm[start..(start + length)]);
         }
         return batches;
     }
 
-    public sealed record TrainingRun(double[] SamplesPerSecond, double FirstLoss, double LastLoss);
-
-    /// <summary>Builds the model from the seed, warms up, then times <paramref name="epochs"/> full epochs.</summary>
-    public static TrainingRun Train(FashionMnist data, ModelSpec spec, int epochs, long seed, int warmupBatches = WarmupBatches)
+    /// <summary>
+    /// The initial weights of <paramref name="model"/> as <c>name.json</c> (name, shape, offset of each
+    /// parameter) and <c>name.bin</c> (float32, little-endian), which peer.py loads into its own model.
+    /// </summary>
+    public static string WriteWeights(Module<Tensor, Tensor> model, string directory, string name)
     {
-        Torch.ManualSeed(seed);
-        using var model = Build(spec.Name);
-        // Called once: the optimizer keeps the module's parameters, which the caller never disposes.
-        using var optimizer = new Adam(model.Parameters(), lr: 1e-3);
-        model.Train();
-        using var x = spec.Image ? data.Images.Reshape(data.Count, 1, 28, 28) : data.Images.Reshape(data.Count, 784);
+        string stem = Path.Combine(directory, name);
+        var entries = new List<object>();
+        using var bin = File.Create(stem + ".bin");
+        long offset = 0;
+        foreach (var (parameterName, p) in model.named_parameters())
+        {
+            var values = p.detach().cpu().data<float>().ToArray();
+            bin.Write(MemoryMarshal.AsBytes(values.AsSpan()));
+            entries.Add(new { name = parameterName, shape = p.shape, offset });
+            offset += values.Length;
+        }
+        File.WriteAllText(stem + ".json", JsonSerializer.Serialize(entries));
+        return stem;
+    }
 
-        double firstLoss = double.NaN, lastLoss = double.NaN;
+    public sealed record TrainingRun(double[] SamplesPerSecond, double InitialLoss, double FirstLoss, double LastLoss, long Parameters);
+
+    /// <summary>
+    /// Builds the model from the seed, writes its initial weights for the peer, warms up, then times
+    /// <paramref name="epochs"/> full epochs.
+    /// </summary>
+    public static TrainingRun Train(FashionMnist data, ModelSpec spec, int epochs, long seed, string? weightsDirectory,
+        int warmupBatches = WarmupBatches, Action<string>? log = null)
+    {
+        manual_seed(seed);
+        using var model = Build(spec.Name);
+        if (weightsDirectory is not null) WriteWeights(model, weightsDirectory, spec.Name);
+        long parameterCount = model.parameters().Sum(p => p.numel());
+        using var optimizer = optim.Adam(model.parameters(), lr: 1e-3);
+        var x = data.Images;
+        var y = data.Labels;
+
+        double initialLoss = double.NaN, firstLoss = double.NaN, lastLoss = double.NaN;
         var warmup = BatchIndices(data.Count, spec.BatchSize, (ulong)seed);
         try
         {
+            initialLoss = EvalLoss(model, x, y, warmup[0]);
+            // Both sides seed here, so dropout draws from the same generator state.
+            manual_seed(seed + 1);
+            model.train();
             for (int b = 0; b < Math.Min(warmupBatches, warmup.Length); b++)
             {
-                double loss = Step(model, optimizer, x, data.Labels, warmup[b]);
+                double loss = Step(model, optimizer, x, y, warmup[b]);
                 if (b == 0) firstLoss = loss;
             }
         }
@@ -151,30 +252,40 @@ public static class Workloads
             try
             {
                 var clock = Stopwatch.StartNew();
-                foreach (var indices in batches) lastLoss = Step(model, optimizer, x, data.Labels, indices);
+                foreach (var indices in batches) lastLoss = Step(model, optimizer, x, y, indices);
                 rates[epoch] = data.Count / clock.Elapsed.TotalSeconds;
             }
             finally
             {
                 foreach (var t in batches) t.Dispose();
             }
-            Console.Error.WriteLine($"[engine] {spec.Name} epoch {epoch + 1}/{epochs}: {rates[epoch]:N0} samples/s, loss {lastLoss:0.0000}");
+            log?.Invoke($"[torchsharp] {spec.Name} epoch {epoch + 1}/{epochs}: {rates[epoch]:N0} samples/s, loss {lastLoss:0.0000}");
         }
-        return new TrainingRun(rates, firstLoss, lastLoss);
+        return new TrainingRun(rates, initialLoss, firstLoss, lastLoss, parameterCount);
     }
 
     /// <summary>One optimisation step; every tensor it makes is freed by its scope.</summary>
-    public static double Step(Module model, Optimizer optimizer, Tensor x, Tensor y, Tensor indices)
+    public static double Step(Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor x, Tensor y, Tensor indices)
     {
-        using var scope = Torch.NewDisposeScope();
-        var input = x.IndexSelect(0, indices);
-        var target = y.IndexSelect(0, indices);
-        var logits = model.Forward(input);
-        var loss = Functional.CrossEntropy(logits, target);
-        loss.Backward();
-        optimizer.Step();
-        optimizer.ZeroGrad();
-        return loss.Item<float>();
+        using var scope = NewDisposeScope();
+        var input = x.index_select(0, indices);
+        var target = y.index_select(0, indices);
+        var logits = model.call(input);
+        var loss = functional.cross_entropy(logits, target);
+        loss.backward();
+        optimizer.step();
+        optimizer.zero_grad();
+        return loss.item<float>();
+    }
+
+    /// <summary>The loss of one batch in evaluation mode without gradients: the initial weights' loss (no dropout).</summary>
+    public static double EvalLoss(Module<Tensor, Tensor> model, Tensor x, Tensor y, Tensor indices)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        model.eval();
+        var loss = functional.cross_entropy(model.call(x.index_select(0, indices)), y.index_select(0, indices));
+        return loss.item<float>();
     }
 
     /// <summary>
@@ -184,12 +295,12 @@ public static class Workloads
     /// </summary>
     public static double[] AddOverhead(int calls, int batches, bool disposeEach)
     {
-        using var a = Torch.Rand(16);
-        using var b = Torch.Rand(16);
+        using var a = rand(16);
+        using var b = rand(16);
         double Batch()
         {
             var clock = Stopwatch.StartNew();
-            using (Torch.NewDisposeScope())
+            using (NewDisposeScope())
             {
                 if (disposeEach)
                 {
@@ -214,14 +325,20 @@ public static class Workloads
     /// <summary>VmHWM (peak resident set) and VmRSS of this process, in KiB.</summary>
     public static (long PeakKb, long RssKb) Memory()
     {
-        long peak = 0, rss = 0;
+        var s = Status();
+        return (s["VmHWM"], s["VmRSS"]);
+    }
+
+    /// <summary>The KiB figures of /proc/self/status (VmHWM, VmRSS, RssAnon, RssFile, ...).</summary>
+    public static Dictionary<string, long> Status()
+    {
+        var values = new Dictionary<string, long>();
         foreach (var line in File.ReadLines("/proc/self/status"))
         {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal)) peak = ParseKb(line);
-            else if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) rss = ParseKb(line);
+            var parts = line.Split(' ', '\t').Where(p => p.Length > 0).ToArray();
+            if (parts.Length == 3 && parts[2] == "kB")
+                values[parts[0].TrimEnd(':')] = long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
         }
-        return (peak, rss);
-
-        static long ParseKb(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+        return values;
     }
 }
