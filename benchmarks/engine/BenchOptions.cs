@@ -33,8 +33,8 @@ public sealed record BenchOptions
     public int MlpEpochs { get; init; } = 20;
     public int AccBatchSize { get; init; } = 128;
     public string AccOptimizer { get; init; } = "adamw";
-    public double AccLearningRate { get; init; } = 2e-3;
-    public double AccWeightDecay { get; init; } = 0.01;
+    public double AccLearningRate { get; init; } = 3e-3;
+    public double AccWeightDecay { get; init; } = 0.05;
     public string AccSchedule { get; init; } = "onecycle";
     public double AccWarmupEpochs { get; init; }
     public double CnnDropout { get; init; } = 0.25;
@@ -138,7 +138,7 @@ public sealed record BenchOptions
           --results PATH          where the markdown table goes (benchmarks/engine/results/latest.md)
         accuracy (the engine's Trainer and templates on Fashion-MNIST):
           --cnn-epochs N (9)   --mlp-epochs N (20)   --mlp-hidden 512,256   --acc-batch-size N (128)
-          --acc-optimizer adamw   --acc-lr 2e-3   --acc-weight-decay 0.01   --acc-schedule onecycle
+          --acc-optimizer adamw   --acc-lr 3e-3   --acc-weight-decay 0.05   --acc-schedule onecycle
           --acc-warmup-epochs X (0: one-cycle's 30 %)   --cnn-dropout 0.25   --mlp-dropout 0.2
           --acc-label-smoothing 0.1   --acc-validation 0 (fraction held out for validation)   --cnn-seconds 300
         text-transformer (the engine's Trainer on generated demo reviews):

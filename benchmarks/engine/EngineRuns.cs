@@ -121,28 +121,31 @@ public static class EngineRuns
             using var prefetcher = prefetch ? new BatchPrefetcher(train, order, batchSize, batches) : null;
             for (int b = 0; b < batches; b++)
             {
-                using var scope = NewDisposeScope();
+                // As the Trainer: the batch is taken outside the step's scope and disposed after it.
                 Tensor input, target;
                 if (prefetcher is not null)
                 {
                     (input, target) = prefetcher.Take(b);
-                    input.MoveToOtherDisposeScope(scope);
-                    target.MoveToOtherDisposeScope(scope);
                 }
                 else
                 {
                     int start = b * batchSize, n = Math.Min(batchSize, samples - start);
                     var rows = new long[n];
                     for (int i = 0; i < n; i++) rows[i] = order[start + i];
-                    var index = tensor(rows);
+                    using var index = tensor(rows);
                     input = x.index_select(0, index);
                     target = y.index_select(0, index);
                 }
-                optimizer.zero_grad();
-                var loss = functional.cross_entropy(model.call(input), target);
-                loss.backward();
-                optimizer.step();
-                lossSum += loss.item<float>() * target.shape[0];
+                using (input)
+                using (target)
+                using (NewDisposeScope())
+                {
+                    optimizer.zero_grad();
+                    var loss = functional.cross_entropy(model.call(input), target);
+                    loss.backward();
+                    optimizer.step();
+                    lossSum += loss.item<float>() * target.shape[0];
+                }
             }
             seconds[epoch - 1] = clock.Elapsed.TotalSeconds;
             if (epoch == 1) firstLoss = lossSum / samples;
