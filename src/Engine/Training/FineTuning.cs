@@ -28,16 +28,7 @@ internal sealed class FineTuneParent : IDisposable
     {
         if (options.Task != Schema.Task)
             throw new ArgumentException($"the model to fine-tune does {Schema.Task}, but this run asks for {options.Task}");
-        var a = Schema.Architecture;
-        return options with
-        {
-            Template = Schema.Template,
-            HiddenLayers = a.HiddenLayers, ConvBlocks = a.ConvBlocks, ConvWidth = a.ConvWidth, BatchNorm = a.BatchNorm,
-            Dropout = a.Dropout, EmbeddingDim = a.EmbeddingDim, HiddenSize = a.HiddenSize,
-            TransformerLayers = a.TransformerLayers, AttentionHeads = a.AttentionHeads,
-            CategoricalEncoding = Schema.CategoricalEncoding,
-            MaxTokens = Schema.MaxTokens > 0 ? Schema.MaxTokens : options.MaxTokens,
-        };
+        return options.WithNetworkOf(Schema);
     }
 
     /// <summary>

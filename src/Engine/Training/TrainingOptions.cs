@@ -150,6 +150,25 @@ public sealed record TrainingOptions
         return errors;
     }
 
+    /// <summary>
+    /// These options with <paramref name="parent"/>'s network, for fine-tuning: its template, shape and
+    /// input encoding replace whatever the run asked for; the training options stay.
+    /// </summary>
+    public TrainingOptions WithNetworkOf(ModelSchema parent)
+    {
+        ArgumentNullException.ThrowIfNull(parent);
+        var a = parent.Architecture;
+        return this with
+        {
+            Template = parent.Template,
+            HiddenLayers = a.HiddenLayers, ConvBlocks = a.ConvBlocks, ConvWidth = a.ConvWidth, BatchNorm = a.BatchNorm,
+            Dropout = a.Dropout, EmbeddingDim = a.EmbeddingDim, HiddenSize = a.HiddenSize,
+            TransformerLayers = a.TransformerLayers, AttentionHeads = a.AttentionHeads,
+            CategoricalEncoding = parent.CategoricalEncoding,
+            MaxTokens = parent.MaxTokens > 0 ? parent.MaxTokens : MaxTokens,
+        };
+    }
+
     /// <summary>Throws <see cref="ArgumentException"/> listing every problem.</summary>
     public void EnsureValid()
     {

@@ -17,20 +17,6 @@ public static class FineTuning
     /// <summary>The rate a fine-tune gets when the request names none: a tenth of the usual default.</summary>
     public static double DefaultLearningRate => new TrainingOptions().LearningRate / 10;
 
-    /// <summary>The network is the parent's, whatever else the run asked: its template, shape and input encoding.</summary>
-    public static TrainingOptions Adopt(TrainingOptions options, ModelSchema parent)
-    {
-        var a = parent.Architecture;
-        return options with
-        {
-            Template = parent.Template,
-            HiddenLayers = a.HiddenLayers, ConvBlocks = a.ConvBlocks, ConvWidth = a.ConvWidth, BatchNorm = a.BatchNorm,
-            Dropout = a.Dropout, EmbeddingDim = a.EmbeddingDim, HiddenSize = a.HiddenSize,
-            TransformerLayers = a.TransformerLayers, AttentionHeads = a.AttentionHeads,
-            CategoricalEncoding = parent.CategoricalEncoding,
-            MaxTokens = parent.MaxTokens > 0 ? parent.MaxTokens : options.MaxTokens,
-        };
-    }
 
     /// <summary>Every reason the parent cannot be fine-tuned on this dataset version with these options; empty when it can.</summary>
     public static IReadOnlyList<string> Problems(ModelSchema parent, ModelVersionRef name, TrainingOptions options, DatasetVersion version, DatasetProfile profile)

@@ -121,7 +121,7 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
         var parent = request.ParentModel is { } wanted ? await FindParentAsync(wanted, ct) : null;
         if (parent is { } p)
         {
-            options = FineTuning.Adopt(options, p.Schema);
+            options = options.WithNetworkOf(p.Schema);
             if (!request.Gave("task")) options = options with { Task = p.Schema.Task };
             if (!request.Gave("learningRate")) options = options with { LearningRate = FineTuning.DefaultLearningRate };
         }
