@@ -11,6 +11,7 @@ say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 # no Debian libtorch. build/TorchSharp.Debian12.targets makes its shim load on Debian 12's libstdc++.
 packages=(
   dataset-fashion-mnist   # the demo image dataset
+  libicu72                # .NET's globalization: numbers, dates and durations in en and zh-CN
 )
 # Tools count as present when their command is, whoever installed them (a NodeSource node
 # bundles its own npm, which Debian's npm package would conflict with).

@@ -20,6 +20,7 @@ public static class PortalSetup
     {
         services.Configure<PortalOptions>(configuration.GetSection(PortalOptions.Section));
         services.AddHttpContextAccessor();
+        services.AddPortalCultures();
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemDetailsMapping>();
         services.AddOpenApi();
@@ -154,6 +155,8 @@ public static class PortalSetup
 
     public static WebApplication MapPortalApi(this WebApplication app)
     {
+        // Before the exception handler, so ProblemDetails are written in the request's language.
+        app.UseRequestLocalization();
         app.UseExceptionHandler();
         app.UseMiddleware<Tracking.ApiCallers>();
         app.MapOpenApi("/api/v1/openapi.json");
