@@ -8,7 +8,7 @@ MODELOPS_FOR_TESTS=1 bash scripts/setup.sh || exit 1
 echo "[test] building the solution (Release)"
 dotnet build ModelOpsPortal.sln -c Release -nologo -v quiet -clp:ErrorsOnly || exit 1
 
-projects=(tests/Engine.Tests tests/Portal.Tests tests/Jobs.Tests tests/Api.Tests tests/Browser.Tests)
+projects=(tests/Engine.Tests tests/Portal.Tests tests/Ui.Tests tests/Jobs.Tests tests/Api.Tests tests/Browser.Tests)
 passed=0; failed=0; status=0
 log=$(mktemp)
 for project in "${projects[@]}"; do

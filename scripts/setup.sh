@@ -18,6 +18,9 @@ packages=(
 command -v npm >/dev/null || packages+=(nodejs npm)   # fetches plotly.js at build time
 if [[ "$for_tests" == 1 ]]; then
   packages+=(chromium)       # browser tests drive Debian's Chromium through Playwright
+  # A CJK font, as any desktop that reads Chinese has: the portal serves no web fonts, so the
+  # zh-CN screenshots and browser tests rely on the browser's own fonts, like a user's would.
+  packages+=(fonts-wqy-microhei)
   packages+=(python3-torch)  # the engine tests load the PyTorch state-dict export in real PyTorch
 fi
 

@@ -1,24 +1,48 @@
-using ModelOps.Portal.Components;
+using Microsoft.AspNetCore.Localization;
+using ModelOps.Portal.Infrastructure;
+using ModelOps.Portal.Shell;
+using MudBlazor.Services;
 using Radzen;
 
 namespace ModelOps.Portal;
 
-/// <summary>The Blazor UI's contribution to the host: interactive server components, Radzen and static assets.</summary>
+/// <summary>The Blazor UI's contribution to the host: interactive server components, MudBlazor, the language switch and static assets.</summary>
 public static class UiSetup
 {
     public static IServiceCollection AddPortalUi(this IServiceCollection services)
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
-        services.AddRadzenComponents();
+        services.AddMudServices();
+        services.AddRadzenComponents();   // until every page is on MudBlazor
         return services;
     }
 
     public static WebApplication MapPortalUi(this WebApplication app)
     {
-        // Serves wwwroot (our css/js and the npm-restored plotly bundle) and _content/Radzen.Blazor/*.
+        // Serves wwwroot and the packages' _content/* (MudBlazor, Plotly.Blazor's plotly.js).
         app.MapStaticAssets();
         app.UseAntiforgery();
+        app.MapGet("/ui/culture", SetCulture).ExcludeFromDescription();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
+
+    /// <summary>
+    /// The language switch: remembers the choice in the culture cookie and reloads the page it came
+    /// from, so the new circuit starts in that culture. Only local addresses are followed.
+    /// </summary>
+    private static IResult SetCulture(HttpContext http, string? culture, string? redirect)
+    {
+        if (!PortalCultures.IsSupported(culture))
+            return Results.Problem(statusCode: 400, title: "Invalid request",
+                detail: $"The language must be one of {string.Join(", ", PortalCultures.Supported)}.");
+        var chosen = PortalCultures.Supported.First(c => string.Equals(c, culture, StringComparison.OrdinalIgnoreCase));
+        http.Response.Cookies.Append(PortalCultures.CookieName,
+            CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(chosen)),
+            new CookieOptions { Path = "/", MaxAge = TimeSpan.FromDays(365), IsEssential = true, SameSite = SameSiteMode.Lax, HttpOnly = false });
+        return Results.LocalRedirect(IsLocal(redirect) ? redirect! : "/");
+    }
+
+    internal static bool IsLocal(string? url) =>
+        !string.IsNullOrEmpty(url) && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\'));
 }

@@ -14,7 +14,7 @@ public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths
         var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, ct) ?? throw PortalException.NotFound($"Run {runId}");
         if (run.Status != RunStatus.Finished || !run.HasModel)
             throw new PortalException(PortalError.Conflict, $"Run {runId} is {run.Status}; only a finished run with a model can be registered.");
-        var source = WorkerApi.ArtifactPath(paths, runId, Jobs.Protocol.WorkerArtifacts.Model);
+        var source = WorkerApi.ArtifactPath(paths, runId, global::ModelOps.Jobs.Protocol.WorkerArtifacts.Model);
         if (!File.Exists(source))
             throw new PortalException(PortalError.Conflict, $"The model file of run {runId} is missing from the data folder.");
 
@@ -62,14 +62,14 @@ public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths
 
     /// <summary>Where a version's PyTorch state dict lives: model.pt beside its package.</summary>
     public static string PyTorchPath(string packagePath) =>
-        Path.Combine(Path.GetDirectoryName(packagePath)!, Jobs.Protocol.WorkerArtifacts.PyTorchStateDict);
+        Path.Combine(Path.GetDirectoryName(packagePath)!, global::ModelOps.Jobs.Protocol.WorkerArtifacts.PyTorchStateDict);
 
     private void CopyPyTorchArtifact(int runId, string target)
     {
         Stream source;
         try
         {
-            source = artifacts.OpenRead(runId, Jobs.Protocol.WorkerArtifacts.PyTorchStateDict);
+            source = artifacts.OpenRead(runId, global::ModelOps.Jobs.Protocol.WorkerArtifacts.PyTorchStateDict);
         }
         catch (PortalException e) when (e.Error == PortalError.NotFound)
         {

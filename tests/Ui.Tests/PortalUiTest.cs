@@ -1,0 +1,87 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using ModelOps.Portal;
+using ModelOps.Portal.Infrastructure;
+using ModelOps.TestSupport;
+using MudBlazor.Services;
+
+namespace ModelOps.Ui.Tests;
+
+/// <summary>
+/// A bunit context over the portal's own services (AddPortal) and a real, migrated SQLite file in
+/// a temp folder: pages render from real rows written through the real services. Hosted services
+/// (scheduler, watchdog) are registered but never started, so nothing runs behind a test's back.
+/// JS interop is loose: MudBlazor's and Plotly.Blazor's calls return defaults.
+/// </summary>
+public abstract class PortalUiTest : BunitContext, IAsyncLifetime
+{
+    private readonly TempFolder data = new();
+
+    protected PortalUiTest()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ModelOps:DataDirectory"] = data.Path,
+            ["ModelOps:SeedDemoData"] = "false",
+            ["ModelOps:PauseDispatch"] = "true",
+        }).Build();
+        Services.AddSingleton<IConfiguration>(configuration);
+        Services.AddLogging();
+        Services.AddPortal(configuration);
+        Services.AddMudServices();
+        Services.AddRadzenComponentsForLegacyPages();
+        UseCulture(PortalCultures.English);
+    }
+
+    protected string DataDirectory => data.Path;
+
+    /// <summary>Renders in this culture from here on (the test's flow, as a circuit would).</summary>
+    protected static void UseCulture(string name)
+    {
+        var culture = CultureInfo.GetCultureInfo(name);
+        CultureInfo.CurrentCulture = culture;
+        CultureInfo.CurrentUICulture = culture;
+    }
+
+    /// <summary>A query or change against the same SQLite file the pages read.</summary>
+    protected T Db<T>(Func<PortalDb, T> query)
+    {
+        using var scope = Services.CreateScope();
+        return query(scope.ServiceProvider.GetRequiredService<PortalDb>());
+    }
+
+    protected async Task<T> InScopeAsync<T>(Func<IServiceProvider, Task<T>> action)
+    {
+        using var scope = Services.CreateScope();
+        return await action(scope.ServiceProvider);
+    }
+
+    public virtual Task InitializeAsync()
+    {
+        Directory.CreateDirectory(data.Path);
+        using var scope = Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
+        db.Database.Migrate();
+        db.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;");
+        return Task.CompletedTask;
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        // MudBlazor's KeyInterceptorService is only async-disposable.
+        await base.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        data.Dispose();
+    }
+}
+
+internal static class LegacyServices
+{
+    /// <summary>Radzen's services, for the layout's RadzenComponents until the last page leaves Radzen.</summary>
+    public static IServiceCollection AddRadzenComponentsForLegacyPages(this IServiceCollection services) =>
+        Radzen.ServiceCollectionExtensions.AddRadzenComponents(services);
+}
