@@ -55,7 +55,7 @@ public static class RunsApi
         {
             var body = await JsonSerializer.DeserializeAsync<JsonElement>(http.Body, json.Value.SerializerOptions, ct);
             request = (body.ValueKind == JsonValueKind.Object ? body.Deserialize<NewRunRequest>(json.Value.SerializerOptions) : null)
-                ?? throw PortalException.Invalid("The request body must be a JSON object describing the run.", "body");
+                ?? throw PortalException.Invalid($"The request body must be a JSON object describing the run.", "body");
             request = request with { GivenOptions = NewRunRequest.NamedOptions(body) };
         }
         catch (JsonException e)

@@ -91,7 +91,7 @@ public static class ArtifactsApi
             var end = raw.AsSpan().IndexOfAny('?', '#');
             var target = Uri.UnescapeDataString(end < 0 ? raw : raw[..end]);
             if (target.Split('/', '\\').Any(segment => segment is "." or ".."))
-                throw PortalException.Invalid("The request URL contains a '.' or '..' segment; artifact paths may not climb out of a folder.", "path");
+                throw PortalException.Invalid($"The request URL contains a '.' or '..' segment; artifact paths may not climb out of a folder.", "path");
         }
         return ArtifactPath.Normalize(path);
     }
@@ -108,7 +108,7 @@ public static class ArtifactsApi
         }
         catch (ArgumentException)
         {
-            throw PortalException.Invalid("The prefix is not valid Unicode.", "prefix");
+            throw PortalException.Invalid($"The prefix is not valid Unicode.", "prefix");
         }
     }
 
