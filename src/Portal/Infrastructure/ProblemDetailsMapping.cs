@@ -54,7 +54,9 @@ public sealed partial class ProblemDetailsMapping(IProblemDetailsService problem
             return Explain(json);
         var message = b.Message;
         if (FailedToBind().Match(message) is { Success: true } bind)
-            return ErrorMessage.Of($"'{bind.Groups["value"].Value}' is not a valid value for '{bind.Groups["name"].Value}' (expected {TypeWord(bind.Groups["type"].Value)}).");
+            return TypeWord(bind.Groups["type"].Value) is { } expected
+                ? ErrorMessage.Of($"'{bind.Groups["value"].Value}' is not a valid value for '{bind.Groups["name"].Value}' (expected {expected}).")
+                : ErrorMessage.Of($"'{bind.Groups["value"].Value}' is not a valid value for '{bind.Groups["name"].Value}'.");
         if (RequiredMissing().Match(message) is { Success: true } missing)
             return ErrorMessage.Of($"The required value '{missing.Groups["name"].Value}' is missing from the {missing.Groups["source"].Value}.");
         if (message.StartsWith("Implicit body inferred", StringComparison.Ordinal) || message.Contains("but no body was provided", StringComparison.Ordinal))
@@ -84,9 +86,17 @@ public sealed partial class ProblemDetailsMapping(IProblemDetailsService problem
         if (problem.StartsWith("'I' is an invalid start of a value", StringComparison.Ordinal) || problem.StartsWith("'-' is invalid within a number", StringComparison.Ordinal))
             return ErrorMessage.Of($"Infinity is not a number JSON accepts; send a finite number, null, or leave the field out (line {line}, position {position}).");
         if (ConvertFailed().Match(problem) is { Success: true } convert)
-            return field is null
-                ? ErrorMessage.Of($"The request body has the wrong shape: expected {TypeWord(convert.Groups["type"].Value)} (line {line}, position {position}).")
-                : ErrorMessage.Of($"The field '{field}' has the wrong type: expected {TypeWord(convert.Groups["type"].Value)} (line {line}, position {position}).");
+        {
+            // For a record's constructor parameter the serializer names the record, not the field's type.
+            var expected = TypeWord(convert.Groups["type"].Value);
+            return (field, expected) switch
+            {
+                (null, null) => ErrorMessage.Of($"The request body has the wrong shape (line {line}, position {position})."),
+                (null, _) => ErrorMessage.Of($"The request body has the wrong shape: expected {expected} (line {line}, position {position})."),
+                (_, null) => ErrorMessage.Of($"The field '{field}' has a value of the wrong type (line {line}, position {position})."),
+                _ => ErrorMessage.Of($"The field '{field}' has the wrong type: expected {expected} (line {line}, position {position})."),
+            };
+        }
         if (problem.StartsWith("The input does not contain any JSON tokens", StringComparison.Ordinal))
             return ErrorMessage.Of($"The request body is empty; send a JSON object.");
         return ErrorMessage.Of($"The request body is not valid JSON: {problem} (line {line}, position {position}).");
@@ -96,7 +106,7 @@ public sealed partial class ProblemDetailsMapping(IProblemDetailsService problem
         path is null or "$" ? null : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
 
     /// <summary>What a CLR type is called in a sentence about JSON; a nested message, so it is translated too.</summary>
-    private static object TypeWord(string type)
+    private static ErrorMessage? TypeWord(string type)
     {
         var name = type.Replace("System.Nullable`1[", "").TrimEnd(']');
         name = name[(name.LastIndexOf('.') + 1)..];
@@ -111,7 +121,7 @@ public sealed partial class ProblemDetailsMapping(IProblemDetailsService problem
             _ when name.StartsWith("List`1", StringComparison.Ordinal) || name.StartsWith("IReadOnlyList`1", StringComparison.Ordinal) || name.EndsWith("[]", StringComparison.Ordinal)
                 => ErrorMessage.Of($"an array"),
             _ when name.StartsWith("Dictionary`2", StringComparison.Ordinal) => ErrorMessage.Of($"an object"),
-            _ => ErrorMessage.Of($"a JSON {name}"),
+            _ => null,
         };
     }
 

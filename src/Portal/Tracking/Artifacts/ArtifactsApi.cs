@@ -101,6 +101,8 @@ public static class ArtifactsApi
         if (string.IsNullOrEmpty(prefix)) return "";
         if (prefix.Length > ArtifactPath.MaxLength)
             throw PortalException.Invalid($"The prefix is {prefix.Length} characters long; the limit is {ArtifactPath.MaxLength}.", "prefix");
+        if (prefix.IndexOf('\0') is var nul and >= 0)
+            throw PortalException.Invalid($"The prefix contains a NUL character at position {nul + 1}.", "prefix");
         try
         {
             // Stored paths are NFC; a prefix typed in another form must still find them.
