@@ -44,6 +44,8 @@ public static class PortalSetup
         services.AddScoped<DatasetIngest>();
         services.AddScoped<RunLauncher>();
         services.AddScoped<RegistryService>();
+        services.AddSingleton<Jobs.JobQueueQuery>();
+        services.AddScoped<Jobs.ClientRunService>();
         services.AddSingleton<RunEvents>();
         services.AddSingleton<PredictionService>();
         services.AddScoped<RunLifecycle>();

@@ -204,6 +204,10 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
         var run = await db.Runs.FirstOrDefaultAsync(r => r.Id == runId, ct) ?? throw PortalException.NotFound($"Run {runId}");
         if (run.Status.IsTerminal())
             return;
+        // A client's run has no worker to stop: a cancel would stay "cancelling" for ever.
+        if (run.Kind == RunKind.Tracked)
+            throw new PortalException(PortalError.Conflict,
+                $"Run {runId} is reported by an API client, not scheduled by the portal, so there is nothing to cancel; end it instead (killed or finished).", "status");
         db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = user.Name, Action = "run.cancel", Subject = $"run:{runId}" });
         await db.SaveChangesAsync(ct);
         var now = DateTime.UtcNow;
