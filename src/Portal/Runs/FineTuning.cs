@@ -46,7 +46,7 @@ public static class FineTuning
                     if (!columns.TryGetValue(feature.Name, out var column))
                         problems.Add(ErrorMessage.Of($"Model '{name.Name}' v{name.Version} reads the {kind} column '{feature.Name}', which this dataset does not have (or uses as its label)."));
                     else if (column.Type != kind)
-                        problems.Add(ErrorMessage.Of($"Column '{feature.Name}' is {kind} for model '{name.Name}' v{name.Version} but {column.Type} in this dataset."));
+                        problems.Add(ErrorMessage.Of($"Column '{feature.Name}' is {kind} for Model '{name.Name}' v{name.Version} but {column.Type} in this dataset."));
                 }
                 break;
             case ModelSchema.Image:
