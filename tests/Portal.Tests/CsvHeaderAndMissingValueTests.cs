@@ -123,7 +123,7 @@ public sealed class CsvHeaderAndMissingValueTests : IDisposable
     {
         var response = await Upload(IrisFile());
         await HttpAssert.ProblemAsync(response, 422,
-            "Line 1 does not look like a header: '60', '4' are numbers, not column names. If line 1 describes the file (such as a row count and class names, as in scikit-learn's iris.csv), upload again with the header option \"skip the first row\" (header=skip); if it is already data, choose \"the first row is data\" (header=data).");
+            "Line 1 does not look like a header: it holds numbers ('60', '4'), not column names. If line 1 describes the file (such as a row count and class names, as in scikit-learn's iris.csv), upload again with the header option \"skip the first row\" (header=skip); if it is already data, choose \"the first row is data\" (header=data).");
         AssertNothingStored();
     }
 

@@ -31,7 +31,7 @@ public static class CsvInspector
         var explicitNames = ValidateColumnNames(options.ColumnNames);
         using var stream = File.OpenRead(path);
         if (stream.Length == 0)
-            throw Unprocessable("The file is empty.");
+            throw Unprocessable($"The file is empty.");
         using var reader = new StreamReader(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false);
         using var parser = new CsvParser(reader, Config());
         try
@@ -40,7 +40,9 @@ public static class CsvInspector
         }
         catch (DecoderFallbackException ex)
         {
-            throw Unprocessable($"The file is not valid UTF-8 (near line {parser.RawRow + 1}{(ex.Index >= 0 ? $", byte {ex.Index} of that block" : "")}). Save it as UTF-8 and upload again.");
+            throw ex.Index >= 0
+                ? Unprocessable($"The file is not valid UTF-8 (near line {parser.RawRow + 1}, byte {ex.Index} of that block). Save it as UTF-8 and upload again.")
+                : Unprocessable($"The file is not valid UTF-8 (near line {parser.RawRow + 1}). Save it as UTF-8 and upload again.");
         }
     }
 
@@ -90,11 +92,11 @@ public static class CsvInspector
     private static DatasetProfile Read(CsvParser parser, CsvUploadOptions options, string[]? explicitNames, string? textColumn)
     {
         if (!parser.Read())
-            throw Unprocessable("The file is empty.");
+            throw Unprocessable($"The file is empty.");
         // Excel's "CSV UTF-8" starts with a byte-order mark; it is not part of the first field.
         var first = parser.Record!.Select((h, i) => i == 0 ? h.TrimStart('\uFEFF') : h).ToArray();
         if (first.Length == 1 && first[0].Trim().Length == 0)
-            throw Unprocessable("The file is empty.");
+            throw Unprocessable($"The file is empty.");
         var firstLine = parser.RawRow;
 
         string[] header;
@@ -118,7 +120,7 @@ public static class CsvInspector
                 break;
             case CsvHeaderMode.SkipFirstRow:
                 pending = NextRecord(parser)
-                    ?? throw Unprocessable("The file has no data rows after line 1, which the header option \"skip the first row\" skips.");
+                    ?? throw Unprocessable($"The file has no data rows after line 1, which the header option \"skip the first row\" skips.");
                 pendingLine = parser.RawRow;
                 namesLine = pendingLine;
                 header = NamesFor(pending.Length, explicitNames, pendingLine);
@@ -131,7 +133,7 @@ public static class CsvInspector
         }
         if (header.Length < 2)
             throw Unprocessable(mode == CsvHeaderMode.FirstRowIsHeader
-                ? $"Line 1: the header has {header.Length} column; at least two are needed (features and a label). Is the delimiter right?"
+                ? (FormattableString)$"Line 1: the header has {header.Length} column; at least two are needed (features and a label). Is the delimiter right?"
                 : $"Line {namesLine} has {header.Length} field; at least two are needed (features and a label). Is the delimiter right?");
 
         var textIndex = -1;
@@ -189,7 +191,7 @@ public static class CsvInspector
                 var missing = MissingCells.IsMissing(value);
                 if (missing && c == labelIndex)
                     throw Unprocessable(value.Length == 0
-                        ? $"Line {line}, label column '{Truncate(header[c])}': the label is missing. Every example needs its label."
+                        ? (FormattableString)$"Line {line}, label column '{Truncate(header[c])}': the label is missing. Every example needs its label."
                         : $"Line {line}, label column '{Truncate(header[c])}': the label is missing ('{value}' counts as a missing value). Every example needs its label.");
                 if (missing && c != textIndex)
                     columns[c].Missing++;
@@ -203,7 +205,7 @@ public static class CsvInspector
             rows++;
         }
         if (rows == 0)
-            throw Unprocessable(mode == CsvHeaderMode.FirstRowIsHeader ? "The file has a header but no data rows." : "The file has no data rows.");
+            throw Unprocessable(mode == CsvHeaderMode.FirstRowIsHeader ? $"The file has a header but no data rows." : (FormattableString)$"The file has no data rows.");
 
         if (textIndex >= 0 && columns[textIndex].NonNumeric == 0)
             throw Unprocessable($"The text column '{Truncate(textColumn)}' holds only numbers; a text dataset needs free text there. Is it the right column?");
@@ -236,7 +238,7 @@ public static class CsvInspector
     {
         var numbers = header.Where(h => IsNumber(h)).ToArray();
         if (numbers.Length > 0)
-            throw Unprocessable($"Line 1 does not look like a header: {string.Join(", ", numbers.Take(5).Select(n => $"'{Truncate(n)}'"))} {(numbers.Length == 1 ? "is a number" : "are numbers")}, not column names. If line 1 describes the file (such as a row count and class names, as in scikit-learn's iris.csv), upload again with the header option \"skip the first row\" (header=skip); if it is already data, choose \"the first row is data\" (header=data). The columns are then named column_1, column_2, … unless you give names.");
+            throw Unprocessable($"Line 1 does not look like a header: it holds numbers ({string.Join(", ", numbers.Take(5).Select(n => $"'{Truncate(n)}'"))}), not column names. If line 1 describes the file (such as a row count and class names, as in scikit-learn's iris.csv), upload again with the header option \"skip the first row\" (header=skip); if it is already data, choose \"the first row is data\" (header=data). The columns are then named column_1, column_2, … unless you give names.");
         for (var i = 0; i < header.Length; i++)
         {
             if (header[i].Length == 0)
@@ -288,7 +290,7 @@ public static class CsvInspector
             ? "\"" + field.Replace("\"", "\"\"") + "\""
             : field;
 
-    private static PortalException Unprocessable(string message) => new(PortalError.Unprocessable, message, "file");
+    private static PortalException Unprocessable(FormattableString message) => new(PortalError.Unprocessable, message, "file");
 
     internal static string Truncate(string? s, int max = 40) => s is null ? "" : s.Length > max ? s[..max] + "…" : s;
 
