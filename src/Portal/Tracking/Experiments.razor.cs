@@ -429,5 +429,8 @@ public sealed partial class Experiments
 
     private string RowClass(RunRow row, int index) => selected.Contains(row.Id) ? "run-row selected" : "run-row";
 
+    private string ExperimentLabel(int id) =>
+        experiments?.FirstOrDefault(x => x.Id == id) is { } x ? $"{x.Name} ({Fmt.Int(x.RunCount)})" : "";
+
     private static string PrefixMark(string prefix) => prefix == RunColumn.Metrics ? "m" : prefix == RunColumn.Params ? "p" : "t";
 }
