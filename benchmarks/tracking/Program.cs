@@ -77,7 +77,7 @@ try
     // 5. Browser.
     if (options.Browser)
     {
-        var targets = new[] { 1000.0, 2000.0 };
+        var targets = new[] { 500.0, 1500.0 };   // the UI port's targets (issue 9): first rows, every compare chart drawn
         var pages = await new BrowserPhase(options, portal.BaseUrl).RunAsync(ingest.ExperimentId, ingest.RunIds);
         for (var i = 0; i < pages.Count; i++)
         {

@@ -19,6 +19,9 @@ public sealed class TrackingPagesTests(ITestOutputHelper output)
     private const int RunCount = 30;
     private const int LongCurvePoints = 2_000;
 
+    /// <summary>The plotly graph div inside a PortalChart wrapper (it holds the figure's data), as a JS expression on <c>e</c>.</summary>
+    private const string Plot = "e.querySelector('.js-plotly-plot')";
+
     private static string Optimizer(int i) => i % 2 == 0 ? "adam" : "sgd";
     private static double ValAccuracy(int i) => 0.5 + 0.015 * i;
     private static string Name(int i) => $"run-{i:00}";
@@ -41,7 +44,7 @@ public sealed class TrackingPagesTests(ITestOutputHelper output)
         var page = browser.Page;
         var journey = new Journey(page, portal, output, browser.Errors);
         var table = page.GetByTestId("runs-grid");
-        var rows = table.Locator("tbody tr");
+        var rows = table.Locator("tr.run-row");
         var total = page.GetByTestId("run-total");
         var experimentsUrl = $"/experiments?experiment={experimentId}";
 
@@ -120,7 +123,7 @@ public sealed class TrackingPagesTests(ITestOutputHelper output)
         await journey.Step("add a param column from the picker", async () =>
         {
             await page.GetByTestId("column-picker-toggle").ClickAsync();
-            await page.GetByTestId("column-option-params.layers").CheckAsync();
+            await page.GetByTestId("column-option-params.layers").CheckAsync(new() { Force = true });
             await Assertions.Expect(page.GetByTestId("sort-params.layers")).ToBeVisibleAsync();
             await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"params\.layers"));
             // Run 0 is first (val_accuracy ascending is kept): layers = 1 + 0 % 3.
@@ -164,7 +167,7 @@ public sealed class TrackingPagesTests(ITestOutputHelper output)
             await journey.OpenAsync($"{experimentsUrl}&size=50");
             await Assertions.Expect(rows).ToHaveCountAsync(RunCount);
             await Assertions.Expect(page.GetByTestId("compare")).ToBeDisabledAsync();
-            foreach (var i in new[] { 0, 1, 2 }) await page.GetByTestId($"select-run-{runIds[i]}").CheckAsync();
+            foreach (var i in new[] { 0, 1, 2 }) await page.GetByTestId($"select-run-{runIds[i]}").CheckAsync(new() { Force = true });
             await Assertions.Expect(page.GetByTestId("compare")).ToContainTextAsync("Compare (3)");
             await page.GetByTestId("compare").ClickAsync();
             // Blazor navigates in the page (history API): no load event to wait for, so poll the address.
@@ -174,9 +177,11 @@ public sealed class TrackingPagesTests(ITestOutputHelper output)
         await journey.Step("the compare page shows curves, parallel coordinates, a scatter and the differences", async () =>
         {
             var curves = page.GetByTestId("curves-chart");
-            await page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=curves-chart]')?.dataset.points ?? 0) > 0");
-            var lengths = await curves.EvaluateAsync<int[]>("e => e.data.map(t => t.x.length)");
-            var names = await curves.EvaluateAsync<string[]>("e => e.data.map(t => t.name)");
+            // The box says how many points it was given; the PortalChart inside says when plotly has drawn them.
+            await page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=curves-chart]')?.dataset.points ?? 0) > 0"
+                + " && document.querySelector('[data-testid=curves-plot]')?.dataset.chartReady === 'true'");
+            var lengths = await curves.EvaluateAsync<int[]>($"e => {Plot}.data.map(t => t.x.length)");
+            var names = await curves.EvaluateAsync<string[]>($"e => {Plot}.data.map(t => t.name)");
             output.WriteLine($"Curves: {string.Join(", ", names.Zip(lengths, (n, l) => $"{n}: {l} points"))}");
             Assert.Equal([$"{Name(0)} (#{runIds[0]})", $"{Name(1)} (#{runIds[1]})", $"{Name(2)} (#{runIds[2]})"], names);
             // The default curve is val_accuracy (common to all three, 10 steps each).
@@ -184,25 +189,27 @@ public sealed class TrackingPagesTests(ITestOutputHelper output)
             // Run 0 logged 2,000 loss points: the browser gets 500 of them (LTTB on the server); the others logged 50.
             await page.GetByTestId("curve-metric").ClickAsync();
             await page.GetByRole(AriaRole.Option, new() { Name = "loss", Exact = true }).ClickAsync();
-            await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=curves-chart]')?.dataset.points === '600'");
-            lengths = await curves.EvaluateAsync<int[]>("e => e.data.map(t => t.x.length)");
+            await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=curves-chart]')?.dataset.points === '600'"
+                + " && document.querySelector('[data-testid=curves-plot]')?.dataset.chartReady === 'true'");
+            lengths = await curves.EvaluateAsync<int[]>($"e => {Plot}.data.map(t => t.x.length)");
             output.WriteLine($"Loss curves: {string.Join(", ", lengths)} points; {await page.GetByTestId("compare-timing").InnerTextAsync()}");
             Assert.Equal([500, 50, 50], lengths);
 
             var parcoords = page.GetByTestId("parcoords-chart");
-            await Assertions.Expect(parcoords).ToHaveAttributeAsync("data-plotted", "true");
-            Assert.Equal("parcoords", await parcoords.EvaluateAsync<string>("e => e.data[0].type"));
-            var labels = await parcoords.EvaluateAsync<string[]>("e => e.data[0].dimensions.map(d => d.label)");
+            await Assertions.Expect(parcoords).ToHaveAttributeAsync("data-chart-ready", "true");
+            Assert.Equal("parcoords", await parcoords.EvaluateAsync<string>($"e => {Plot}.data[0].type"));
+            var labels = await parcoords.EvaluateAsync<string[]>($"e => {Plot}.data[0].dimensions.map(d => d.label)");
             output.WriteLine($"Parallel coordinates: {string.Join(" | ", labels)}");
             Assert.Equal(["layers", "learning_rate", "optimizer", "val_accuracy"], labels);
-            var optimizerTicks = await parcoords.EvaluateAsync<string[]>("e => e.data[0].dimensions[2].ticktext");
+            var optimizerTicks = await parcoords.EvaluateAsync<string[]>($"e => {Plot}.data[0].dimensions[2].ticktext");
             Assert.Equal(["adam", "sgd"], optimizerTicks);
 
             var scatter = page.GetByTestId("scatter-chart");
-            await Assertions.Expect(scatter).ToHaveAttributeAsync("data-points", "3");
-            var hover = await scatter.EvaluateAsync<string[]>("e => e.data[0].text");
+            await Assertions.Expect(page.GetByTestId("scatter-box")).ToHaveAttributeAsync("data-points", "3");
+            await Assertions.Expect(scatter).ToHaveAttributeAsync("data-chart-ready", "true");
+            var hover = await scatter.EvaluateAsync<string[]>($"e => {Plot}.data[0].text");
             Assert.Contains($"{Name(2)} (#{runIds[2]})", hover);
-            var y = await scatter.EvaluateAsync<double[]>("e => e.data[0].y");
+            var y = await scatter.EvaluateAsync<double[]>($"e => {Plot}.data[0].y");
             Assert.Equal([ValAccuracy(0), ValAccuracy(1), ValAccuracy(2)], y.Select(v => Math.Round(v, 6)));
 
             // batch_size is 32 for every run: hidden while only differences show.
@@ -210,7 +217,7 @@ public sealed class TrackingPagesTests(ITestOutputHelper output)
             await Assertions.Expect(diff.GetByTestId("diff-row-params.optimizer").Locator("td")).ToHaveTextAsync(["adam", "sgd", "adam"]);
             await Assertions.Expect(diff.GetByTestId("diff-row-params.batch_size")).ToHaveCountAsync(0);
             await Assertions.Expect(diff.GetByTestId("diff-row-metrics.val_accuracy").Locator("td")).ToHaveTextAsync(["0.5", "0.515", "0.53"]);
-            await page.GetByTestId("only-differences").UncheckAsync();
+            await page.GetByTestId("only-differences").UncheckAsync(new() { Force = true });
             await Assertions.Expect(diff.GetByTestId("diff-row-params.batch_size").Locator("td")).ToHaveTextAsync(["32", "32", "32"]);
             await page.WaitForTimeoutAsync(500); // plotly's resize after the cards settled
             await journey.ScreenshotWholePageAsync(Path.Combine(shots, "compare.png"));
@@ -220,6 +227,46 @@ public sealed class TrackingPagesTests(ITestOutputHelper output)
         {
             await journey.OpenAsync("/compare?runs=" + string.Join(',', Enumerable.Range(1, 101)));
             await Assertions.Expect(page.GetByTestId("compare-problem")).ToContainTextAsync("at most 100 runs");
+        });
+
+        await journey.Step("a new user creates an experiment on the page: the API's rule under the name, then it is selected", async () =>
+        {
+            await journey.OpenAsync(experimentsUrl);
+            await page.GetByTestId("new-experiment").ClickAsync();
+            var problem = page.GetByTestId("new-experiment-name-problem");
+            await page.GetByTestId("new-experiment-create").ClickAsync();
+            await Assertions.Expect(problem).ToHaveTextAsync("An experiment name is required.");
+            await page.GetByTestId("new-experiment-name").FillAsync("tracking-e2e");
+            await page.GetByTestId("new-experiment-create").ClickAsync();
+            await Assertions.Expect(problem).ToHaveTextAsync("An experiment named 'tracking-e2e' exists already.");
+            await page.GetByTestId("new-experiment-name").FillAsync("made-in-the-browser");
+            await page.GetByTestId("new-experiment-description").FillAsync("Created from the Experiments page");
+            await page.GetByTestId("new-experiment-create").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("new-experiment-name")).ToHaveCountAsync(0);
+            var list = await portal.Http.GetFromJsonAsync<JsonElement>("/api/v1/experiments");
+            var created = list.EnumerateArray().Single(e => e.GetProperty("name").GetString() == "made-in-the-browser");
+            Assert.Equal("Created from the Experiments page", created.GetProperty("description").GetString());
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex($"experiment={created.GetProperty("id").GetInt32()}(&|$)"));
+            await Assertions.Expect(page.GetByTestId("experiment-picker")).ToHaveValueAsync("made-in-the-browser (0)");
+            await Assertions.Expect(total).ToHaveAttributeAsync("data-value", "0");
+            await Assertions.Expect(page.GetByTestId("no-runs")).ToBeVisibleAsync();
+        });
+
+        await journey.Step("create an API token (its secret shown once) and revoke it after confirming", async () =>
+        {
+            await journey.OpenAsync("/tokens");
+            await page.GetByTestId("token-name").FillAsync("browser journey");
+            await page.GetByTestId("token-create").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("token-secret")).ToContainTextAsync("mop_");
+            var list = page.GetByTestId("token-list");
+            await Assertions.Expect(list).ToContainTextAsync("browser journey");
+            await page.Locator("[data-testid^=token-revoke-]").First.ClickAsync();
+            var dialog = page.GetByRole(AriaRole.Dialog);
+            await Assertions.Expect(dialog).ToContainTextAsync("browser journey");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Revoke", Exact = true }).ClickAsync();
+            await Assertions.Expect(page.Locator("[data-testid^=token-revoked-]")).ToHaveCountAsync(1);
+            await journey.OpenAsync("/tokens");
+            await Assertions.Expect(page.GetByTestId("token-secret")).ToHaveCountAsync(0);
         });
 
         await journey.Step("time the warm pages", async () =>
@@ -233,8 +280,23 @@ public sealed class TrackingPagesTests(ITestOutputHelper output)
             await page.GotoAsync($"/compare?runs={string.Join(',', runIds)}");
             await Assertions.Expect(page.GetByTestId("diff-table").Locator("thead th")).ToHaveCountAsync(RunCount + 1);
             var tableMs = watch.ElapsedMilliseconds;
-            await page.WaitForFunctionAsync($"() => document.querySelector('[data-testid=curves-chart]')?.data?.length === {RunCount}");
+            await page.WaitForFunctionAsync($"() => document.querySelector('[data-testid=curves-plot] .js-plotly-plot')?.data?.length === {RunCount}"
+                + " && [...document.querySelectorAll('.portal-chart')].every(c => c.dataset.chartReady === 'true')");
             output.WriteLine($"Compare {RunCount} runs, warm: table after {tableMs} ms, curves drawn after {watch.ElapsedMilliseconds} ms ({await page.GetByTestId("compare-timing").InnerTextAsync()})");
+        });
+
+        await journey.Step("the tracking pages in Chinese", async () =>
+        {
+            await journey.OpenAsync($"/ui/culture?culture=zh-CN&redirect={Uri.EscapeDataString(experimentsUrl)}");
+            await Assertions.Expect(page.GetByTestId("new-experiment")).ToContainTextAsync("新建实验");
+            await Assertions.Expect(total).ToContainTextAsync("30 个运行");
+            await Assertions.Expect(page.GetByTestId("page-info")).ToContainTextAsync("第 1 页");
+            await journey.OpenAsync($"/compare?runs={runIds[0]},{runIds[1]},{runIds[2]}");
+            await Assertions.Expect(page.Locator("h1")).ToContainTextAsync("对比 3 个运行");
+            await journey.OpenAsync("/tokens");
+            await Assertions.Expect(page.GetByTestId("token-create")).ToContainTextAsync("创建令牌");
+            await journey.OpenAsync($"/ui/culture?culture=en&redirect={Uri.EscapeDataString(experimentsUrl)}");
+            await Assertions.Expect(page.GetByTestId("new-experiment")).ToContainTextAsync("New experiment");
         });
 
         lock (browser.Errors)

@@ -30,6 +30,16 @@ public static class ExperimentsApi
     public static async Task<IResult> Create(NewExperiment request, HttpContext http, PortalDb db, CurrentUser user, CancellationToken ct)
     {
         Caller.RefuseWorkers(http, $"A worker's token writes only its own run.");
+        var created = await CreateAsync(db, user, request, ct);
+        return TypedResults.Created($"/api/v1/experiments/{created.Id}", created);
+    }
+
+    /// <summary>
+    /// Creates an experiment: the one rule for a name and a description, shared by POST /experiments and the
+    /// Experiments page's "New experiment" dialog, so both refuse the same input with the same sentence.
+    /// </summary>
+    public static async Task<ExperimentView> CreateAsync(PortalDb db, CurrentUser user, NewExperiment request, CancellationToken ct)
+    {
         var name = Names.Experiment(request.Name);
         if (await db.Experiments.AnyAsync(e => e.Name == name, ct))
             throw new PortalException(PortalError.Conflict, $"An experiment named '{name}' exists already.", "name");
@@ -49,7 +59,7 @@ public static class ExperimentsApi
         {
             throw new PortalException(PortalError.Conflict, $"An experiment named '{name}' exists already.", "name");
         }
-        return TypedResults.Created($"/api/v1/experiments/{experiment.Id}", await Get(experiment.Id, db, ct));
+        return await Get(experiment.Id, db, ct);
     }
 
     public static async Task<IReadOnlyList<ExperimentView>> List(PortalDb db, CancellationToken ct)

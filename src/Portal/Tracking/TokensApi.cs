@@ -11,6 +11,9 @@ public sealed record CreatedToken(int Id, string Name, string Token, string Pref
 
 public sealed record TokenView(int Id, string Name, string Owner, string Prefix, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? LastUsedAt, DateTime? RevokedAt);
 
+/// <summary>The columns a token list can be ordered by (the Tokens page's table).</summary>
+public enum TokenOrder { Newest, Name, Owner, Created, Expires, LastUsed }
+
 /// <summary>API tokens for scripts and other non-browser clients (docs/tracking.md).</summary>
 public sealed class TokenService(PortalDb db, CurrentUser user)
 {
@@ -37,6 +40,29 @@ public sealed class TokenService(PortalDb db, CurrentUser user)
     public async Task<IReadOnlyList<TokenView>> ListAsync(CancellationToken ct) =>
         await db.ApiTokens.AsNoTracking().OrderByDescending(t => t.Id)
             .Select(t => new TokenView(t.Id, t.Name, t.Owner, t.Prefix, t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt)).ToListAsync(ct);
+
+    /// <summary>One page of the token list, ordered and paged in SQL (ties break on id, newest first), and the count of all tokens.</summary>
+    public async Task<(IReadOnlyList<TokenView> Tokens, int Total)> PageAsync(TokenOrder order, bool descending, int skip, int take, CancellationToken ct)
+    {
+        var query = db.ApiTokens.AsNoTracking();
+        var ordered = (order, descending) switch
+        {
+            (TokenOrder.Name, false) => query.OrderBy(t => t.Name).ThenByDescending(t => t.Id),
+            (TokenOrder.Name, true) => query.OrderByDescending(t => t.Name).ThenByDescending(t => t.Id),
+            (TokenOrder.Owner, false) => query.OrderBy(t => t.Owner).ThenByDescending(t => t.Id),
+            (TokenOrder.Owner, true) => query.OrderByDescending(t => t.Owner).ThenByDescending(t => t.Id),
+            (TokenOrder.Created, false) => query.OrderBy(t => t.Id),
+            (TokenOrder.Expires, false) => query.OrderBy(t => t.ExpiresAt == null).ThenBy(t => t.ExpiresAt).ThenByDescending(t => t.Id),
+            (TokenOrder.Expires, true) => query.OrderBy(t => t.ExpiresAt == null).ThenByDescending(t => t.ExpiresAt).ThenByDescending(t => t.Id),
+            (TokenOrder.LastUsed, false) => query.OrderBy(t => t.LastUsedAt == null).ThenBy(t => t.LastUsedAt).ThenByDescending(t => t.Id),
+            (TokenOrder.LastUsed, true) => query.OrderBy(t => t.LastUsedAt == null).ThenByDescending(t => t.LastUsedAt).ThenByDescending(t => t.Id),
+            _ => query.OrderByDescending(t => t.Id),
+        };
+        var total = await query.CountAsync(ct);
+        var page = await ordered.Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 1000))
+            .Select(t => new TokenView(t.Id, t.Name, t.Owner, t.Prefix, t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt)).ToListAsync(ct);
+        return (page, total);
+    }
 
     public async Task RevokeAsync(int id, CancellationToken ct)
     {

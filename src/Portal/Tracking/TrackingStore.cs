@@ -248,6 +248,54 @@ public sealed class TrackingStore(WriteGate gate)
         return points;
     }
 
+    /// <summary>
+    /// One metric's series for many runs in one statement (runs in id order, each in step order, then time),
+    /// for charts that overlay runs: a single range scan per run on the primary key, no round trip per run.
+    /// Runs that never logged the key are absent from the result.
+    /// </summary>
+    public static async Task<Dictionary<int, List<SeriesPoint>>> SeriesOfRunsAsync(PortalDb db, IReadOnlyCollection<int> runIds, string key, CancellationToken ct)
+    {
+        var result = new Dictionary<int, List<SeriesPoint>>();
+        if (runIds.Count == 0) return result;
+        var keyId = await KeyIdOrNullAsync(db, key, ct);
+        if (keyId is null) return result;
+        var ids = string.Join(',', runIds.Distinct().Order());
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            // Stepped through SQLitePCL as in SeriesAsync: the reader's per-row cost is most of a long read.
+            var handle = ((SqliteConnection)db.Database.GetDbConnection()).Handle!;
+            var sql = $"SELECT RunId, Step, Value, Timestamp FROM metric_points WHERE KeyId = ?1 AND RunId IN ({ids}) ORDER BY RunId, Step, Timestamp, Value";
+            if (raw.sqlite3_prepare_v2(handle, sql, out var statement) != raw.SQLITE_OK)
+                throw new InvalidOperationException(raw.sqlite3_errmsg(handle).utf8_to_string());
+            using (statement)
+            {
+                raw.sqlite3_bind_int64(statement, 1, keyId.Value);
+                List<SeriesPoint>? current = null;
+                var currentRun = -1;
+                int rc;
+                while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var run = raw.sqlite3_column_int(statement, 0);
+                    if (run != currentRun || current is null)
+                    {
+                        currentRun = run;
+                        result[run] = current = new List<SeriesPoint>(128);
+                    }
+                    current.Add(new SeriesPoint(raw.sqlite3_column_int64(statement, 1), raw.sqlite3_column_double(statement, 2), raw.sqlite3_column_int64(statement, 3)));
+                }
+                if (rc != raw.SQLITE_DONE)
+                    throw new InvalidOperationException(raw.sqlite3_errmsg(handle).utf8_to_string());
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+        return result;
+    }
+
     /// <summary>One page of a series in (step, timestamp, value) order, after the given point.</summary>
     public static async Task<List<SeriesPoint>> SeriesPageAsync(PortalDb db, int runId, string key, SeriesPoint? after, int pageSize, CancellationToken ct)
     {

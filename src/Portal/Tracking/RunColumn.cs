@@ -1,4 +1,4 @@
-namespace ModelOps.Portal.Components.Shared;
+namespace ModelOps.Portal.Tracking;
 
 /// <summary>
 /// A params, metrics or tags column of a runs table. <see cref="Id"/> (<c>metrics.val_accuracy</c>) is how

@@ -2,18 +2,25 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Web;
 using Microsoft.EntityFrameworkCore;
-using ModelOps.Portal.Components.Shared;
+using Microsoft.Extensions.Localization;
 using ModelOps.Portal.Infrastructure;
 using ModelOps.Portal.Runs;
-using ModelOps.Portal.Tracking;
+using ModelOps.Portal.Shell;
 using ModelOps.Portal.Tracking.Query;
+using MudBlazor;
 
-namespace ModelOps.Portal.Components.Pages;
+namespace ModelOps.Portal.Tracking;
 
 /// <summary>
-/// The runs of one experiment, searched with the filter language and paged by cursor on the server, so the
-/// page reads one page of rows whatever the experiment's size. The query string is the page's state
+/// The runs of one experiment, searched with the filter language and paged by cursor in SQL (<see cref="SearchApi"/>),
+/// so the page reads one page of rows whatever the experiment's size. The query string is the page's state
 /// (experiment, filter, order, columns, page size): every change navigates, so any screen is a link.
+///
+/// <para>Speed: the first screen needs only the experiment list and one page of runs. The default columns come
+/// from the keys of the runs on that page, and the experiment's full key lists (for the column picker) are read
+/// only when the picker is opened. The prerendered HTML already has the rows (the grid renders the page read
+/// before the first paint); the live grid reads through <c>ServerData</c>, and its first call takes the page
+/// the prerender handed over (persistent state) instead of searching again.</para>
 /// </summary>
 public sealed partial class Experiments
 {
@@ -25,6 +32,10 @@ public sealed partial class Experiments
     [Inject] private IDbContextFactory<PortalDb> DbFactory { get; set; } = default!;
     [Inject] private NavigationManager Nav { get; set; } = default!;
     [Inject] private CurrentUser User { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private IStringLocalizer<TrackingText> L { get; set; } = default!;
+    [Inject] private IStringLocalizer<ShellText> S { get; set; } = default!;
 
     [SupplyParameterFromQuery(Name = "experiment")] public int? ExperimentParam { get; set; }
     [SupplyParameterFromQuery(Name = "filter")] public string? FilterParam { get; set; }
@@ -32,39 +43,50 @@ public sealed partial class Experiments
     [SupplyParameterFromQuery(Name = "cols")] public string? ColumnsParam { get; set; }
     [SupplyParameterFromQuery(Name = "size")] public int? SizeParam { get; set; }
 
-    public sealed record ExperimentOption(int Id, string Name, int RunCount)
-    {
-        public string Label => $"{Name} ({RunCount:N0})";
-    }
+    /// <summary>The page the prerender read, handed to the live circuit so it does not search again.</summary>
+    [PersistentState] public RunPage? Prerendered { get; set; }
+
+    public sealed record ExperimentOption(int Id, string Name, int RunCount);
 
     public sealed record RunRow(int Id, string Name, RunStatus Status, DateTime CreatedAt,
         IReadOnlyDictionary<string, string> Params, IReadOnlyDictionary<string, string> Tags, IReadOnlyDictionary<string, double> Metrics);
 
-    private List<ExperimentOption> experiments = [];
+    /// <summary>One page of the search: <paramref name="Key"/> names the query and page it answers.</summary>
+    public sealed record RunPage(string Key, List<RunRow> Rows, string? NextToken, long Total, double Ms, List<RunColumn> DefaultColumns);
+
+    private List<ExperimentOption>? experiments;
     private int experimentId;
     private string filter = "";
     private string order = "";
     private List<RunColumn> columns = [];
+    private List<RunColumn>? defaultColumns;
     private int pageSize = PageSizes[0];
 
-    private List<string> metricKeys = [];
-    private List<string> paramKeys = [];
+    private List<string>? metricKeys;
+    private List<string>? paramKeys;
     private List<SavedView> savedViews = [];
 
     // Cursor paging: tokens[i] opens page i (tokens[0] is null); Previous pops, Next pushes.
     private readonly List<string?> tokens = [null];
     private string? nextToken;
-    private IReadOnlyList<RunRow> rows = [];
+    private List<RunRow> rows = [];
     private long total;
     private double queryMs;
     private bool loading;
+    private bool loadedOnce;
+
+    private MudDataGrid<RunRow>? grid;
+    private string gridKey = "";
+    private string renderedGridKey = "";
+    private RunPage? pending;
+    private Func<GridState<RunRow>, CancellationToken, Task<GridData<RunRow>>>? serverData;
 
     private string filterText = "";
     private string? filterError;
     private string? loadError;
     private readonly HashSet<int> selected = [];
     private string viewName = "";
-    private string? viewMessage;
+    private string? viewProblem;
     private bool showLink;
     private bool showColumnPicker;
     private string stateKey = "";
@@ -72,10 +94,20 @@ public sealed partial class Experiments
 
     private int PageIndex => tokens.Count - 1;
 
+    private string QueryKey => $"{experimentId}\n{filter}\n{order}\n{pageSize}";
+
+    private string PageKey => $"{QueryKey}\n{tokens[^1]}";
+
+    protected override void OnInitialized()
+    {
+        // Before the circuit is live the grid renders the rows read for the prerender (Items); once live, it asks ServerData.
+        if (RendererInfo.IsInteractive) serverData = LoadServerDataAsync;
+    }
+
     protected override async Task OnParametersSetAsync()
     {
         await using var db = await DbFactory.CreateDbContextAsync();
-        if (experiments.Count == 0) experiments = await LoadExperimentsAsync(db);
+        experiments ??= await LoadExperimentsAsync(db);
 
         experimentId = ExperimentParam is { } e && experiments.Any(x => x.Id == e) ? e
             : experiments.Any(x => x.Id == Experiment.DefaultId) ? Experiment.DefaultId
@@ -86,15 +118,16 @@ public sealed partial class Experiments
 
         if (experimentId != loadedExperiment)
         {
-            metricKeys = await TrackingStore.MetricKeysAsync(db, [experimentId], CancellationToken.None);
-            paramKeys = await TrackingStore.ParamKeysAsync(db, [experimentId], CancellationToken.None);
             savedViews = await LoadViewsAsync(db);
+            metricKeys = null;
+            paramKeys = null;
+            defaultColumns = null;
             loadedExperiment = experimentId;
         }
-        columns = ColumnsParam is null ? DefaultColumns() : RunColumn.ParseList(ColumnsParam);
 
-        var key = $"{experimentId}\n{filter}\n{order}\n{pageSize}";
-        if (key != stateKey)
+        var key = QueryKey;
+        var queryChanged = key != stateKey;
+        if (queryChanged)
         {
             // A different query: its page tokens mean nothing to the new one.
             stateKey = key;
@@ -102,9 +135,26 @@ public sealed partial class Experiments
             filterError = null;
             tokens.Clear();
             tokens.Add(null);
-            await LoadPageAsync(db);
         }
+
+        var needsDefaults = ColumnsParam is null && defaultColumns is null;
+        if (queryChanged || needsDefaults)
+        {
+            // Read now (or take what the prerender read): the default columns come from this page's keys.
+            var page = Prerendered is { } handed && handed.Key == PageKey ? handed : await ReadPageAsync(db);
+            Prerendered = RendererInfo.IsInteractive ? null : page;
+            defaultColumns ??= page.DefaultColumns;
+            Apply(page);
+            pending = page;
+        }
+        columns = ColumnsParam is null ? defaultColumns ?? [] : RunColumn.ParseList(ColumnsParam);
+        gridKey = $"{experimentId}\n{RunColumn.Join(columns)}";
+
+        // The same grid with a new query: ask it to read again (it takes the pending page). A new grid reads by itself.
+        if (queryChanged && grid is not null && gridKey == renderedGridKey) await grid.ReloadServerData();
     }
+
+    protected override void OnAfterRender(bool firstRender) => renderedGridKey = gridKey;
 
     private async Task<List<ExperimentOption>> LoadExperimentsAsync(PortalDb db)
     {
@@ -119,8 +169,11 @@ public sealed partial class Experiments
     private Task<List<SavedView>> LoadViewsAsync(PortalDb db) =>
         db.SavedViews.AsNoTracking().Where(v => v.ExperimentId == experimentId).OrderBy(v => v.Name).ToListAsync();
 
-    private List<RunColumn> DefaultColumns()
+    /// <summary>The preferred keys the page's runs have (else the first ones), three metrics and three params.</summary>
+    private static List<RunColumn> DefaultColumnsOf(IReadOnlyList<RunRow> page)
     {
+        var metricKeys = page.SelectMany(r => r.Metrics.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        var paramKeys = page.SelectMany(r => r.Params.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
         var metrics = PreferredMetrics.Where(metricKeys.Contains).Take(3).ToList();
         if (metrics.Count == 0) metrics = metricKeys.Take(3).ToList();
         var parameters = PreferredParams.Where(paramKeys.Contains).Take(3).ToList();
@@ -128,41 +181,56 @@ public sealed partial class Experiments
         return [.. metrics.Select(k => new RunColumn(RunColumn.Metrics, k)), .. parameters.Select(k => new RunColumn(RunColumn.Params, k))];
     }
 
-    /// <summary>Reads the page that <c>tokens[^1]</c> opens.</summary>
-    private async Task LoadPageAsync(PortalDb? existing = null)
+    /// <summary>Reads the page that <c>tokens[^1]</c> opens; a query the search refuses comes back as an empty page with the error.</summary>
+    private async Task<RunPage> ReadPageAsync(PortalDb? existing = null)
     {
-        loading = true;
-        loadError = null;
         var watch = Stopwatch.StartNew();
         var db = existing ?? await DbFactory.CreateDbContextAsync();
         try
         {
             // The same search the API answers: ids from the filter language, then their rows and values.
-            var page = await SearchApi.SearchAsync(db,
+            var found = await SearchApi.SearchAsync(db,
                 new RunSearchBody([experimentId], filter, order.Length == 0 ? [] : [order], pageSize, tokens[^1]), CancellationToken.None);
-            rows = page.Runs.Select(r => new RunRow(r.Id, r.Name, Enum.Parse<RunStatus>(r.Status), r.CreatedAt, r.Params, r.Tags, r.Metrics)).ToList();
-            nextToken = page.NextPageToken;
-            total = page.Total;
+            var list = found.Runs.Select(r => new RunRow(r.Id, r.Name, Enum.Parse<RunStatus>(r.Status), r.CreatedAt, r.Params, r.Tags, r.Metrics)).ToList();
+            loadError = null;
+            return new RunPage(PageKey, list, found.NextPageToken, found.Total, watch.Elapsed.TotalMilliseconds, DefaultColumnsOf(list));
         }
         catch (PortalException ex)
         {
             // Only a hand-edited link gets here (the box checks a filter before it navigates).
-            SetQueryError(ex.Message);
+            loadError = ex.Message;
+            return new RunPage(PageKey, [], null, 0, watch.Elapsed.TotalMilliseconds, []);
         }
         finally
         {
             if (existing is null) await db.DisposeAsync();
-            queryMs = watch.Elapsed.TotalMilliseconds;
-            loading = false;
         }
     }
 
-    private void SetQueryError(string message)
+    private void Apply(RunPage page)
     {
-        loadError = message;
-        rows = [];
-        nextToken = null;
-        total = 0;
+        rows = page.Rows;
+        nextToken = page.NextToken;
+        total = page.Total;
+        queryMs = page.Ms;
+        loadedOnce = true;
+    }
+
+    /// <summary>The grid's reader: the pending page when it answers the current query and cursor, else a search.</summary>
+    private async Task<GridData<RunRow>> LoadServerDataAsync(GridState<RunRow> state, CancellationToken ct)
+    {
+        var page = pending is { } p && p.Key == PageKey ? p : null;
+        pending = null;
+        if (page is null)
+        {
+            loading = true;
+            page = await ReadPageAsync();
+            loading = false;
+        }
+        Apply(page);
+        // ServerData is a plain delegate: the page's own parts (count, pager) re-render only when told.
+        StateHasChanged();
+        return new GridData<RunRow> { Items = page.Rows, TotalItems = (int)Math.Min(int.MaxValue, page.Total) };
     }
 
     // ---- query string ----
@@ -182,8 +250,8 @@ public sealed partial class Experiments
 
     private string ViewLink(SavedView v) => LinkFor(v.ExperimentId, v.Filter, v.OrderBy, v.Columns is null ? null : RunColumn.ParseList(v.Columns), pageSize);
 
-    private void Go(string? filterValue = null, string? orderValue = null, IReadOnlyList<RunColumn>? cols = null, int? size = null, int? experiment = null) =>
-        Nav.NavigateTo(LinkFor(experiment ?? experimentId, filterValue ?? filter, orderValue ?? order, cols ?? columns, size ?? pageSize));
+    private void Go(string? filterValue = null, string? orderValue = null, IReadOnlyList<RunColumn>? cols = null, int? size = null) =>
+        Nav.NavigateTo(LinkFor(experimentId, filterValue ?? filter, orderValue ?? order, cols ?? columns, size ?? pageSize));
 
     // ---- actions ----
 
@@ -219,9 +287,23 @@ public sealed partial class Experiments
 
     private void ChangeExperiment(int id)
     {
+        if (id == experimentId) return;
         selected.Clear();
         // Another experiment has other keys: start from its default columns and no filter.
         Nav.NavigateTo(LinkFor(id, null, null, null, pageSize));
+    }
+
+    private async Task NewExperimentAsync()
+    {
+        var dialog = await Dialogs.ShowAsync<NewExperimentDialog>(L["New experiment"],
+            new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true, CloseOnEscapeKey = true });
+        var result = await dialog.Result;
+        if (result is not { Canceled: false, Data: ExperimentView created }) return;
+        Snackbar.Add(L["Experiment '{0}' created.", created.Name], Severity.Success);
+        await using (var db = await DbFactory.CreateDbContextAsync())
+            experiments = await LoadExperimentsAsync(db);
+        selected.Clear();
+        Nav.NavigateTo(LinkFor(created.Id, null, null, null, pageSize));
     }
 
     /// <summary>A new column sorts descending first for metrics and times (the best or newest on top), ascending for the rest.</summary>
@@ -247,24 +329,30 @@ public sealed partial class Experiments
         return current == operand ? (descending ? "▼" : "▲") : "";
     }
 
-    private string AriaSort(string operand)
-    {
-        var (current, descending) = ParseOrder(order);
-        return current == operand ? (descending ? "descending" : "ascending") : "none";
-    }
-
     private async Task NextPageAsync()
     {
-        if (nextToken is null) return;
+        if (nextToken is null || grid is null) return;
         tokens.Add(nextToken);
-        await LoadPageAsync();
+        await grid.ReloadServerData();
     }
 
     private async Task PreviousPageAsync()
     {
-        if (tokens.Count <= 1) return;
+        if (tokens.Count <= 1 || grid is null) return;
         tokens.RemoveAt(tokens.Count - 1);
-        await LoadPageAsync();
+        await grid.ReloadServerData();
+    }
+
+    private async Task ToggleColumnPickerAsync()
+    {
+        showColumnPicker = !showColumnPicker;
+        if (showColumnPicker && (metricKeys is null || paramKeys is null))
+        {
+            // Every key of the experiment: a scan of its params and latest values, so only when asked for.
+            await using var db = await DbFactory.CreateDbContextAsync();
+            metricKeys = await TrackingStore.MetricKeysAsync(db, [experimentId], CancellationToken.None);
+            paramKeys = await TrackingStore.ParamKeysAsync(db, [experimentId], CancellationToken.None);
+        }
     }
 
     private void ToggleColumn(RunColumn column, bool on)
@@ -289,6 +377,8 @@ public sealed partial class Experiments
         }
     }
 
+    private bool PageSelected => rows.Count > 0 && rows.All(r => selected.Contains(r.Id));
+
     private bool CanCompare => selected.Count is >= 2 and <= MaxCompare;
 
     private void Compare() => Nav.NavigateTo($"compare?runs={string.Join(',', selected.Order())}");
@@ -298,9 +388,10 @@ public sealed partial class Experiments
         var name = viewName.Trim();
         if (name.Length is 0 or > 100)
         {
-            viewMessage = "A view needs a name of 1 to 100 characters.";
+            viewProblem = L["A view needs a name of 1 to 100 characters."];
             return;
         }
+        viewProblem = null;
         await using var db = await DbFactory.CreateDbContextAsync();
         var existing = await db.SavedViews.FirstOrDefaultAsync(v => v.ExperimentId == experimentId && v.Name == name);
         var view = existing ?? new SavedView { ExperimentId = experimentId, Name = name, CreatedBy = User.Name, CreatedAt = DateTime.UtcNow };
@@ -310,25 +401,36 @@ public sealed partial class Experiments
         if (existing is null) db.SavedViews.Add(view);
         await db.SaveChangesAsync();
         savedViews = await LoadViewsAsync(db);
-        viewMessage = existing is null ? $"Saved view '{name}'." : $"Updated view '{name}'.";
+        Snackbar.Add(existing is null ? L["Saved view '{0}'.", name] : L["Updated view '{0}'.", name], Severity.Success);
         viewName = "";
     }
 
-    private async Task DeleteViewAsync(int id)
+    private async Task DeleteViewAsync(SavedView target)
     {
+        var confirmed = await Dialogs.ShowMessageBoxAsync(L["Delete view"], L["Delete the saved view '{0}'? The runs are not affected.", target.Name],
+            yesText: L["Delete"], cancelText: S["Cancel"]);
+        if (confirmed != true) return;
         await using var db = await DbFactory.CreateDbContextAsync();
-        if (await db.SavedViews.FindAsync(id) is { } view)
+        if (await db.SavedViews.FindAsync(target.Id) is { } view)
         {
             db.SavedViews.Remove(view);
             await db.SaveChangesAsync();
         }
         savedViews = await LoadViewsAsync(db);
+        Snackbar.Add(L["Deleted view '{0}'.", target.Name], Severity.Info);
     }
 
     private static string Value(RunRow row, RunColumn column) => column.Prefix switch
     {
-        RunColumn.Metrics => row.Metrics.TryGetValue(column.Key, out var m) ? Ui.Number(m, "0.####") : "—",
+        RunColumn.Metrics => row.Metrics.TryGetValue(column.Key, out var m) ? Fmt.Metric(m) : "—",
         RunColumn.Params => row.Params.TryGetValue(column.Key, out var p) ? p : "—",
         _ => row.Tags.TryGetValue(column.Key, out var t) ? t : "—",
     };
+
+    private string RowClass(RunRow row, int index) => selected.Contains(row.Id) ? "run-row selected" : "run-row";
+
+    private string ExperimentLabel(int id) =>
+        experiments?.FirstOrDefault(x => x.Id == id) is { } x ? $"{x.Name} ({Fmt.Int(x.RunCount)})" : "";
+
+    private static string PrefixMark(string prefix) => prefix == RunColumn.Metrics ? "m" : prefix == RunColumn.Params ? "p" : "t";
 }

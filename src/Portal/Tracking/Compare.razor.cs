@@ -2,19 +2,26 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
-using ModelOps.Portal.Components.Shared;
+using Microsoft.Extensions.Localization;
 using ModelOps.Portal.Infrastructure;
 using ModelOps.Portal.Runs;
-using ModelOps.Portal.Tracking;
+using ModelOps.Portal.Shell;
+using Plotly.Blazor;
+using Plotly.Blazor.LayoutLib;
+using Plotly.Blazor.Traces;
+using ParLine = Plotly.Blazor.Traces.ParCoordsLib.Line;
+using ScatterLine = Plotly.Blazor.Traces.ScatterLib.Line;
 
-namespace ModelOps.Portal.Components.Pages;
+namespace ModelOps.Portal.Tracking;
 
 /// <summary>
-/// Two to a hundred runs side by side: overlaid curves of one metric (each series downsampled on the server
-/// by LTTB, so the browser never receives a raw history), parallel coordinates and a scatter of params against a
-/// metric, and a table of params and latest metrics that by default shows only what differs.
-/// The table and the two run-level charts need only the latest values (three queries); the curves are read
-/// after the first render so the page shows at once whatever the series' lengths.
+/// Two to a hundred runs side by side: overlaid curves of one metric, parallel coordinates and a scatter of params
+/// against a metric, and a table of params and latest metrics that by default shows only what differs.
+///
+/// <para>Speed: the table and the two run-level charts need only the latest values (three queries, in the prerender
+/// too). The curves are one query for every run (<see cref="TrackingStore.SeriesOfRunsAsync"/>), each series cut to
+/// <see cref="MaxPointsPerCurve"/> points by LTTB on the server, started as soon as the circuit is live. Each chart is
+/// drawn once with all its traces (a new figure per choice, never a redraw per trace).</para>
 /// </summary>
 public sealed partial class Compare : IDisposable
 {
@@ -26,6 +33,7 @@ public sealed partial class Compare : IDisposable
 
     [Inject] private IDbContextFactory<PortalDb> DbFactory { get; set; } = default!;
     [Inject] private ILogger<Compare> Log { get; set; } = default!;
+    [Inject] private IStringLocalizer<TrackingText> L { get; set; } = default!;
 
     [SupplyParameterFromQuery(Name = "runs")] public string? RunsParam { get; set; }
 
@@ -49,28 +57,32 @@ public sealed partial class Compare : IDisposable
     private double loadMs;
 
     private string? curveMetric;
-    private IReadOnlyList<PlotlyTrace> curveTraces = [];
-    private PlotlyLayout curveLayout = new();
+    private IList<ITrace>? curveTraces;
+    private Layout curveLayout = new();
     private bool curvesLoading;
-    private int curvesLoaded;
     private long curvePointsRead;
+    private int curvePointsDrawn;
     private double curvesMs;
+    private int curveVersion;
     private CancellationTokenSource? curveLoad;
 
-    private IEnumerable<string> parcoordsParams = [];
+    private IReadOnlyCollection<string> parcoordsParams = [];
     private string? parcoordsMetric;
-    private IReadOnlyList<PlotlyTrace> parcoordsTraces = [];
-    private PlotlyLayout parcoordsLayout = new();
+    private IList<ITrace> parcoordsTraces = [];
+    private Layout parcoordsLayout = new();
     private int parcoordsLeftOut;
+    private int parcoordsVersion;
 
     private string? scatterParam;
     private string? scatterMetric;
-    private IReadOnlyList<PlotlyTrace> scatterTraces = [];
-    private PlotlyLayout scatterLayout = new();
-
-    private bool curvesPending;
+    private IList<ITrace> scatterTraces = [];
+    private Layout scatterLayout = new();
+    private int scatterPoints;
+    private int scatterVersion;
 
     private IEnumerable<CompareRow> VisibleRows => onlyDifferences ? tableRows.Where(r => r.Differs) : tableRows;
+
+    private bool CurvesReady => curveTraces is not null && !curvesLoading;
 
     protected override async Task OnParametersSetAsync()
     {
@@ -80,20 +92,21 @@ public sealed partial class Compare : IDisposable
         problem = null;
         runs = [];
         missing = [];
+        curveTraces = null;
 
         var ids = new List<int>();
         foreach (var part in (RunsParam ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
             {
-                problem = $"'{part}' is not a run id. A comparison link looks like compare?runs=12,15,19.";
+                problem = L["'{0}' is not a run id. A comparison link looks like compare?runs=12,15,19.", part];
                 return;
             }
             if (!ids.Contains(id)) ids.Add(id);
         }
         if (ids.Count > MaxRuns)
         {
-            problem = $"Compare takes at most {MaxRuns} runs; this link names {ids.Count}. Select fewer runs on the Experiments page.";
+            problem = L["Compare takes at most {0} runs; this link names {1}. Select fewer runs on the Experiments page.", MaxRuns, ids.Count];
             return;
         }
 
@@ -110,7 +123,9 @@ public sealed partial class Compare : IDisposable
         }
         if (runs.Count < MinRuns)
         {
-            problem = $"Compare needs {MinRuns} to {MaxRuns} runs; {(runs.Count == 0 ? "none" : "only one")} of those named was found. Select runs on the Experiments page.";
+            problem = runs.Count == 0
+                ? L["Compare needs {0} to {1} runs; none of those named was found. Select runs on the Experiments page.", MinRuns, MaxRuns]
+                : L["Compare needs {0} to {1} runs; only one of those named was found. Select runs on the Experiments page.", MinRuns, MaxRuns];
             return;
         }
 
@@ -127,24 +142,17 @@ public sealed partial class Compare : IDisposable
         BuildTable();
         BuildParcoords();
         BuildScatter();
-        curveTraces = [];
         curvePointsRead = 0;
-        curvesPending = curveMetric is not null;
         loadMs = watch.Elapsed.TotalMilliseconds;
-    }
 
-    protected override async Task OnAfterRenderAsync(bool firstRender)
-    {
-        // The curves are the slow part (a range scan per run): read them once the rest is on screen.
-        if (curvesPending)
-        {
-            curvesPending = false;
-            await LoadCurvesAsync();
-        }
+        // The curves are the slow part: read them as soon as the circuit is live, while the rest is drawn.
+        // (The prerender has no charts to draw, so it does not read them.)
+        if (RendererInfo.IsInteractive && curveMetric is not null) _ = LoadCurvesAsync();
     }
 
     private async Task OnCurveMetricChanged(string? key)
     {
+        if (key == curveMetric) return;
         curveMetric = key;
         await LoadCurvesAsync();
     }
@@ -158,41 +166,46 @@ public sealed partial class Compare : IDisposable
         var key = curveMetric;
         if (key is null) return;
         curvesLoading = true;
-        curvesLoaded = 0;
-        long read = 0;
         var watch = Stopwatch.StartNew();
         StateHasChanged();
         try
         {
-            var traces = new List<PlotlyTrace>(runs.Count);
-            await using var db = await DbFactory.CreateDbContextAsync(ct);
+            Dictionary<int, List<SeriesPoint>> series;
+            await using (var db = await DbFactory.CreateDbContextAsync(ct))
+                series = await TrackingStore.SeriesOfRunsAsync(db, runs.Select(r => r.Id).ToList(), key, ct);
+            ct.ThrowIfCancellationRequested();
+            long read = 0;
+            var drawn = 0;
+            var traces = new List<ITrace>(runs.Count);
+            var width = runs.Count > 20 ? 1m : 1.6m;
             foreach (var run in runs)
             {
-                var points = await TrackingStore.SeriesAsync(db, run.Id, key, ct) ?? [];
+                var points = series.GetValueOrDefault(run.Id) ?? [];
                 read += points.Count;
                 var kept = Downsampling.Lttb(points, MaxPointsPerCurve, p => p.Step, p => p.Value);
-                traces.Add(new PlotlyTrace
+                drawn += kept.Count;
+                traces.Add(new Scatter
                 {
                     Name = run.Label,
-                    Mode = kept.Count == 1 ? "markers" : "lines",
-                    X = kept.Select(p => (double)p.Step).ToArray(),
-                    Y = kept.Select(p => p.Value).ToArray(),
-                    Line = new PlotlyLine(Width: runs.Count > 20 ? 1 : 1.6),
-                    HoverTemplate = $"{Escape(run.Label)}<br>step %{{x}}: %{{y}}<extra></extra>",
+                    Mode = kept.Count == 1 ? Plotly.Blazor.Traces.ScatterLib.ModeFlag.Markers : Plotly.Blazor.Traces.ScatterLib.ModeFlag.Lines,
+                    X = kept.Select(p => (object)p.Step).ToList(),
+                    Y = kept.Select(p => (object)p.Value).ToList(),
+                    Line = new ScatterLine { Width = width },
+                    HoverTemplate = $"{Escape(run.Label)}<br>{Escape(L["step"])} %{{x}}: %{{y}}<extra></extra>",
                 });
-                curvesLoaded++;
             }
-            ct.ThrowIfCancellationRequested();
+            curveLayout = new Layout
+            {
+                XAxis = [new XAxis { Title = new Plotly.Blazor.LayoutLib.XAxisLib.Title { Text = L["step"] }, AutoMargin = Plotly.Blazor.LayoutLib.XAxisLib.AutoMarginFlag.True }],
+                YAxis = [new YAxis { Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = key }, AutoMargin = Plotly.Blazor.LayoutLib.YAxisLib.AutoMarginFlag.True }],
+                ShowLegend = runs.Count <= 20,
+                Legend = [new Legend { Orientation = Plotly.Blazor.LayoutLib.LegendLib.OrientationEnum.V }],
+                Margin = new Margin { T = 16 },
+            };
             curveTraces = traces;
             curvePointsRead = read;
-            curveLayout = new PlotlyLayout
-            {
-                XAxis = new PlotlyAxis { Title = new PlotlyTitle("step"), AutoMargin = true },
-                YAxis = new PlotlyAxis { Title = new PlotlyTitle(key), AutoMargin = true },
-                ShowLegend = runs.Count <= 20,
-                Legend = new PlotlyLegend("v"),
-                Margin = new PlotlyMargin(T: 16),
-            };
+            curvePointsDrawn = drawn;
+            curveVersion++;
             curvesMs = watch.Elapsed.TotalMilliseconds;
         }
         catch (OperationCanceledException)
@@ -202,7 +215,7 @@ public sealed partial class Compare : IDisposable
         catch (Exception ex)
         {
             Log.LogWarning(ex, "Reading the {Metric} curves of runs {Runs} failed", key, loadedParam);
-            problem = "The curves could not be read; the log has the details.";
+            problem = L["The curves could not be read; the log has the details."];
         }
         finally
         {
@@ -222,19 +235,27 @@ public sealed partial class Compare : IDisposable
         foreach (var key in metricKeys)
         {
             var values = runs.Select(r => r.Metrics.TryGetValue(key, out var v) ? (double?)v : null).ToList();
-            rows.Add(new CompareRow(new RunColumn(RunColumn.Metrics, key), values.Select(v => v is null ? null : Ui.Number(v, "0.#####")).ToList(),
+            rows.Add(new CompareRow(new RunColumn(RunColumn.Metrics, key), values.Select(v => v is null ? null : Fmt.Number(v, "#,0.#####")).ToList(),
                 values.Distinct().Count() > 1));
         }
         tableRows = rows;
     }
 
-    private void OnParcoordsChanged()
+    private void OnParcoordsParamsChanged(IReadOnlyCollection<string> chosen)
     {
+        parcoordsParams = chosen.ToList();
+        BuildParcoords();
+    }
+
+    private void OnParcoordsMetricChanged(string? metric)
+    {
+        parcoordsMetric = metric;
         BuildParcoords();
     }
 
     private void BuildParcoords()
     {
+        parcoordsVersion++;
         parcoordsTraces = [];
         var metric = parcoordsMetric;
         var chosen = parcoordsParams.Where(paramKeys.Contains).ToList();
@@ -247,62 +268,102 @@ public sealed partial class Compare : IDisposable
         var complete = runs.Where(r => r.Metrics.ContainsKey(metric) && chosen.All(r.Params.ContainsKey)).ToList();
         parcoordsLeftOut = runs.Count - complete.Count;
         var dimensions = chosen.Select(key => Dimension(key, complete.Select(r => r.Params[key]).ToList())).ToList();
-        dimensions.Add(new PlotlyDimension(metric, complete.Select(r => r.Metrics[metric]).ToList()));
-        var colors = complete.Select(r => r.Metrics[metric]).ToList();
+        dimensions.Add(new Plotly.Blazor.Traces.ParCoordsLib.Dimension { Label = metric, Values = complete.Select(r => (object)r.Metrics[metric]).ToList() });
         parcoordsTraces =
         [
-            new PlotlyTrace
+            new ParCoords
             {
-                Type = "parcoords",
                 Dimensions = dimensions,
-                Line = new PlotlyLine(Color: colors, ColorScale: "Viridis", ShowScale: true, ColorBar: new PlotlyColorBar(new PlotlyTitle(metric))),
+                Line = new ParLine
+                {
+                    ColorArray = complete.Select(r => (object)r.Metrics[metric]).ToList(),
+                    ColorScale = "Viridis",
+                    ShowScale = true,
+                    ColorBar = new Plotly.Blazor.Traces.ParCoordsLib.LineLib.ColorBar
+                    {
+                        Title = new Plotly.Blazor.Traces.ParCoordsLib.LineLib.ColorBarLib.Title { Text = metric },
+                    },
+                },
             },
         ];
-        parcoordsLayout = new PlotlyLayout { Margin = new PlotlyMargin(L: 64, R: 48, T: 56, B: 24) };
+        parcoordsLayout = new Layout { Margin = new Margin { L = 64, R = 48, T = 56, B = 24 } };
     }
 
-    private PlotlyDimension Dimension(string key, IReadOnlyList<string> values)
+    private Plotly.Blazor.Traces.ParCoordsLib.Dimension Dimension(string key, IReadOnlyList<string> values)
     {
         if (numericParams.Contains(key))
         {
-            return new PlotlyDimension(key, values.Select(v => TryNumber(v, out var n) ? n : double.NaN).ToList());
+            return new Plotly.Blazor.Traces.ParCoordsLib.Dimension
+            {
+                Label = key, Values = values.Select(v => (object)(TryNumber(v, out var n) ? n : 0)).ToList(),
+            };
         }
         var categories = values.Distinct().Order(StringComparer.Ordinal).ToList();
         var index = categories.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (double)p.i, StringComparer.Ordinal);
-        return new PlotlyDimension(key, values.Select(v => index[v]).ToList())
+        return new Plotly.Blazor.Traces.ParCoordsLib.Dimension
         {
-            TickVals = categories.Select((_, i) => (double)i).ToList(),
-            TickText = categories,
+            Label = key,
+            Values = values.Select(v => (object)index[v]).ToList(),
+            TickVals = categories.Select((_, i) => (object)(double)i).ToList(),
+            TickText = categories.Cast<object>().ToList(),
         };
+    }
+
+    private void OnScatterParamChanged(string? param)
+    {
+        scatterParam = param;
+        BuildScatter();
+    }
+
+    private void OnScatterMetricChanged(string? metric)
+    {
+        scatterMetric = metric;
+        BuildScatter();
     }
 
     private void BuildScatter()
     {
+        scatterVersion++;
         scatterTraces = [];
+        scatterPoints = 0;
         if (scatterParam is not { } param || scatterMetric is not { } metric) return;
         var points = runs.Where(r => r.Params.ContainsKey(param) && r.Metrics.ContainsKey(metric)).ToList();
-        object x = numericParams.Contains(param)
-            ? points.Select(r => TryNumber(r.Params[param], out var n) ? n : double.NaN).ToArray()
-            : points.Select(r => r.Params[param]).ToArray();
+        var numeric = numericParams.Contains(param);
+        scatterPoints = points.Count;
         scatterTraces =
         [
-            new PlotlyTrace
+            new Scatter
             {
-                Mode = "markers",
+                Mode = Plotly.Blazor.Traces.ScatterLib.ModeFlag.Markers,
                 Name = metric,
-                X = x,
-                Y = points.Select(r => r.Metrics[metric]).ToArray(),
-                Text = points.Select(r => r.Label).ToArray(),
-                Marker = new PlotlyMarker("#1976d2", 10),
+                X = points.Select(r => numeric && TryNumber(r.Params[param], out var n) ? n : (object)r.Params[param]).ToList(),
+                Y = points.Select(r => (object)r.Metrics[metric]).ToList(),
+                TextArray = points.Select(r => r.Label).ToList(),
+                Marker = new Plotly.Blazor.Traces.ScatterLib.Marker { Color = "#1976d2", Size = 10 },
                 HoverTemplate = $"%{{text}}<br>{Escape(param)} = %{{x}}<br>{Escape(metric)} = %{{y}}<extra></extra>",
             },
         ];
-        scatterLayout = new PlotlyLayout
+        scatterLayout = new Layout
         {
-            XAxis = new PlotlyAxis { Title = new PlotlyTitle(param), AutoMargin = true, Type = numericParams.Contains(param) ? null : "category" },
-            YAxis = new PlotlyAxis { Title = new PlotlyTitle(metric), AutoMargin = true },
-            Margin = new PlotlyMargin(T: 16),
+            XAxis =
+            [
+                new XAxis
+                {
+                    Title = new Plotly.Blazor.LayoutLib.XAxisLib.Title { Text = param }, AutoMargin = Plotly.Blazor.LayoutLib.XAxisLib.AutoMarginFlag.True,
+                    Type = numeric ? null : Plotly.Blazor.LayoutLib.XAxisLib.TypeEnum.Category,
+                },
+            ],
+            YAxis = [new YAxis { Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = metric }, AutoMargin = Plotly.Blazor.LayoutLib.YAxisLib.AutoMarginFlag.True }],
+            Margin = new Margin { T = 16 },
         };
+    }
+
+    private string Timing()
+    {
+        var read = L["read in {0} ms", Fmt.Number(loadMs, "0")].Value;
+        return curvesMs > 0
+            ? read + " · " + L["curves {0} ms ({1} points read, at most {2} drawn per run)", Fmt.Number(curvesMs, "0"), Fmt.Int(curvePointsRead), MaxPointsPerCurve]
+            : read;
     }
 
     private static bool TryNumber(string text, out double value) =>
