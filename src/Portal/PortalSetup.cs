@@ -23,6 +23,9 @@ public static class PortalSetup
         services.AddPortalCultures();
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemDetailsMapping>();
+        // A body or route value the framework cannot bind throws BadHttpRequestException (with the
+        // JsonException inside) for ProblemDetailsMapping, instead of ending in an empty 400.
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddOpenApi();
         services.AddSingleton<WriteGate>();
         services.AddSingleton<WriteGateInterceptor>();
@@ -41,6 +44,8 @@ public static class PortalSetup
         services.AddScoped<DatasetIngest>();
         services.AddScoped<RunLauncher>();
         services.AddScoped<RegistryService>();
+        services.AddSingleton<Jobs.JobQueueQuery>();
+        services.AddScoped<Jobs.ClientRunService>();
         services.AddSingleton<RunEvents>();
         services.AddSingleton<PredictionService>();
         services.AddScoped<RunLifecycle>();
@@ -158,6 +163,8 @@ public static class PortalSetup
         // Before the exception handler, so ProblemDetails are written in the request's language.
         app.UseRequestLocalization();
         app.UseExceptionHandler();
+        // Any 4xx on /api that ends without a body (no route, wrong method) becomes ProblemDetails.
+        app.UseStatusCodePages(ApiStatusPages.WriteAsync);
         app.UseMiddleware<Tracking.ApiCallers>();
         app.MapOpenApi("/api/v1/openapi.json");
         app.MapHealthChecks("/healthz");

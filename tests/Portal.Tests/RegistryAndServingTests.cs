@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -94,5 +95,27 @@ public sealed class RegistryAndServingTests : IDisposable
         var response = await _http.PostAsJsonAsync("/api/v1/models/points/versions", new { runId });
         await HttpAssert.ProblemAsync(response, 409, "only a finished run with a model can be registered");
         Assert.Equal(0, _portal.Db(db => db.RegisteredModels.Count()));
+    }
+
+    [Fact]
+    public async Task Register_SameRunTwice_Is409NamingTheVersion_UnlessAllowDuplicate()
+    {
+        var runId = await FinishedRunAsync("points-dup");
+        (await _http.PostAsJsonAsync("/api/v1/models/points/versions", new { runId })).EnsureSuccessStatusCode();
+
+        var again = await _http.PostAsJsonAsync("/api/v1/models/points/versions", new { runId });
+        await HttpAssert.ProblemAsync(again, 409, $"Run {runId} is already version 1 of model 'points'.");
+        Assert.Equal(1, _portal.Db(db => db.ModelVersions.Count()));
+
+        var found = await _portal.InScopeAsync(sp => sp.GetRequiredService<ModelOps.Portal.Registry.RegistryService>().FindVersionForRunAsync("points", runId, default));
+        Assert.Equal(1, found);
+        var other = await _portal.InScopeAsync(sp => sp.GetRequiredService<ModelOps.Portal.Registry.RegistryService>().FindVersionForRunAsync("other", runId, default));
+        Assert.Null(other);
+
+        // Another model may hold the same run, and an explicit request makes a second version.
+        (await _http.PostAsJsonAsync("/api/v1/models/other/versions", new { runId })).EnsureSuccessStatusCode();
+        var explicitAgain = await _http.PostAsJsonAsync("/api/v1/models/points/versions", new { runId, allowDuplicate = true });
+        Assert.Equal(HttpStatusCode.Created, explicitAgain.StatusCode);
+        Assert.Equal(2, await _portal.InScopeAsync(sp => sp.GetRequiredService<ModelOps.Portal.Registry.RegistryService>().FindVersionForRunAsync("points", runId, default)));
     }
 }

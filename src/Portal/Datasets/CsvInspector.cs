@@ -25,7 +25,7 @@ public static class CsvInspector
     {
         using var stream = File.OpenRead(path);
         if (stream.Length == 0)
-            throw Unprocessable("The file is empty.");
+            throw Unprocessable($"The file is empty.");
         using var reader = new StreamReader(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false);
         var config = new CsvConfiguration(CultureInfo.InvariantCulture)
         {
@@ -42,18 +42,20 @@ public static class CsvInspector
         }
         catch (DecoderFallbackException ex)
         {
-            throw Unprocessable($"The file is not valid UTF-8 (near line {parser.RawRow + 1}{(ex.Index >= 0 ? $", byte {ex.Index} of that block" : "")}). Save it as UTF-8 and upload again.");
+            throw ex.Index >= 0
+                ? Unprocessable($"The file is not valid UTF-8 (near line {parser.RawRow + 1}, byte {ex.Index} of that block). Save it as UTF-8 and upload again.")
+                : Unprocessable($"The file is not valid UTF-8 (near line {parser.RawRow + 1}). Save it as UTF-8 and upload again.");
         }
     }
 
     private static DatasetProfile Read(CsvParser parser, string? requestedLabel, string? textColumn)
     {
         if (!parser.Read())
-            throw Unprocessable("The file is empty.");
+            throw Unprocessable($"The file is empty.");
         // Excel's "CSV UTF-8" starts with a byte-order mark; it is not part of the first column's name.
         var header = parser.Record!.Select((h, i) => (i == 0 ? h.TrimStart('\uFEFF') : h).Trim()).ToArray();
         if (header.Length == 1 && header[0].Length == 0)
-            throw Unprocessable("The file is empty.");
+            throw Unprocessable($"The file is empty.");
         if (header.Length < 2)
             throw Unprocessable($"Line 1: the header has {header.Length} column; at least two are needed (features and a label). Is the delimiter right?");
         for (var i = 0; i < header.Length; i++)
@@ -112,7 +114,7 @@ public static class CsvInspector
             rows++;
         }
         if (rows == 0)
-            throw Unprocessable("The file has a header but no data rows.");
+            throw Unprocessable($"The file has a header but no data rows.");
 
         if (textIndex >= 0 && columns[textIndex].NonNumeric == 0)
             throw Unprocessable($"The text column '{Truncate(textColumn)}' holds only numbers; a text dataset needs free text there. Is it the right column?");
@@ -136,7 +138,7 @@ public static class CsvInspector
             : new DatasetProfile(DatasetKinds.Text, rows, profiles, label, ordered, preview, ordered.Keys.ToList(), null, null, textColumn);
     }
 
-    private static PortalException Unprocessable(string message) => new(PortalError.Unprocessable, message, "file");
+    private static PortalException Unprocessable(FormattableString message) => new(PortalError.Unprocessable, message, "file");
 
     internal static string Truncate(string? s) => s is null ? "" : s.Length > 40 ? s[..40] + "…" : s;
 

@@ -34,7 +34,7 @@ public sealed class DatasetIngest(PortalDb db, WriteGate gate, DataPaths paths, 
             var (size, sha) = await CopyLimitedAsync(content, csv, ct);
             // The engine reads comma-separated files; a tab-separated one would profile as one column.
             if (original.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) || LooksTabSeparated(csv))
-                throw new PortalException(PortalError.Unprocessable, "Tab-separated files are not supported yet; save the file as comma-separated CSV.", "file");
+                throw new PortalException(PortalError.Unprocessable, $"Tab-separated files are not supported yet; save the file as comma-separated CSV.", "file");
             var profile = CsvInspector.Inspect(csv, labelColumn, textColumn);
             return await CommitAsync(name, profile.Kind, profile.LabelColumn, profile, staging, original, size, sha, ct);
         }
@@ -48,7 +48,7 @@ public sealed class DatasetIngest(PortalDb db, WriteGate gate, DataPaths paths, 
     {
         var name = Names.Dataset(datasetName);
         if ((upload.TestImages is null) != (upload.TestLabels is null))
-            throw PortalException.Invalid("Give both test files (images and labels) or neither.", "file");
+            throw PortalException.Invalid($"Give both test files (images and labels) or neither.", "file");
         var parts = new List<(string Role, NamedStream File)>
         {
             (DatasetFileRoles.TrainImages, upload.TrainImages),
@@ -86,15 +86,15 @@ public sealed class DatasetIngest(PortalDb db, WriteGate gate, DataPaths paths, 
 
     private static DatasetProfile ProfileIdx(string folder, IReadOnlyList<string>? classNames)
     {
-        var (images, _) = IdxFile.Validate(Path.Combine(folder, DatasetFileRoles.TrainImages), "training image file", labels: false);
-        var (labels, counts) = IdxFile.Validate(Path.Combine(folder, DatasetFileRoles.TrainLabels), "training label file", labels: true);
+        var (images, _) = IdxFile.Validate(Path.Combine(folder, DatasetFileRoles.TrainImages), ErrorMessage.Of($"training image file"), labels: false);
+        var (labels, counts) = IdxFile.Validate(Path.Combine(folder, DatasetFileRoles.TrainLabels), ErrorMessage.Of($"training label file"), labels: true);
         if (images.Count != labels.Count)
             throw new PortalException(PortalError.Unprocessable, $"The training image file holds {images.Count} images but the label file holds {labels.Count} labels.", "file");
         int? testRows = null;
         if (File.Exists(Path.Combine(folder, DatasetFileRoles.TestImages)))
         {
-            var (testImages, _) = IdxFile.Validate(Path.Combine(folder, DatasetFileRoles.TestImages), "test image file", labels: false);
-            var (testLabels, testCounts) = IdxFile.Validate(Path.Combine(folder, DatasetFileRoles.TestLabels), "test label file", labels: true);
+            var (testImages, _) = IdxFile.Validate(Path.Combine(folder, DatasetFileRoles.TestImages), ErrorMessage.Of($"test image file"), labels: false);
+            var (testLabels, testCounts) = IdxFile.Validate(Path.Combine(folder, DatasetFileRoles.TestLabels), ErrorMessage.Of($"test label file"), labels: true);
             if (testImages.Count != testLabels.Count)
                 throw new PortalException(PortalError.Unprocessable, $"The test image file holds {testImages.Count} images but the label file holds {testLabels.Count} labels.", "file");
             for (var i = 0; i < 256; i++)
@@ -104,12 +104,12 @@ public sealed class DatasetIngest(PortalDb db, WriteGate gate, DataPaths paths, 
         }
         var classes = Enumerable.Range(0, 256).Where(i => counts[i] > 0).ToArray();
         if (classes.Length < 2)
-            throw new PortalException(PortalError.Unprocessable, "The training labels hold fewer than two classes.", "file");
+            throw new PortalException(PortalError.Unprocessable, $"The training labels hold fewer than two classes.", "file");
         var classCount = classes[^1] + 1;
         if (classNames is { Count: > 0 } && classNames.Count < classCount)
             throw PortalException.Invalid($"{classNames.Count} class names were given for {classCount} classes.", "classNames");
         if (classNames is { Count: > 0 } && classNames.Select(n => n.Trim()).Distinct(StringComparer.Ordinal).Count() != classNames.Count)
-            throw PortalException.Invalid("The class names must all be different.", "classNames");
+            throw PortalException.Invalid($"The class names must all be different.", "classNames");
         var names = Enumerable.Range(0, classCount)
             .Select(i => classNames is { Count: > 0 } ? classNames[i].Trim() : i.ToString()).ToList();
         var classCounts = Enumerable.Range(0, classCount).ToDictionary(i => names[i], i => counts[i]);

@@ -44,7 +44,7 @@ public static class DatasetsApi
     public static async Task<IResult> UploadCsv(HttpContext http, DatasetIngest ingest, IOptions<PortalOptions> options, CancellationToken ct)
     {
         var form = await ReadFormAsync(http, options.Value, ct);
-        var file = form.Files.GetFile("file") ?? throw PortalException.Invalid("The form needs a 'file' part holding the CSV.", "file");
+        var file = form.Files.GetFile("file") ?? throw PortalException.Invalid($"The form needs a 'file' part holding the CSV.", "file");
         await using var stream = file.OpenReadStream();
         var kind = form["kind"].ToString().Trim();
         var textColumn = form["textColumn"].ToString().Trim();
@@ -52,7 +52,7 @@ public static class DatasetsApi
         if (kind is not (DatasetKinds.Csv or DatasetKinds.Text))
             throw PortalException.Invalid($"Kind '{kind}' is not one a CSV upload can have; use 'csv' (tabular) or 'text'.", "kind");
         if (kind == DatasetKinds.Csv && textColumn.Length > 0)
-            throw PortalException.Invalid("A text column was given for a tabular (kind csv) upload; send kind=text.", "textColumn");
+            throw PortalException.Invalid($"A text column was given for a tabular (kind csv) upload; send kind=text.", "textColumn");
         var version = await ingest.IngestCsvAsync(form["name"].ToString(), form["labelColumn"].ToString(), file.FileName, stream, ct,
             kind == DatasetKinds.Text ? (textColumn.Length > 0 ? textColumn : "text") : null);
         return TypedResults.Created($"/api/v1/datasets/{version.DatasetId}", ToView(version));
@@ -124,7 +124,7 @@ public static class DatasetsApi
     private static async Task<IFormCollection> ReadFormAsync(HttpContext http, PortalOptions options, CancellationToken ct)
     {
         if (!http.Request.HasFormContentType)
-            throw PortalException.Invalid("Send the upload as multipart/form-data.");
+            throw PortalException.Invalid($"Send the upload as multipart/form-data.");
         // Multipart framing adds a little to the file itself; the exact file limit is enforced while copying.
         var limit = options.MaxUploadBytes + (1 << 20);
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)

@@ -25,44 +25,44 @@ public static class IdxFile
         return b0 == 0x1f && b1 == 0x8b ? new GZipStream(file, CompressionMode.Decompress) : file;
     }
 
-    public static IdxHeader ReadHeader(Stream s, string role)
+    public static IdxHeader ReadHeader(Stream s, ErrorMessage role)
     {
         Span<byte> magic = stackalloc byte[4];
         if (ReadFully(s, magic) < 4)
-            throw Bad(role, "is too short to be an IDX file.");
+            throw Bad($"The {role} is too short to be an IDX file.");
         if (magic[0] != 0 || magic[1] != 0)
-            throw Bad(role, "does not start with the IDX magic number (00 00 type dims).");
+            throw Bad($"The {role} does not start with the IDX magic number (00 00 type dims).");
         var type = magic[2];
         var dims = magic[3];
         if (type != UnsignedByte)
-            throw Bad(role, $"has element type 0x{type:x2}; only unsigned bytes (0x08) are supported.");
+            throw Bad($"The {role} has element type 0x{type:x2}; only unsigned bytes (0x08) are supported.");
         if (dims is < 1 or > 4)
-            throw Bad(role, $"declares {dims} dimensions.");
+            throw Bad($"The {role} declares {dims} dimensions.");
         var sizes = new int[dims];
         Span<byte> word = stackalloc byte[4];
         for (var i = 0; i < dims; i++)
         {
             if (ReadFully(s, word) < 4)
-                throw Bad(role, "ends inside its header.");
+                throw Bad($"The {role} ends inside its header.");
             var size = BinaryPrimitives.ReadInt32BigEndian(word);
             if (size <= 0)
-                throw Bad(role, $"declares dimension {i} of size {size}.");
+                throw Bad($"The {role} declares dimension {i} of size {size}.");
             sizes[i] = size;
         }
         return new IdxHeader(type, sizes);
     }
 
     /// <summary>Reads the header and checks that the body holds exactly what it declares.</summary>
-    public static (IdxHeader Header, int[] LabelCounts) Validate(string path, string role, bool labels)
+    public static (IdxHeader Header, int[] LabelCounts) Validate(string path, ErrorMessage role, bool labels)
     {
         try
         {
             using var s = OpenDecoded(path);
             var header = ReadHeader(s, role);
             if (labels && header.Dimensions.Length != 1)
-                throw Bad(role, $"has {header.Dimensions.Length} dimensions; a label file has one.");
+                throw Bad($"The {role} has {header.Dimensions.Length} dimensions; a label file has one.");
             if (!labels && (header.Dimensions.Length != 3 || header.Dimensions[1] != 28 || header.Dimensions[2] != 28))
-                throw Bad(role, $"has shape [{string.Join(", ", header.Dimensions)}]; images must be N x 28 x 28.");
+                throw Bad($"The {role} has shape [{string.Join(", ", header.Dimensions)}]; images must be N x 28 x 28.");
             var counts = new int[256];
             var expected = (long)header.Count * header.ItemSize;
             var buffer = new byte[1 << 16];
@@ -74,22 +74,22 @@ public static class IdxFile
                     for (var i = 0; i < read; i++) counts[buffer[i]]++;
                 total += read;
                 if (total > expected)
-                    throw Bad(role, $"holds more data than its header declares ({header.Count} items).");
+                    throw Bad($"The {role} holds more data than its header declares ({header.Count} items).");
             }
             if (total < expected)
-                throw Bad(role, $"is truncated: the header declares {header.Count} items but the body holds {total / header.ItemSize}.");
+                throw Bad($"The {role} is truncated: the header declares {header.Count} items but the body holds {total / header.ItemSize}.");
             return (header, counts);
         }
         catch (InvalidDataException ex)
         {
-            throw Bad(role, $"is not a valid gzip stream ({ex.Message}).");
+            throw Bad($"The {role} is not a valid gzip stream ({ex.Message}).");
         }
     }
 
     public static byte[] ReadImage(string path, int index)
     {
         using var s = OpenDecoded(path);
-        var header = ReadHeader(s, "image file");
+        var header = ReadHeader(s, ErrorMessage.Of($"image file"));
         if (index < 0 || index >= header.Count)
             throw PortalException.NotFound($"Sample {index}");
         var skip = (long)index * header.ItemSize;
@@ -109,7 +109,7 @@ public static class IdxFile
     public static byte[] ReadLabels(string path, int count)
     {
         using var s = OpenDecoded(path);
-        var header = ReadHeader(s, "label file");
+        var header = ReadHeader(s, ErrorMessage.Of($"label file"));
         var labels = new byte[Math.Min(count, header.Count)];
         ReadFully(s, labels);
         return labels;
@@ -127,6 +127,6 @@ public static class IdxFile
         return total;
     }
 
-    private static PortalException Bad(string role, string problem) =>
-        new(PortalError.Unprocessable, $"The {role} {problem}", "file");
+    private static PortalException Bad(FormattableString problem) =>
+        new(PortalError.Unprocessable, problem, "file");
 }

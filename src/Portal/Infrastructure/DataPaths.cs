@@ -23,7 +23,7 @@ public sealed class DataPaths(IOptions<PortalOptions> options)
         var full = Path.GetFullPath(Path.Combine(Root, relative));
         var root = Path.TrimEndingDirectorySeparator(Root) + Path.DirectorySeparatorChar;
         if (!full.StartsWith(root, StringComparison.Ordinal))
-            throw new PortalException(PortalError.Invalid, "Stored path escapes the data folder.");
+            throw new PortalException(PortalError.Invalid, $"Stored path escapes the data folder.");
         return full;
     }
 

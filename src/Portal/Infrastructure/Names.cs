@@ -15,7 +15,7 @@ public static partial class Names
     {
         var trimmed = (name ?? "").Trim();
         if (trimmed.Length == 0)
-            throw PortalException.Invalid("A dataset name is required.", "name");
+            throw PortalException.Invalid($"A dataset name is required.", "name");
         if (!DisplayName().IsMatch(trimmed) || trimmed.Contains(".."))
             throw PortalException.Invalid(
                 $"Dataset name '{Printable(trimmed)}' is not allowed: use 1-64 letters, digits, spaces, '.', '_' or '-', starting with a letter or digit.", "name");
@@ -27,7 +27,7 @@ public static partial class Names
     {
         var trimmed = (name ?? "").Trim();
         if (trimmed.Length == 0)
-            throw PortalException.Invalid("An experiment name is required.", "name");
+            throw PortalException.Invalid($"An experiment name is required.", "name");
         if (trimmed.Length > 128 || trimmed.Any(char.IsControl))
             throw PortalException.Invalid($"Experiment name '{Printable(trimmed)}' is not allowed: use at most 128 printable characters.", "name");
         return trimmed;
@@ -69,7 +69,7 @@ public static partial class Names
     {
         var name = fileName ?? "";
         if (name.Length == 0 || name.Length > 255)
-            throw PortalException.Invalid("The uploaded file needs a name of 1-255 characters.", "file");
+            throw PortalException.Invalid($"The uploaded file needs a name of 1-255 characters.", "file");
         if (name.IndexOfAny(['/', '\\', '\0']) >= 0 || name.Contains("..") || name.Any(char.IsControl))
             throw PortalException.Invalid(
                 $"File name '{Printable(name)}' is not allowed: it must not contain path separators, '..' or control characters.", "file");

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+
 namespace ModelOps.Portal.Infrastructure;
 
 /// <summary>What went wrong, in terms a caller can act on; mapped to an HTTP status in one place.</summary>
@@ -13,15 +16,42 @@ public enum PortalError
 }
 
 /// <summary>
-/// The portal's one exception type. The message is shown as-is in the UI and returned as the
-/// ProblemDetails detail by the API, so it must name the problem (line, column, field) plainly.
+/// The portal's one exception type. The message names the problem (line, column, field) plainly;
+/// it is kept as an English template with its arguments (<see cref="ErrorMessage"/>), so the UI
+/// shows <see cref="Localized"/> in the user's language and the API returns it as the
+/// ProblemDetails detail in the request's language. <see cref="Exception.Message"/> stays English
+/// (logs, tests). Every template must be a key of ErrorText.resx (a test checks the sources).
 /// </summary>
-public sealed class PortalException(PortalError error, string message, string? field = null) : Exception(message)
+public sealed class PortalException : Exception
 {
-    public PortalError Error { get; } = error;
-    public string? Field { get; } = field;
+    public PortalException(PortalError error, FormattableString message, string? field = null)
+        : this(error, ErrorMessage.Of(message), field)
+    {
+    }
+
+    public PortalException(PortalError error, ErrorMessage message, string? field = null)
+        : this(error, message, [message], field)
+    {
+    }
+
+    private PortalException(PortalError error, ErrorMessage message, IReadOnlyList<ErrorMessage> problems, string? field)
+        : base(message.English)
+    {
+        Error = error;
+        Field = field;
+        Text = message;
+        Problems = problems;
+        Errors = problems.Select(p => p.English).ToList();
+    }
+
+    public PortalError Error { get; }
+    public string? Field { get; }
+    /// <summary>The message as template and arguments.</summary>
+    public ErrorMessage Text { get; }
     /// <summary>Every problem found, when a request was checked as a whole (ProblemDetails "errors").</summary>
-    public IReadOnlyList<string> Errors { get; private init; } = [message];
+    public IReadOnlyList<ErrorMessage> Problems { get; }
+    /// <summary>The problems in English (<see cref="LocalizedErrors"/> for the user's language).</summary>
+    public IReadOnlyList<string> Errors { get; }
 
     public int StatusCode => Error switch
     {
@@ -35,6 +65,7 @@ public sealed class PortalException(PortalError error, string message, string? f
         _ => StatusCodes.Status500InternalServerError,
     };
 
+    /// <summary>The English ProblemDetails title; <see cref="LocalizedTitle"/> translates it.</summary>
     public string Title => Error switch
     {
         PortalError.Invalid => "Invalid request",
@@ -47,10 +78,33 @@ public sealed class PortalException(PortalError error, string message, string? f
         _ => "Error",
     };
 
-    public static PortalException NotFound(string what) => new(PortalError.NotFound, $"{what} was not found.");
-    public static PortalException Invalid(string message, string? field = null) => new(PortalError.Invalid, message, field);
+    /// <summary>The message in <paramref name="culture"/>; the UI shows <c>ex.Localized(CultureInfo.CurrentUICulture)</c>.</summary>
+    public string Localized(CultureInfo culture) =>
+        Problems.Count == 1 ? Text.Localized(culture) : Join(LocalizedErrors(culture), culture);
+
+    /// <summary>Each problem in <paramref name="culture"/>.</summary>
+    public IReadOnlyList<string> LocalizedErrors(CultureInfo culture) => Problems.Select(p => p.Localized(culture)).ToList();
+
+    public string LocalizedTitle(CultureInfo culture) => ErrorMessage.Translate(Title, culture);
+
+    /// <summary><paramref name="what"/> + " was not found." (the template "Run {0} was not found.").</summary>
+    public static PortalException NotFound(FormattableString what) =>
+        new(PortalError.NotFound, FormattableStringFactory.Create(what.Format + " was not found.", what.GetArguments()));
+
+    public static PortalException Invalid(FormattableString message, string? field = null) => new(PortalError.Invalid, message, field);
+    public static PortalException Invalid(ErrorMessage message, string? field = null) => new(PortalError.Invalid, message, field);
 
     /// <summary>A 400 naming every problem: the detail joins them, the "errors" extension lists them.</summary>
-    public static PortalException InvalidAll(IReadOnlyList<string> problems) =>
-        new(PortalError.Invalid, string.Join(" ", problems.Select(p => p.EndsWith('.') ? p : p + "."))) { Errors = problems };
+    public static PortalException InvalidAll(IReadOnlyList<ErrorMessage> problems)
+    {
+        var english = ErrorMessage.Raw(Join(problems.Select(p => p.English), CultureInfo.GetCultureInfo(PortalCultures.English)));
+        return new(PortalError.Invalid, problems.Count == 1 ? problems[0] : english, problems, field: null);
+    }
+
+    private static string Join(IEnumerable<string> sentences, CultureInfo culture)
+    {
+        var chinese = culture.Name.StartsWith("zh", StringComparison.OrdinalIgnoreCase);
+        return string.Join(chinese ? "" : " ", sentences.Select(s =>
+            s.EndsWith('.') || s.EndsWith('。') || s.EndsWith('？') || s.EndsWith('?') ? s : s + (chinese ? "。" : ".")));
+    }
 }

@@ -12,7 +12,8 @@ public sealed record ModelVersionView(
 
 public sealed record ModelView(string Name, DateTime CreatedAt, string CreatedBy, IReadOnlyList<ModelVersionView> Versions);
 
-public sealed record RegisterRequest(int RunId);
+/// <summary>POST /models/{name}/versions: <c>allowDuplicate</c> registers a run that is already a version of this model once more.</summary>
+public sealed record RegisterRequest(int RunId, bool AllowDuplicate = false);
 
 public sealed record StageRequest(string Stage);
 
@@ -65,7 +66,7 @@ public static class ModelsApi
 
     public static async Task<IResult> Register(string name, RegisterRequest request, RegistryService registry, PortalDb db, DataPaths paths, CancellationToken ct)
     {
-        var version = await registry.RegisterAsync(request.RunId, name, ct);
+        var version = await registry.RegisterAsync(request.RunId, name, request.AllowDuplicate, ct);
         return TypedResults.Created($"/api/v1/models/{version.RegisteredModel!.Name}", await Get(version.RegisteredModel.Name, db, paths, ct));
     }
 

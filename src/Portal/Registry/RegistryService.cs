@@ -8,7 +8,26 @@ namespace ModelOps.Portal.Registry;
 /// <summary>Registers run models as versions and moves versions between stages, keeping who and when.</summary>
 public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths, CurrentUser user, Tracking.Artifacts.ArtifactStore artifacts, ILogger<RegistryService> log)
 {
-    public async Task<ModelVersion> RegisterAsync(int runId, string modelName, CancellationToken ct)
+    /// <summary>Registers the run's model as the next version, refusing (409) a run that is already a version of this model.</summary>
+    public Task<ModelVersion> RegisterAsync(int runId, string modelName, CancellationToken ct) =>
+        RegisterAsync(runId, modelName, allowDuplicate: false, ct);
+
+    /// <summary>
+    /// The version of <paramref name="modelName"/> registered from <paramref name="runId"/> (the latest
+    /// when it was registered more than once), or null: the UI asks this first, to say "already
+    /// version N" or to offer another version explicitly.
+    /// </summary>
+    public async Task<int?> FindVersionForRunAsync(string modelName, int runId, CancellationToken ct) =>
+        await db.ModelVersions.AsNoTracking()
+            .Where(v => v.RegisteredModel!.Name == modelName.Trim() && v.RunId == runId)
+            .MaxAsync(v => (int?)v.Version, ct);
+
+    /// <summary>
+    /// Registers the run's model as the next version of <paramref name="modelName"/>. A run that is
+    /// already a version of that model is refused with 409 unless <paramref name="allowDuplicate"/>
+    /// asks for another version of the same run on purpose.
+    /// </summary>
+    public async Task<ModelVersion> RegisterAsync(int runId, string modelName, bool allowDuplicate, CancellationToken ct)
     {
         var name = Names.Model(modelName);
         var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, ct) ?? throw PortalException.NotFound($"Run {runId}");
@@ -28,6 +47,11 @@ public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths
             db.RegisteredModels.Add(model);
             await db.SaveChangesAsync(ct);
         }
+        // Checked under the write gate, so two clicks on Register cannot both pass.
+        if (!allowDuplicate && await db.ModelVersions.Where(v => v.RegisteredModelId == model.Id && v.RunId == runId)
+                .MaxAsync(v => (int?)v.Version, ct) is { } existing)
+            throw new PortalException(PortalError.Conflict,
+                $"Run {runId} is already version {existing} of model '{name}'. Send allowDuplicate: true to register it again as a new version.", "runId");
         var next = 1 + (await db.ModelVersions.Where(v => v.RegisteredModelId == model.Id).MaxAsync(v => (int?)v.Version, ct) ?? 0);
         var relative = paths.ModelVersionRelative(model.Id, next);
         var target = paths.Resolve(relative);

@@ -1,6 +1,7 @@
 using ModelOps.Engine.Models;
 using ModelOps.Engine.Training;
 using ModelOps.Portal.Datasets;
+using ModelOps.Portal.Infrastructure;
 
 namespace ModelOps.Portal.Runs;
 
@@ -19,10 +20,9 @@ public static class FineTuning
 
 
     /// <summary>Every reason the parent cannot be fine-tuned on this dataset version with these options; empty when it can.</summary>
-    public static IReadOnlyList<string> Problems(ModelSchema parent, ModelVersionRef name, TrainingOptions options, DatasetVersion version, DatasetProfile profile)
+    public static IReadOnlyList<ErrorMessage> Problems(ModelSchema parent, ModelVersionRef name, TrainingOptions options, DatasetVersion version, DatasetProfile profile)
     {
-        var problems = new List<string>();
-        var model = $"Model '{name.Name}' v{name.Version}";
+        var problems = new List<ErrorMessage>();
         var expected = version.Kind switch
         {
             DatasetKinds.Idx => ModelSchema.Image,
@@ -31,11 +31,11 @@ public static class FineTuning
         };
         if (parent.InputKind != expected)
         {
-            problems.Add($"{model} reads {parent.InputKind} input, but this dataset is {version.Kind} ({expected} input).");
+            problems.Add(ErrorMessage.Of($"Model '{name.Name}' v{name.Version} reads {parent.InputKind} input, but this dataset is {version.Kind} ({expected} input)."));
             return problems;
         }
         if (parent.Task != options.Task)
-            problems.Add($"{model} does {parent.Task}, but this run asks for {options.Task}.");
+            problems.Add(ErrorMessage.Of($"Model '{name.Name}' v{name.Version} does {parent.Task}, but this run asks for {options.Task}."));
         switch (parent.InputKind)
         {
             case ModelSchema.Tabular:
@@ -44,14 +44,14 @@ public static class FineTuning
                 {
                     var kind = feature.Kind == FeatureKind.Numeric ? "numeric" : "categorical";
                     if (!columns.TryGetValue(feature.Name, out var column))
-                        problems.Add($"{model} reads the {kind} column '{feature.Name}', which this dataset does not have (or uses as its label).");
+                        problems.Add(ErrorMessage.Of($"Model '{name.Name}' v{name.Version} reads the {kind} column '{feature.Name}', which this dataset does not have (or uses as its label)."));
                     else if (column.Type != kind)
-                        problems.Add($"Column '{feature.Name}' is {kind} for {model} but {column.Type} in this dataset.");
+                        problems.Add(ErrorMessage.Of($"Column '{feature.Name}' is {kind} for Model '{name.Name}' v{name.Version} but {column.Type} in this dataset."));
                 }
                 break;
             case ModelSchema.Image:
                 if (parent.ImageShape is { } shape && profile.ImageShape is { } here && !shape.SequenceEqual(here))
-                    problems.Add($"{model} reads {string.Join("x", shape)} images, but this dataset's are {string.Join("x", here)}.");
+                    problems.Add(ErrorMessage.Of($"Model '{name.Name}' v{name.Version} reads {string.Join("x", shape)} images, but this dataset's are {string.Join("x", here)}."));
                 break;
         }
         return problems;

@@ -106,7 +106,7 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
     {
         var key = string.IsNullOrWhiteSpace(request.IdempotencyKey) ? null : request.IdempotencyKey.Trim();
         if (key is { Length: > 100 })
-            throw PortalException.Invalid("The idempotency key is longer than 100 characters.", "idempotencyKey");
+            throw PortalException.Invalid($"The idempotency key is longer than 100 characters.", "idempotencyKey");
         if (key is not null && await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.IdempotencyKey == key, ct) is { } existing)
         {
             // A replay of a request whose enqueue failed after the save must still end with a job.
@@ -129,13 +129,13 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
         if (parent is { } q)
         {
             if (request.Gave("template") && request.ResolveOptions().Template != q.Schema.Template)
-                problems.Add($"A fine-tuned run keeps the template of model '{q.Ref.Name}' v{q.Ref.Version} ('{q.Schema.Template}'); leave the template out or send '{q.Schema.Template}'.");
+                problems.Add(ErrorMessage.Of($"A fine-tuned run keeps the template of model '{q.Ref.Name}' v{q.Ref.Version} ('{q.Schema.Template}'); leave the template out or send '{q.Schema.Template}'."));
             problems.AddRange(FineTuning.Problems(q.Schema, q.Ref, options, version, DatasetIngest.ReadProfile(version)));
         }
         else if (options.TrainableLayers > 0)
-            problems.Add("TrainableLayers applies to fine-tuning only: name the parent model to fine-tune, or send 0.");
+            problems.Add(ErrorMessage.Of($"TrainableLayers applies to fine-tuning only: name the parent model to fine-tune, or send 0."));
         if (problems.Count > 0)
-            throw PortalException.InvalidAll(problems.Distinct().ToList());
+            throw PortalException.InvalidAll(problems.DistinctBy(p => p.English).ToList());
         var experimentId = request.ExperimentId ?? Tracking.Experiment.DefaultId;
         if (!await db.Experiments.AnyAsync(e => e.Id == experimentId && e.DeletedAt == null, ct))
             throw PortalException.NotFound($"Experiment {experimentId}");
@@ -184,7 +184,7 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
     private async Task<Parent> FindParentAsync(ModelVersionRef wanted, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(wanted.Name) || wanted.Version < 1)
-            throw PortalException.Invalid("parentModel needs the registered model's name and a version number from 1.", "parentModel");
+            throw PortalException.Invalid($"parentModel needs the registered model's name and a version number from 1.", "parentModel");
         var found = await db.ModelVersions.AsNoTracking().Include(v => v.RegisteredModel)
             .FirstOrDefaultAsync(v => v.RegisteredModel!.Name == wanted.Name && v.Version == wanted.Version, ct)
             ?? throw PortalException.NotFound($"Version {wanted.Version} of model '{wanted.Name}'");
@@ -204,6 +204,10 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
         var run = await db.Runs.FirstOrDefaultAsync(r => r.Id == runId, ct) ?? throw PortalException.NotFound($"Run {runId}");
         if (run.Status.IsTerminal())
             return;
+        // A client's run has no worker to stop: a cancel would stay "cancelling" for ever.
+        if (run.Kind == RunKind.Tracked)
+            throw new PortalException(PortalError.Conflict,
+                $"Run {runId} is reported by an API client, not scheduled by the portal, so there is nothing to cancel; end it instead (killed or finished).", "status");
         db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = user.Name, Action = "run.cancel", Subject = $"run:{runId}" });
         await db.SaveChangesAsync(ct);
         var now = DateTime.UtcNow;
@@ -252,18 +256,18 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
     /// (<see cref="TrainingOptions.Validate"/>) and what the dataset adds (template and task fit its kind,
     /// a test split when it has no test files). Empty when the run may be created.
     /// </summary>
-    public static IReadOnlyList<string> Problems(TrainingOptions options, DatasetVersion version)
+    public static IReadOnlyList<ErrorMessage> Problems(TrainingOptions options, DatasetVersion version)
     {
-        var problems = options.Validate().ToList();
+        var problems = options.Validate().Select(ErrorMessage.Raw).ToList();
         var fitting = Templates.Fitting(version.Kind);
         if (ModelTemplates.Names.Contains(options.Template) && !fitting.Contains(options.Template))
-            problems.Add($"Template '{options.Template}' does not fit a {version.Kind} dataset; use {string.Join(" or ", fitting.Select(t => $"'{t}'"))}.");
+            problems.Add(ErrorMessage.Of($"Template '{options.Template}' does not fit a {version.Kind} dataset; use {string.Join(" or ", fitting.Select(t => $"'{t}'"))}."));
         var profile = DatasetIngest.ReadProfile(version);
         if (options.Task == TrainingTasks.Regression && version.Kind == DatasetKinds.Csv && !LabelIsNumeric(profile))
-            problems.Add($"Task 'regression' needs a numeric label; the label column '{profile.LabelColumn}' holds text.");
+            problems.Add(ErrorMessage.Of($"Task 'regression' needs a numeric label; the label column '{profile.LabelColumn}' holds text."));
         var hasTestFiles = profile.TestRows is > 0;
         if (options.TestFraction == 0 && !hasTestFiles)
-            problems.Add("TestFraction must be greater than 0: this dataset has no test files of its own.");
+            problems.Add(ErrorMessage.Of($"TestFraction must be greater than 0: this dataset has no test files of its own."));
         return problems;
     }
 

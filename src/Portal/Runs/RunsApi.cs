@@ -40,6 +40,7 @@ public static class RunsApi
         runs.MapGet("/{id:int}", Get);
         runs.MapGet("/{id:int}/evaluation", Evaluation);
         runs.MapPost("/{id:int}/cancel", Cancel);
+        runs.MapPost("/{id:int}/end", End);
         runs.MapGet("/{id:int}/package", Package);
         return api;
     }
@@ -55,7 +56,7 @@ public static class RunsApi
         {
             var body = await JsonSerializer.DeserializeAsync<JsonElement>(http.Body, json.Value.SerializerOptions, ct);
             request = (body.ValueKind == JsonValueKind.Object ? body.Deserialize<NewRunRequest>(json.Value.SerializerOptions) : null)
-                ?? throw PortalException.Invalid("The request body must be a JSON object describing the run.", "body");
+                ?? throw PortalException.Invalid($"The request body must be a JSON object describing the run.", "body");
             request = request with { GivenOptions = NewRunRequest.NamedOptions(body) };
         }
         catch (JsonException e)
@@ -121,6 +122,13 @@ public static class RunsApi
     {
         var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct) ?? throw PortalException.NotFound($"Run {id}");
         return RunEvaluation.From(run) ?? throw new PortalException(PortalError.Conflict, $"Run {id} has no evaluation yet (it is {run.Status}).");
+    }
+
+    /// <summary>Ends a run an API client reported and left running (killed or finished); see ClientRunService.</summary>
+    public static async Task<RunSummary> End(int id, ModelOps.Portal.Jobs.EndRunRequest request, ModelOps.Portal.Jobs.ClientRunService runs, PortalDb db, CancellationToken ct)
+    {
+        await runs.EndAsync(id, request.Status, ct);
+        return await Get(id, db, ct);
     }
 
     public static async Task<IResult> Cancel(int id, RunLauncher launcher, CancellationToken ct)

@@ -71,7 +71,7 @@ public static class WorkerApi
         var run = await AuthorizeAsync(http, db, id, ct);
         run.WorkerProcessId = report.ProcessId;
         if (string.IsNullOrWhiteSpace(report.Device))
-            throw PortalException.Invalid("The start report needs the device the worker trains on.", "device");
+            throw PortalException.Invalid($"The start report needs the device the worker trains on.", "device");
         run.Device = report.Device.Length > 40 ? report.Device[..40] : report.Device;
         run.LastHeartbeatAt = DateTime.UtcNow;
         run.StatusMessage = run.CheckpointEpoch > 0 ? $"resuming after epoch {run.CheckpointEpoch}" : "training";
@@ -106,9 +106,9 @@ public static class WorkerApi
         if (run.Status == RunStatus.Finished)
         {
             if (report.Evaluation is null)
-                throw PortalException.Invalid("A finished run needs its evaluation.", "evaluation");
+                throw PortalException.Invalid($"A finished run needs its evaluation.", "evaluation");
             if (!run.HasModel)
-                throw PortalException.Invalid("Upload the model artifact before finishing the run.", "model");
+                throw PortalException.Invalid($"Upload the model artifact before finishing the run.", "model");
             run.EvaluationJson = JsonSerializer.Serialize(report.Evaluation, JsonSerializerOptions.Web);
             if (report.CrossValidation is { } cv) run.CrossValidationJson = RunCrossValidation.ToJson(cv);
             run.TestAccuracy = report.Evaluation.Accuracy;
@@ -167,7 +167,7 @@ public static class WorkerApi
                 {
                     total += read;
                     if (total > options.Value.MaxUploadBytes)
-                        throw new PortalException(PortalError.TooLarge, "The artifact is larger than the upload limit.");
+                        throw new PortalException(PortalError.TooLarge, $"The artifact is larger than the upload limit.");
                     await file.WriteAsync(buffer.AsMemory(0, read), ct);
                 }
             }
@@ -204,7 +204,7 @@ public static class WorkerApi
     {
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.Ordinal) || header.Length <= 7)
-            throw new PortalException(PortalError.Unauthorized, "A worker token is required (Authorization: Bearer ...).");
+            throw new PortalException(PortalError.Unauthorized, $"A worker token is required (Authorization: Bearer ...).");
         var hash = RunLifecycle.HashToken(header[7..].Trim());
         var run = await db.Runs.FirstOrDefaultAsync(r => r.Id == runId, ct) ?? throw PortalException.NotFound($"Run {runId}");
         if (run.WorkerTokenHash is null || !string.Equals(run.WorkerTokenHash, hash, StringComparison.Ordinal))

@@ -48,12 +48,12 @@ public sealed class PredictionService(IServiceScopeFactory scopes, DataPaths pat
     private static IReadOnlyList<JsonElement> ReadInputs(JsonElement body)
     {
         if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("inputs", out var inputs))
-            throw PortalException.Invalid("The body must be a JSON object with an 'inputs' array: one row (array or object) per prediction.", "inputs");
+            throw PortalException.Invalid($"The body must be a JSON object with an 'inputs' array: one row (array or object) per prediction.", "inputs");
         if (inputs.ValueKind != JsonValueKind.Array)
-            throw PortalException.Invalid("'inputs' must be an array.", "inputs");
+            throw PortalException.Invalid($"'inputs' must be an array.", "inputs");
         var count = inputs.GetArrayLength();
         if (count == 0)
-            throw PortalException.Invalid("'inputs' is empty.", "inputs");
+            throw PortalException.Invalid($"'inputs' is empty.", "inputs");
         if (count > MaxRows)
             throw PortalException.Invalid($"'inputs' holds {count} rows; at most {MaxRows} are accepted per request.", "inputs");
         return inputs.EnumerateArray().ToList();

@@ -30,7 +30,7 @@ public sealed record Caller(CallerKind Kind, string? User = null, int? TokenId =
     internal void Attach(HttpContext http) => http.Items[ItemKey] = this;
 
     /// <summary>For the routes that act beyond one run (experiments, tokens, new runs): a worker's token may not.</summary>
-    public static void RefuseWorkers(HttpContext http, string message)
+    public static void RefuseWorkers(HttpContext http, FormattableString message)
     {
         if (Of(http).Kind is CallerKind.Worker or CallerKind.Unrecognised)
             throw new PortalException(PortalError.Forbidden, message);
@@ -54,7 +54,7 @@ public sealed partial class ApiCallers(RequestDelegate next)
         // another route; an API path that needed resolving is refused here, with a ProblemDetails.
         var raw = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? "";
         if (raw.StartsWith("/api/", StringComparison.Ordinal) && DotSegment().IsMatch(raw.Split('?')[0]))
-            throw PortalException.Invalid("The request path holds a '.' or '..' segment; paths in this API are never relative.", "path");
+            throw PortalException.Invalid($"The request path holds a '.' or '..' segment; paths in this API are never relative.", "path");
         if (!path.StartsWith("/api/v1/", StringComparison.Ordinal) || path == "/api/v1/openapi.json")
         {
             await next(http);
@@ -63,7 +63,7 @@ public sealed partial class ApiCallers(RequestDelegate next)
         var caller = await IdentifyAsync(http, dbs);
         caller.Attach(http);
         if (caller.Kind == CallerKind.Anonymous && options.Value.RequireApiToken)
-            throw new PortalException(PortalError.Unauthorized, "This portal requires an API token: send 'Authorization: Bearer mop_...'. Create one on the Tokens page.");
+            throw new PortalException(PortalError.Unauthorized, $"This portal requires an API token: send 'Authorization: Bearer mop_...'. Create one on the Tokens page.");
         if (caller.Kind == CallerKind.Worker && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method)
             && OwnRun().Match(path) is var m && (!m.Success || m.Groups[1].Value != caller.RunId.ToString()))
             throw new PortalException(PortalError.Forbidden, $"A worker's token writes only its own run (run {caller.RunId}).");
@@ -75,7 +75,7 @@ public sealed partial class ApiCallers(RequestDelegate next)
         var header = http.Request.Headers.Authorization.ToString();
         if (header.Length == 0) return Caller.Anonymous;
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
-            throw new PortalException(PortalError.Unauthorized, "The Authorization header must be 'Bearer <token>'.");
+            throw new PortalException(PortalError.Unauthorized, $"The Authorization header must be 'Bearer <token>'.");
         var token = header[7..].Trim();
         var hash = Hash(token);
         await using var db = await dbs.CreateDbContextAsync(http.RequestAborted);
@@ -84,8 +84,9 @@ public sealed partial class ApiCallers(RequestDelegate next)
             var now = DateTime.UtcNow;
             var found = await db.ApiTokens.FirstOrDefaultAsync(t => t.TokenHash == hash, http.RequestAborted);
             if (found is null || found.RevokedAt is not null || found.ExpiresAt <= now)
-                throw new PortalException(PortalError.Unauthorized,
-                    found is null ? "The API token is not known." : found.RevokedAt is not null ? "The API token was revoked." : "The API token has expired.");
+                throw found is null ? new PortalException(PortalError.Unauthorized, $"The API token is not known.")
+                    : found.RevokedAt is not null ? new PortalException(PortalError.Unauthorized, $"The API token was revoked.")
+                    : new PortalException(PortalError.Unauthorized, $"The API token has expired.");
             // Last use is kept to the nearest few minutes: a write per request would cost the ingest path.
             if (found.LastUsedAt is null || now - found.LastUsedAt > TouchEvery)
             {
@@ -135,6 +136,6 @@ public static class RunAccess
     private static void Refuse(Caller caller)
     {
         if (caller.Kind == CallerKind.Unrecognised)
-            throw new PortalException(PortalError.Unauthorized, "The bearer token is neither an API token nor the token of a running attempt.");
+            throw new PortalException(PortalError.Unauthorized, $"The bearer token is neither an API token nor the token of a running attempt.");
     }
 }

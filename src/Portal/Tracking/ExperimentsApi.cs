@@ -29,7 +29,7 @@ public static class ExperimentsApi
 
     public static async Task<IResult> Create(NewExperiment request, HttpContext http, PortalDb db, CurrentUser user, CancellationToken ct)
     {
-        Caller.RefuseWorkers(http, WorkerRefusal);
+        Caller.RefuseWorkers(http, $"A worker's token writes only its own run.");
         var name = Names.Experiment(request.Name);
         if (await db.Experiments.AnyAsync(e => e.Name == name, ct))
             throw new PortalException(PortalError.Conflict, $"An experiment named '{name}' exists already.", "name");
@@ -70,7 +70,7 @@ public static class ExperimentsApi
 
     public static async Task<ExperimentView> Update(int id, ExperimentPatch patch, HttpContext http, PortalDb db, CurrentUser user, CancellationToken ct)
     {
-        Caller.RefuseWorkers(http, WorkerRefusal);
+        Caller.RefuseWorkers(http, $"A worker's token writes only its own run.");
         var experiment = await db.Experiments.Include(e => e.Tags).FirstOrDefaultAsync(e => e.Id == id && e.DeletedAt == null, ct)
             ?? throw PortalException.NotFound($"Experiment {id}");
         if (patch.Name is not null)
@@ -99,9 +99,9 @@ public static class ExperimentsApi
 
     public static async Task<IResult> Delete(int id, HttpContext http, PortalDb db, CurrentUser user, CancellationToken ct)
     {
-        Caller.RefuseWorkers(http, WorkerRefusal);
+        Caller.RefuseWorkers(http, $"A worker's token writes only its own run.");
         if (id == Experiment.DefaultId)
-            throw new PortalException(PortalError.Conflict, "The Default experiment holds runs that name no other; it cannot be deleted.");
+            throw new PortalException(PortalError.Conflict, $"The Default experiment holds runs that name no other; it cannot be deleted.");
         var experiment = await db.Experiments.FirstOrDefaultAsync(e => e.Id == id && e.DeletedAt == null, ct)
             ?? throw PortalException.NotFound($"Experiment {id}");
         if (await db.Runs.AnyAsync(r => r.ExperimentId == id && r.Kind == Runs.RunKind.Training && r.DeletedAt == null
@@ -119,7 +119,7 @@ public static class ExperimentsApi
         e.Id, e.Name, e.Description, e.Owner, e.Tags.OrderBy(t => t.Key).ToDictionary(t => t.Key, t => t.Value), e.CreatedAt, e.UpdatedAt, runs);
 
     private static string? Description(string? text) =>
-        text is { Length: > 5000 } ? throw PortalException.Invalid("A description holds at most 5,000 characters.", "description") : text?.Trim();
+        text is { Length: > 5000 } ? throw PortalException.Invalid($"A description holds at most 5,000 characters.", "description") : text?.Trim();
 
     private static IEnumerable<KeyValuePair<string, string?>> Tags(Dictionary<string, JsonElement>? tags)
     {
@@ -142,5 +142,4 @@ public static class ExperimentsApi
         }
     }
 
-    private const string WorkerRefusal = "A worker's token writes only its own run.";
 }

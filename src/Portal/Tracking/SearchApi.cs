@@ -44,15 +44,15 @@ public static class SearchApi
         }
         catch (FilterSyntaxException e)
         {
-            throw PortalException.Invalid(e.Message, e.Field ?? "filter");
+            throw PortalException.Invalid(ErrorMessage.Raw(e.Message), e.Field ?? "filter");
         }
         catch (InvalidPageTokenException e)
         {
-            throw PortalException.Invalid(e.Message, "pageToken");
+            throw PortalException.Invalid(ErrorMessage.Raw(e.Message), "pageToken");
         }
         catch (ArgumentException e)
         {
-            throw PortalException.Invalid(e.Message.Split(" (Parameter")[0], e.ParamName);
+            throw PortalException.Invalid(ErrorMessage.Raw(e.Message.Split(" (Parameter")[0]), e.ParamName);
         }
         finally
         {

@@ -18,9 +18,9 @@ public sealed class TokenService(PortalDb db, CurrentUser user)
     {
         var trimmed = (name ?? "").Trim();
         if (trimmed.Length is 0 or > 100 || trimmed.Any(char.IsControl))
-            throw PortalException.Invalid("A token needs a name of 1-100 printable characters, so you can tell it apart later.", "name");
+            throw PortalException.Invalid($"A token needs a name of 1-100 printable characters, so you can tell it apart later.", "name");
         if (expiresInDays is < 1 or > 3650)
-            throw PortalException.Invalid("expiresInDays must be between 1 and 3650, or left out for a token that does not expire.", "expiresInDays");
+            throw PortalException.Invalid($"expiresInDays must be between 1 and 3650, or left out for a token that does not expire.", "expiresInDays");
         var token = ApiCallers.NewToken();
         var now = DateTime.UtcNow;
         var row = new ApiToken
@@ -55,23 +55,22 @@ public static class TokensApi
         var group = api.MapGroup("/tokens").WithTags("Tokens");
         group.MapPost("/", async (NewToken request, HttpContext http, TokenService tokens, CancellationToken ct) =>
         {
-            Caller.RefuseWorkers(http, WorkerRefusal);
+            Caller.RefuseWorkers(http, $"Tokens are managed with an API token or in the browser, not with a worker's token.");
             var created = await tokens.CreateAsync(request.Name, request.ExpiresInDays, ct);
             return TypedResults.Created($"/api/v1/tokens/{created.Id}", created);
         });
         group.MapGet("/", (HttpContext http, TokenService tokens, CancellationToken ct) =>
         {
-            Caller.RefuseWorkers(http, WorkerRefusal);
+            Caller.RefuseWorkers(http, $"Tokens are managed with an API token or in the browser, not with a worker's token.");
             return tokens.ListAsync(ct);
         });
         group.MapDelete("/{id:int}", async (int id, HttpContext http, TokenService tokens, CancellationToken ct) =>
         {
-            Caller.RefuseWorkers(http, WorkerRefusal);
+            Caller.RefuseWorkers(http, $"Tokens are managed with an API token or in the browser, not with a worker's token.");
             await tokens.RevokeAsync(id, ct);
             return TypedResults.NoContent();
         });
         return api;
     }
 
-    private const string WorkerRefusal = "Tokens are managed with an API token or in the browser, not with a worker's token.";
 }

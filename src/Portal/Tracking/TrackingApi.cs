@@ -38,7 +38,7 @@ public static class TrackingApi
 
     public static async Task<IResult> CreateRun(int experimentId, NewTrackedRun request, HttpContext http, PortalDb db, WriteGate gate, CurrentUser user, CancellationToken ct)
     {
-        Caller.RefuseWorkers(http, "A worker's token writes only its own run; creating runs needs an API token.");
+        Caller.RefuseWorkers(http, $"A worker's token writes only its own run; creating runs needs an API token.");
         if (!await db.Experiments.AnyAsync(e => e.Id == experimentId && e.DeletedAt == null, ct))
             throw PortalException.NotFound($"Experiment {experimentId}");
         var source = request.Source?.Trim() ?? "API";
@@ -91,7 +91,7 @@ public static class TrackingApi
     {
         var run = await RunAccess.ForWriteAsync(http, db, id, ct);
         if (patch.Name is not null)
-            run.Name = Names.RunName(patch.Name) ?? throw PortalException.Invalid("A run's name must not be empty.", "name");
+            run.Name = Names.RunName(patch.Name) ?? throw PortalException.Invalid($"A run's name must not be empty.", "name");
         if (patch.Notes is not null)
             run.Notes = Names.Notes(patch.Notes);
         if (patch.Status is not null)
@@ -114,7 +114,7 @@ public static class TrackingApi
     {
         var run = await RunAccess.ForWriteAsync(http, db, id, ct);
         if (Caller.Of(http).Kind == CallerKind.Worker)
-            throw new PortalException(PortalError.Forbidden, "A worker's token cannot delete its run.");
+            throw new PortalException(PortalError.Forbidden, $"A worker's token cannot delete its run.");
         if (run.Kind == RunKind.Training && !run.Status.IsTerminal())
             throw new PortalException(PortalError.Conflict, $"Run {id} is {run.Status}; cancel it before deleting it.");
         run.DeletedAt = DateTime.UtcNow;
@@ -150,7 +150,7 @@ public static class TrackingApi
     {
         await RunAccess.ForReadAsync(http, db, id, ct);
         if (string.IsNullOrEmpty(key))
-            throw PortalException.Invalid("Name the metric: ?key=...", "key");
+            throw PortalException.Invalid($"Name the metric: ?key=...", "key");
         if (maxPoints is < 2 or > MaxMaxPoints)
             throw PortalException.Invalid($"maxPoints must be between 2 and {MaxMaxPoints}.", "maxPoints");
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -166,7 +166,7 @@ public static class TrackingApi
     {
         await RunAccess.ForReadAsync(http, db, id, ct);
         if (string.IsNullOrEmpty(key))
-            throw PortalException.Invalid("Name the metric: ?key=...", "key");
+            throw PortalException.Invalid($"Name the metric: ?key=...", "key");
         if (pageSize is < 1 or > MaxMaxPoints)
             throw PortalException.Invalid($"pageSize must be between 1 and {MaxMaxPoints}.", "pageSize");
         var after = pageToken is null ? (SeriesPoint?)null : DecodePoint(pageToken);
@@ -191,6 +191,6 @@ public static class TrackingApi
         catch (Exception e) when (e is FormatException or JsonException)
         {
         }
-        throw PortalException.Invalid("The page token is not one this endpoint issued.", "pageToken");
+        throw PortalException.Invalid($"The page token is not one this endpoint issued.", "pageToken");
     }
 }

@@ -16,12 +16,12 @@ public static partial class TrackingRules
     public const int MaxTagValue = 8000;
 
     /// <summary>Metric, param and tag keys: hierarchical ("val/loss") but never path-like.</summary>
-    public static string? KeyProblem(string? key)
+    public static ErrorMessage? KeyProblem(string? key)
     {
         if (key is null || !KeyPattern().IsMatch(key))
-            return "1-250 letters, digits, spaces, '_', '-', '.' or '/'";
+            return ErrorMessage.Of($"1-250 letters, digits, spaces, '_', '-', '.' or '/'");
         if (key.StartsWith('/') || key.Split('/').Any(part => part is "" or "." or ".."))
-            return "no empty, '.' or '..' segment";
+            return ErrorMessage.Of($"no empty, '.' or '..' segment");
         return null;
     }
 

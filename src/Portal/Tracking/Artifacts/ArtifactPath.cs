@@ -68,13 +68,13 @@ public static class ArtifactPath
     public static string Normalize(string? raw)
     {
         if (string.IsNullOrEmpty(raw))
-            throw Refuse("The artifact path is empty.");
+            throw Refuse($"The artifact path is empty.");
         if (raw.Length > MaxLength)
             throw Refuse($"The artifact path is {raw.Length} characters long; the limit is {MaxLength}.");
         // The router has already decoded the URL once. A '%' left over is either a double encoding
         // (%252e%252e%252f) or an encoded '/' Kestrel keeps as "%2F": never let a later decode see it.
         if (raw.Contains('%'))
-            throw Refuse("The artifact path contains '%'. Percent-encoded characters are not allowed in artifact paths, so encoded or double-encoded separators and dots cannot slip through.");
+            throw Refuse($"The artifact path contains '%'. Percent-encoded characters are not allowed in artifact paths, so encoded or double-encoded separators and dots cannot slip through.");
         CheckCharacters(raw);
 
         var path = raw.Normalize(NormalizationForm.FormC);
@@ -83,11 +83,11 @@ public static class ArtifactPath
         // NFC maps no character onto '/' or '.' today; should a future Unicode version do so, the
         // meaning of the path would change under the checks that follow.
         if (Count(path, '/') != Count(raw, '/') || Count(path, '.') != Count(raw, '.'))
-            throw Refuse("The artifact path changes its folders or dots under Unicode NFC normalisation.");
+            throw Refuse($"The artifact path changes its folders or dots under Unicode NFC normalisation.");
         CheckCharacters(path);
 
         if (path[0] == '/')
-            throw Refuse("The artifact path is absolute (it starts with '/'); give a path relative to the run's artifacts, such as 'model/weights.bin'.");
+            throw Refuse($"The artifact path is absolute (it starts with '/'); give a path relative to the run's artifacts, such as 'model/weights.bin'.");
         if (path.Length >= 2 && char.IsAsciiLetter(path[0]) && path[1] == ':')
             throw Refuse($"The artifact path starts with a drive ('{path[..2]}'); give a path relative to the run's artifacts.");
 
@@ -139,8 +139,7 @@ public static class ArtifactPath
         }
         if (NormalizesUnicode) return;
         if (category is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark || In(ChangedByNfc, codePoint))
-            throw Refuse($"The artifact path contains U+{codePoint:X4} at position {index + 1}, which Unicode normalisation (NFC) could change or combine with its neighbour. "
-                + "This portal cannot normalise Unicode (it runs without ICU), so it refuses combining marks, conjoining jamo and compatibility characters; write the path with precomposed characters.");
+            throw Refuse($"The artifact path contains U+{codePoint:X4} at position {index + 1}, which Unicode normalisation (NFC) could change or combine with its neighbour. This portal cannot normalise Unicode (it runs without ICU), so it refuses combining marks, conjoining jamo and compatibility characters; write the path with precomposed characters.");
     }
 
     private static bool In((int First, int Last)[] ranges, int codePoint)
@@ -155,15 +154,15 @@ public static class ArtifactPath
 
     private static void CheckSegment(string segment, int index, int count)
     {
-        var which = count == 1 ? "The artifact path" : $"Segment {index + 1} of the artifact path";
+        var which = count == 1 ? ErrorMessage.Of($"The artifact path") : ErrorMessage.Of($"Segment {index + 1} of the artifact path");
         if (segment.Length == 0)
-            throw Refuse(index == count - 1
-                ? "The artifact path ends with '/'; it must name a file."
-                : "The artifact path has an empty segment ('//'); folders are separated by a single '/'.");
+            throw index == count - 1
+                ? Refuse($"The artifact path ends with '/'; it must name a file.")
+                : Refuse($"The artifact path has an empty segment ('//'); folders are separated by a single '/'.");
         if (segment is "..")
-            throw Refuse("The artifact path contains a '..' segment; paths may not climb out of a folder.");
+            throw Refuse($"The artifact path contains a '..' segment; paths may not climb out of a folder.");
         if (segment is ".")
-            throw Refuse("The artifact path contains a '.' segment; write the path without it.");
+            throw Refuse($"The artifact path contains a '.' segment; write the path without it.");
         if (segment.AsSpan().TrimStart(". ").IsEmpty)
             throw Refuse($"{which} ('{segment}') is only dots and spaces.");
         if (segment[^1] is '.' or ' ')
@@ -175,5 +174,5 @@ public static class ArtifactPath
 
     private static int Count(string s, char c) => s.AsSpan().Count(c);
 
-    private static PortalException Refuse(string message) => PortalException.Invalid(message, Field);
+    private static PortalException Refuse(FormattableString message) => PortalException.Invalid(message, Field);
 }

@@ -161,9 +161,9 @@ public sealed class ArtifactStore(DataPaths paths, IOptions<PortalOptions> optio
             if (entry.LinkTarget is not null)
                 throw Linked();
             if (entry.Exists)
-                throw new PortalException(PortalError.Conflict, shown is null
-                    ? $"The artifacts folder of run {runId} is blocked by a file."
-                    : $"'{shown}' is an artifact file, so it cannot also be a folder of artifacts.", "path");
+                throw shown is null
+                    ? new PortalException(PortalError.Conflict, $"The artifacts folder of run {runId} is blocked by a file.", "path")
+                    : new PortalException(PortalError.Conflict, $"'{shown}' is an artifact file, so it cannot also be a folder of artifacts.", "path");
             if (Directory.Exists(current)) continue;
             if (!create) return null;
             Directory.CreateDirectory(current);
@@ -180,7 +180,7 @@ public sealed class ArtifactStore(DataPaths paths, IOptions<PortalOptions> optio
         var full = Path.GetFullPath(path);
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(RunArtifactsRoot(runId))) + Path.DirectorySeparatorChar;
         if (!full.StartsWith(root, StringComparison.Ordinal))
-            throw PortalException.Invalid("The artifact path leads outside the run's artifacts folder.", "path");
+            throw PortalException.Invalid($"The artifact path leads outside the run's artifacts folder.", "path");
         return full;
     }
 
@@ -203,7 +203,7 @@ public sealed class ArtifactStore(DataPaths paths, IOptions<PortalOptions> optio
     private static void RequireNormalized(string path)
     {
         if (!string.Equals(ArtifactPath.Normalize(path), path, StringComparison.Ordinal))
-            throw PortalException.Invalid("The artifact path is not in its normalised form.", "path");
+            throw PortalException.Invalid($"The artifact path is not in its normalised form.", "path");
     }
 
     /// <summary>realpath(3) in managed code: the data folder itself may sit behind a link an administrator made.</summary>

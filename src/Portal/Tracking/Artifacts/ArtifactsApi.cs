@@ -91,7 +91,7 @@ public static class ArtifactsApi
             var end = raw.AsSpan().IndexOfAny('?', '#');
             var target = Uri.UnescapeDataString(end < 0 ? raw : raw[..end]);
             if (target.Split('/', '\\').Any(segment => segment is "." or ".."))
-                throw PortalException.Invalid("The request URL contains a '.' or '..' segment; artifact paths may not climb out of a folder.", "path");
+                throw PortalException.Invalid($"The request URL contains a '.' or '..' segment; artifact paths may not climb out of a folder.", "path");
         }
         return ArtifactPath.Normalize(path);
     }
@@ -101,6 +101,8 @@ public static class ArtifactsApi
         if (string.IsNullOrEmpty(prefix)) return "";
         if (prefix.Length > ArtifactPath.MaxLength)
             throw PortalException.Invalid($"The prefix is {prefix.Length} characters long; the limit is {ArtifactPath.MaxLength}.", "prefix");
+        if (prefix.IndexOf('\0') is var nul and >= 0)
+            throw PortalException.Invalid($"The prefix contains a NUL character at position {nul + 1}.", "prefix");
         try
         {
             // Stored paths are NFC; a prefix typed in another form must still find them.
@@ -108,7 +110,7 @@ public static class ArtifactsApi
         }
         catch (ArgumentException)
         {
-            throw PortalException.Invalid("The prefix is not valid Unicode.", "prefix");
+            throw PortalException.Invalid($"The prefix is not valid Unicode.", "prefix");
         }
     }
 
