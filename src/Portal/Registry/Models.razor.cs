@@ -248,7 +248,7 @@ public sealed partial class Models
         }
         catch (PortalException ex)
         {
-            error = ex.Message;
+            error = ex.Localized(CultureInfo.CurrentUICulture);
         }
         finally
         {
@@ -276,13 +276,20 @@ public sealed partial class Models
         alreadyRegistered = null;
         if (runId is not { } id) return;
         var run = registrableRuns.FirstOrDefault(r => r.Id == id);
-        alreadyRegistered = await FindExistingAsync(id);
-        // A run already registered suggests its model (a new version of it); otherwise a name from its dataset.
+        // A run already registered suggests its model; otherwise a name from its dataset. Register then says "already version N".
         if (string.IsNullOrWhiteSpace(registerName) || registerName == suggestedName)
-            registerName = suggestedName = alreadyRegistered?.Name ?? ModelNames.SuggestFrom(run?.DatasetName);
+            registerName = suggestedName = (await FindExistingAsync(id))?.Name ?? ModelNames.SuggestFrom(run?.DatasetName);
     }
 
-    // TODO(api-l10n): once RegistryService.FindVersionForRunAsync lands, ask it instead of querying here.
+    private void NameChanged(string name)
+    {
+        registerName = name;
+        // "Already version N" was said of the name it was checked against.
+        alreadyRegistered = null;
+        registerNameProblem = null;
+    }
+
+    /// <summary>The model a run was last registered as, whatever its name: the name the form suggests for it.</summary>
     private async Task<ExistingVersion?> FindExistingAsync(int runId)
     {
         await using var db = await DbFactory.CreateDbContextAsync();
@@ -290,31 +297,40 @@ public sealed partial class Models
             .Select(v => new ExistingVersion(v.RunId, v.RegisteredModel!.Name, v.Version)).FirstOrDefaultAsync();
     }
 
-    /// <summary>Registers the chosen run's model; a run that is already a version is only registered again when asked.</summary>
+    /// <summary>
+    /// Registers the chosen run's model. A run that is already a version of this model is refused by the
+    /// registry (409) unless asked for on purpose, so the form asks first and says which version it is.
+    /// </summary>
     private async Task RegisterAsync(bool again)
     {
         if (registerRunId is not { } runId) return;
         registerError = registerRunProblem = registerNameProblem = null;
-        if (!again && (alreadyRegistered = await FindExistingAsync(runId)) is not null) return;
         registering = true;
         try
         {
-            ModelVersion version;
-            await using (var scope = Scopes.CreateAsyncScope())
-                version = await scope.ServiceProvider.GetRequiredService<RegistryService>().RegisterAsync(runId, registerName, CancellationToken.None);
-            var name = version.RegisteredModel?.Name ?? registerName;
-            Snackbar.Add(L["Run {0} is registered as {1} v{2}.", runId, name, version.Version].Value, Severity.Success);
+            await using var scope = Scopes.CreateAsyncScope();
+            var registry = scope.ServiceProvider.GetRequiredService<RegistryService>();
+            var name = registerName.Trim();
+            if (!again && await registry.FindVersionForRunAsync(name, runId, CancellationToken.None) is { } existing)
+            {
+                alreadyRegistered = new ExistingVersion(runId, name, existing);
+                return;
+            }
+            var version = await registry.RegisterAsync(runId, registerName, allowDuplicate: again, CancellationToken.None);
+            var registered = version.RegisteredModel?.Name ?? name;
+            Snackbar.Add(L["Run {0} is registered as {1} v{2}.", runId, registered, version.Version].Value, Severity.Success);
             alreadyRegistered = null;
             registerRunId = null;
             registerOpen = false;
-            selected = name;
+            selected = registered;
             await ReloadAsync();
         }
         catch (PortalException ex)
         {
-            if (ex.Field == "name") registerNameProblem = ex.Message;
-            else if (ex.Field == "runId") registerRunProblem = ex.Message;
-            else registerError = ex.Message;
+            var message = ex.Localized(CultureInfo.CurrentUICulture);
+            if (ex.Field == "name") registerNameProblem = message;
+            else if (ex.Field == "runId") registerRunProblem = message;
+            else registerError = message;
         }
         finally
         {

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using ModelOps.Portal.Infrastructure;
+using ModelOps.Portal.Jobs;
 using ModelOps.Portal.Runs;
 using ModelOps.Ui.Tests.Registry;
 using MudBlazor;
@@ -38,6 +39,29 @@ public sealed class JobsPageTests : PortalUiTest
         Assert.Equal("0", summary.GetAttribute("data-running"));
         Assert.Equal("1", summary.GetAttribute("data-queued"));
         Assert.Contains("0 running on 1 worker slot(s) · 1 queued", summary.TextContent);
+    }
+
+    [Fact]
+    public async Task The_grid_pages_the_same_rows_the_job_queue_query_lists()
+    {
+        await InScopeAsync(s => RegistryRows.ClientReportedRunAsync(s, "notebook run"));
+        var ids = Db(db => new[]
+        {
+            RegistryRows.AddRun(db, RegistryRows.TrainingRun("queued a", RunStatus.Queued)),
+            RegistryRows.AddRun(db, RegistryRows.TrainingRun("running b", RunStatus.Running, 0.2)),
+            RegistryRows.AddRun(db, RegistryRows.TrainingRun("queued c", RunStatus.Queued)),
+        });
+        Db(db => RegistryRows.AddRun(db, RegistryRows.TrainingRun("finished d", RunStatus.Finished)));
+        var queue = await Services.GetRequiredService<JobQueueQuery>().ListAsync();
+
+        var page = Render<JobsPage>();
+
+        page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("[data-testid^=job-link-]").Count));
+        var shown = page.FindAll("[data-testid^=job-link-]").Select(a => int.Parse(a.GetAttribute("data-testid")!["job-link-".Length..])).ToList();
+        // Running first, then the queue in the order the scheduler takes it: the query's own order.
+        Assert.Equal(queue.Jobs.Select(j => j.Id), shown);
+        Assert.Equal([ids[1], ids[0], ids[2]], shown);
+        Assert.Contains($"{queue.Running} running on {queue.WorkerSlots} worker slot(s) · {queue.Queued} queued", page.Find("[data-testid=jobs-summary]").TextContent);
     }
 
     [Fact]

@@ -187,6 +187,25 @@ public sealed class ModelsPageTests : PortalUiTest
     }
 
     [Fact]
+    public async Task The_same_run_under_another_model_name_is_registered_without_asking()
+    {
+        var paths = Services.GetRequiredService<DataPaths>();
+        var runId = Db(db => RegistryRows.FinishedRunWithModelFile(db, paths, "points mlp"));
+        await InScopeAsync(s => s.GetRequiredService<RegistryService>().RegisterAsync(runId, "points-model", CancellationToken.None));
+        RenderProviders();
+        var page = Render<Models>();
+        page.Find("[data-testid=register-open]").Click();
+        var select = page.FindComponent<MudSelect<int?>>();
+        await page.InvokeAsync(() => select.Instance.ValueChanged.InvokeAsync(runId));
+        page.Find("input[data-testid=register-model-name], [data-testid=register-model-name] input").Input("points-model-b");
+
+        page.Find("[data-testid=register-model-submit]").Click();
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=stage-points-model-b-1]")));
+        Assert.Empty(page.FindAll("[data-testid=register-already]"));
+    }
+
+    [Fact]
     public async Task A_bad_model_name_is_shown_under_the_field()
     {
         var paths = Services.GetRequiredService<DataPaths>();
