@@ -180,7 +180,11 @@ public sealed partial class NewUserJourneyTests(ITestOutputHelper output)
             await journey.OpenAsync("/models");
             var stage = page.GetByTestId($"stage-{ModelName}-1");
             await Assertions.Expect(stage).ToHaveTextAsync("None");
-            await journey.ClickUntilAsync($"promote-{ModelName}-1", page.Locator($"[data-testid=stage-{ModelName}-1]:text-is('Production')"));
+            // Production changes what the model serves, so the page asks first.
+            var dialog = page.Locator(".mud-dialog");
+            await journey.ClickUntilAsync($"promote-{ModelName}-1", dialog);
+            await Assertions.Expect(dialog).ToContainTextAsync($"Promote {ModelName} v1 to Production?");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Promote to Production", Exact = true }).ClickAsync();
             await Assertions.Expect(stage).ToHaveTextAsync("Production");
             await Assertions.Expect(page.GetByTestId($"promote-{ModelName}-1")).ToBeDisabledAsync();
         });
