@@ -76,7 +76,7 @@ public sealed partial class NewRunOptionsTests(ITestOutputHelper output)
 
         await journey.Step("the run page and the run's params show the options", async () =>
         {
-            await Assertions.Expect(page.GetByTestId("run-opt-model")).ToContainTextAsync("hidden layers 32,16");
+            await Assertions.Expect(page.GetByTestId("run-opt-model")).ToContainTextAsync("hidden layers 32,16", new LocatorAssertionsToContainTextOptions { Timeout = 30_000 });
             await Assertions.Expect(page.GetByTestId("run-opt-optimizer")).ToContainTextAsync("adamw, lr 0.001, weight decay 0.01");
             await Assertions.Expect(page.GetByTestId("run-opt-schedule")).ToContainTextAsync("cosine (warm-up 1 epochs)");
             var run = await portal.GetRunAsync(runId);
@@ -150,7 +150,8 @@ public sealed partial class NewRunOptionsTests(ITestOutputHelper output)
 
         await journey.Step("the run page shows the folds as they finish, then mean ± std and the refit", async () =>
         {
-            await Assertions.Expect(page.GetByTestId("run-opt-cv")).ToContainTextAsync("5 folds");
+            // The machine may be busy: the run page's first render can take a while after the navigation.
+            await Assertions.Expect(page.GetByTestId("run-opt-cv")).ToContainTextAsync("5 folds", new LocatorAssertionsToContainTextOptions { Timeout = 30_000 });
             await Assertions.Expect(page.GetByTestId("cv-panel")).ToBeVisibleAsync();
             await Assertions.Expect(page.GetByTestId("cv-refit-note")).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 120_000 });
             await Assertions.Expect(page.GetByTestId("cv-fold-5")).ToBeVisibleAsync();
