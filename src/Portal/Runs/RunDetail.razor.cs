@@ -155,7 +155,7 @@ public sealed partial class RunDetail
         var trainLoss = LiveSeries.NewTrace(L["train loss"], "#1976d2", markers: true);
         var valLoss = LiveSeries.NewTrace(L["validation loss"], "#e65100", markers: true);
         var stepLoss = LiveSeries.NewTrace(L["train loss per step"], "#90caf9", markers: false, width: 1, xAxis: "x2", opacity: 0.6m);
-        var valAccuracy = LiveSeries.NewTrace(L["validation accuracy"], "#2e7d32", markers: true, hover: L["epoch %{x}: %{y:.2%}"] + "<extra></extra>");
+        var valAccuracy = LiveSeries.NewTrace(L["Validation accuracy"], "#2e7d32", markers: true, hover: L["epoch %{x}: %{y:.2%}"] + "<extra></extra>");
         series = new Dictionary<string, LiveSeries>(StringComparer.Ordinal)
         {
             [TrainLoss] = new(TrainLoss, LossChart, 0, trainLoss),
@@ -190,7 +190,7 @@ public sealed partial class RunDetail
                 // The per-step curve gets its own x axis, unlabelled: step numbers above epoch numbers crowd the chart.
                 new XAxis { Overlaying = "x", Side = Plotly.Blazor.LayoutLib.XAxisLib.SideEnum.Top, ShowGrid = false, ShowTickLabels = false, ZeroLine = false },
             ],
-            YAxis = [new YAxis { Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = L["loss"] } }],
+            YAxis = [new YAxis { Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = L["Loss"] } }],
             Legend = [new Legend { Orientation = Plotly.Blazor.LayoutLib.LegendLib.OrientationEnum.H, X = 0, Y = -0.25m }],
             Margin = new Plotly.Blazor.LayoutLib.Margin { T = 40, B = 40, L = 60, R = 20 },
         };
@@ -198,7 +198,7 @@ public sealed partial class RunDetail
         {
             XAxis = [EpochAxis()],
             // Fixed 0-100% (a little headroom so points at 100% stay visible): autorange turns a flat line into 0-200%.
-            YAxis = [new YAxis { Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = L["accuracy"] }, TickFormat = ".0%", Range = [0, 1.05] }],
+            YAxis = [new YAxis { Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = L["Accuracy"] }, TickFormat = ".0%", Range = [0, 1.05] }],
             ShowLegend = false,
             Margin = new Plotly.Blazor.LayoutLib.Margin { T = 40, B = 40, L = 60, R = 20 },
         };
@@ -444,7 +444,7 @@ public sealed partial class RunDetail
     {
         var parts = new List<string>();
         if (o.LabelSmoothing > 0) parts.Add(L["label smoothing {0}", F(o.LabelSmoothing)]);
-        if (o.ClassWeights) parts.Add(L["class weights"]);
+        if (o.ClassWeights) parts.Add(L["weighted classes"]);
         if (o.GradClipNorm > 0) parts.Add(L["gradient clipping {0}", F(o.GradClipNorm)]);
         if (o.EarlyStoppingPatience > 0) parts.Add(L["early stopping on {0} (patience {1})", o.EarlyStoppingMetric, o.EarlyStoppingPatience]);
         return parts.Count == 0 ? L["none"] : string.Join(L[", "], parts);
