@@ -84,6 +84,8 @@ try
             if (pages[i].NotMeasured is { } why) report.NotMeasured($"{pages[i].Page} (median of {options.BrowserReps})", why, $"<= {targets[i]:N0} ms");
             else report.AtMost($"{pages[i].Page} (median of {pages[i].Ms.Count})", pages[i].Median, targets[i], "ms");
         }
+        // The run page: a logged point reaching an open page, and a page of 10 x 100,000-step curves.
+        (await new RunPagePhase(options, portal.BaseUrl, api).RunAsync()).AddTo(report);
     }
 
     // Where the ingest time goes.

@@ -44,6 +44,15 @@ public sealed partial class NewRunOptionsTests(ITestOutputHelper output)
             await page.GetByTestId("run-schedule").GetByText("cosine", new() { Exact = true }).ClickAsync();
             await journey.FillAsync("run-warmup-epochs", "5");
             await journey.FillAsync("run-name", "options journey");
+            // A new user's run goes to an experiment of their own, made right here.
+            await Assertions.Expect(page.Locator("[data-testid=run-experiment] input").First).ToHaveValueAsync("Default");
+            await page.GetByTestId("run-new-experiment").ClickAsync();
+            await journey.FillAsync("run-new-experiment-name", "Default");
+            await page.GetByTestId("run-create-experiment").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("run-new-experiment-error")).ToContainTextAsync("An experiment named 'Default' exists already.");
+            await journey.FillAsync("run-new-experiment-name", "options study");
+            await page.GetByTestId("run-create-experiment").ClickAsync();
+            await Assertions.Expect(page.Locator("[data-testid=run-experiment] input").First).ToHaveValueAsync("options study");
             // The README shows the form as a user fills it.
             var shots = Directory.CreateDirectory(Path.Combine(PortalProcess.RepositoryRoot, "artifacts", "screenshots")).FullName;
             await journey.ScreenshotWholePageAsync(Path.Combine(shots, "new-run-page.png"));
@@ -67,7 +76,7 @@ public sealed partial class NewRunOptionsTests(ITestOutputHelper output)
 
         await journey.Step("the run page and the run's params show the options", async () =>
         {
-            await Assertions.Expect(page.GetByTestId("run-opt-model")).ToContainTextAsync("hidden layers 32,16");
+            await Assertions.Expect(page.GetByTestId("run-opt-model")).ToContainTextAsync("hidden layers 32,16", new LocatorAssertionsToContainTextOptions { Timeout = 30_000 });
             await Assertions.Expect(page.GetByTestId("run-opt-optimizer")).ToContainTextAsync("adamw, lr 0.001, weight decay 0.01");
             await Assertions.Expect(page.GetByTestId("run-opt-schedule")).ToContainTextAsync("cosine (warm-up 1 epochs)");
             var run = await portal.GetRunAsync(runId);
@@ -76,6 +85,17 @@ public sealed partial class NewRunOptionsTests(ITestOutputHelper output)
             Assert.Equal("cosine", parameters.GetProperty("schedule").GetString());
             Assert.Equal("32-16", parameters.GetProperty("hidden_layers").GetString());
             Assert.Equal(3, run.GetProperty("epochs").GetInt32());
+            // The run is in the experiment made on the form, and the page links to it by name.
+            var experiments = System.Text.Json.JsonDocument.Parse(await portal.Http.GetStringAsync("/api/v1/experiments")).RootElement;
+            var study = experiments.EnumerateArray().Single(e => e.GetProperty("name").GetString() == "options study").GetProperty("id").GetInt32();
+            Assert.Equal(study, run.GetProperty("experimentId").GetInt32());
+            await Assertions.Expect(page.GetByTestId("run-experiment")).ToHaveTextAsync("options study");
+            // Only what an mlp uses is listed among the params.
+            var shown = page.Locator("[data-testid=run-params] tr[data-param]");
+            await Assertions.Expect(page.Locator("[data-testid=run-params] tr[data-param=hidden_layers]")).ToHaveCountAsync(1);
+            foreach (var key in new[] { "conv_blocks", "vocabulary_size", "max_tokens", "momentum" })
+                await Assertions.Expect(page.Locator($"[data-testid=run-params] tr[data-param={key}]")).ToHaveCountAsync(0);
+            Assert.True(await shown.CountAsync() > 5);
         });
         Assert.Empty(browser.Errors);
     }
@@ -121,7 +141,7 @@ public sealed partial class NewRunOptionsTests(ITestOutputHelper output)
             await Assertions.Expect(page.GetByTestId("run-kfold-suggestion")).ToContainTextAsync("150 rows");
             await page.GetByTestId("run-use-kfold").ClickAsync();
             await Assertions.Expect(page.GetByTestId("run-kfold-suggestion")).ToHaveCountAsync(0);
-            await Assertions.Expect(page.GetByTestId("run-cv-folds").Locator("input").First).ToHaveValueAsync("5");
+            await Assertions.Expect(page.Locator("[data-testid=run-cv-folds] input, input[data-testid=run-cv-folds]").First).ToHaveValueAsync("5");
             await journey.FillAsync("run-epochs", "2");
             await page.GetByTestId("run-submit").ClickAsync();
             await page.WaitForURLAsync(RunPage(), new PageWaitForURLOptions { Timeout = 60_000 });
@@ -130,7 +150,8 @@ public sealed partial class NewRunOptionsTests(ITestOutputHelper output)
 
         await journey.Step("the run page shows the folds as they finish, then mean ± std and the refit", async () =>
         {
-            await Assertions.Expect(page.GetByTestId("run-opt-cv")).ToContainTextAsync("5 folds");
+            // The machine may be busy: the run page's first render can take a while after the navigation.
+            await Assertions.Expect(page.GetByTestId("run-opt-cv")).ToContainTextAsync("5 folds", new LocatorAssertionsToContainTextOptions { Timeout = 30_000 });
             await Assertions.Expect(page.GetByTestId("cv-panel")).ToBeVisibleAsync();
             await Assertions.Expect(page.GetByTestId("cv-refit-note")).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 120_000 });
             await Assertions.Expect(page.GetByTestId("cv-fold-5")).ToBeVisibleAsync();
@@ -169,6 +190,8 @@ public sealed partial class NewRunOptionsTests(ITestOutputHelper output)
             var parameters = (await portal.GetRunAsync(textRun)).GetProperty("params");
             Assert.Equal(("3", "8"), (parameters.GetProperty("transformer_layers").GetString(), parameters.GetProperty("attention_heads").GetString()));
             Assert.False(parameters.TryGetProperty("hidden_layers", out _));
+            await Assertions.Expect(page.Locator("[data-testid=run-params] tr[data-param=attention_heads]")).ToHaveCountAsync(1);
+            await Assertions.Expect(page.Locator("[data-testid=run-params] tr[data-param=hidden_layers]")).ToHaveCountAsync(0);
         });
         Assert.Empty(browser.Errors);
     }

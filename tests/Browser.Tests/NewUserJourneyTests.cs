@@ -61,8 +61,10 @@ public sealed partial class NewUserJourneyTests(ITestOutputHelper output)
         var runId = await journey.Step("start a run from the New Run form", async () =>
         {
             await journey.OpenAsync($"/runs/new?dataset={datasetId}");
-            await Assertions.Expect(page.Locator("[data-testid=run-dataset]")).ToContainTextAsync("points v1");
+            await Assertions.Expect(page.Locator("[data-testid=run-dataset] input").First).ToHaveValueAsync(new Regex("^points v1 "));
             await Assertions.Expect(page.Locator("[data-testid=run-template]")).ToContainTextAsync("mlp");
+            // The run goes to the Default experiment unless the user picks or makes another.
+            await Assertions.Expect(page.Locator("[data-testid=run-experiment] input").First).ToHaveValueAsync("Default");
             await journey.FillAsync("run-epochs", "30");
             await journey.FillAsync("run-batch-size", "16");
             await journey.FillAsync("run-name", "points mlp");
@@ -79,25 +81,29 @@ public sealed partial class NewUserJourneyTests(ITestOutputHelper output)
         // 3. Watch the loss chart grow while the run is Running (no reload), then wait for Finished.
         await journey.Step("watch the run learn live until it finishes", async () =>
         {
-            // A recorder in the page notes every change of the chart's point count with the status shown
-            // at that moment, so no change is missed between polls; the marker proves there was no reload.
+            // A recorder in the page reads the plotted loss curves (plotly's own data) every 50 ms and notes each
+            // change with the status and the latest-metrics table shown at that moment; the marker proves there was no reload.
             await page.EvaluateAsync(
                 """
                 () => {
                     window.__journey = { started: performance.now(), changes: [] };
+                    const plotted = id => {
+                        const plot = document.querySelector(`[data-testid=${id}] .js-plotly-plot`);
+                        return plot?.data ? plot.data.reduce((n, t) => n + (t.x?.length ?? 0), 0) : undefined;
+                    };
                     const note = () => {
-                        const chart = document.querySelector('[data-testid=loss-chart]');
-                        const points = chart?.dataset.points;
+                        const points = plotted('loss-chart');
                         const last = window.__journey.changes.at(-1);
                         if (points === undefined || (last && last.points === points)) return;
                         window.__journey.changes.push({
                             seconds: (performance.now() - window.__journey.started) / 1000,
                             points,
                             status: document.querySelector('[data-testid=run-status]')?.textContent?.trim() ?? '',
-                            epoch: document.querySelector('[data-testid=run-epoch]')?.textContent?.trim() ?? ''
+                            epoch: document.querySelector('[data-testid=run-epoch]')?.textContent?.trim() ?? '',
+                            latest: document.querySelectorAll('[data-testid=run-latest-metrics] tr[data-metric]').length
                         });
                     };
-                    new MutationObserver(note).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-points'] });
+                    window.__journeyTimer = setInterval(note, 50);
                     note();
                 }
                 """);
@@ -111,25 +117,31 @@ public sealed partial class NewUserJourneyTests(ITestOutputHelper output)
                 if (status is "Finished" or "Failed" or "Cancelled") break;
                 await Task.Delay(200);
             }
-            var changes = await page.EvaluateAsync<JsonElement>("() => window.__journey?.changes ?? null");
+            await page.WaitForTimeoutAsync(300);
+            var changes = await page.EvaluateAsync<JsonElement>("() => { clearInterval(window.__journeyTimer); return window.__journey?.changes ?? null; }");
             Assert.True(changes.ValueKind == JsonValueKind.Array, "The page was reloaded while the run was watched (the recorder is gone).");
             var timeline = changes.EnumerateArray().Select(c => (
                 Seconds: c.GetProperty("seconds").GetDouble(),
-                Points: int.Parse(c.GetProperty("points").GetString()!, CultureInfo.InvariantCulture),
+                Points: c.GetProperty("points").GetInt32(),
                 Status: c.GetProperty("status").GetString(),
-                Epoch: c.GetProperty("epoch").GetString())).ToList();
-            var seenWhileRunning = timeline.Where(c => c.Status == "Running").Select(c => c.Points).ToList();
+                Epoch: c.GetProperty("epoch").GetString(),
+                Latest: c.GetProperty("latest").GetInt32())).ToList();
+            var seenWhileRunning = timeline.Where(c => c.Status == "Running").ToList();
             output.WriteLine($"Statuses seen: {string.Join(" -> ", statuses)}; loss-chart points: " +
-                string.Join(", ", timeline.Select(c => $"{c.Seconds:0.0}s {c.Points} ({c.Status}, {c.Epoch})")));
+                string.Join(", ", timeline.Select(c => $"{c.Seconds:0.0}s {c.Points} ({c.Status}, {c.Epoch}, {c.Latest} latest)")));
             if (status == "Failed")
             {
                 var error = await page.GetByTestId("run-error").InnerTextAsync();
                 throw new Xunit.Sdk.XunitException($"The run failed: {error}");
             }
             Assert.True(status == "Finished", $"The run did not finish within {RunTimeout}; last status '{status}' (seen: {string.Join(" -> ", statuses)}).");
-            var increases = seenWhileRunning.Zip(seenWhileRunning.Skip(1)).Count(p => p.Second > p.First);
-            Assert.True(seenWhileRunning.Count >= 2 && increases >= 1,
-                $"The loss chart did not grow live while the run was Running; points seen while Running: [{string.Join(", ", seenWhileRunning)}].");
+            var running = seenWhileRunning.Select(c => c.Points).ToList();
+            var increases = running.Zip(running.Skip(1)).Count(p => p.Second > p.First);
+            Assert.True(running.Count >= 2 && increases >= 1,
+                $"The loss chart did not grow live while the run was Running; points seen while Running: [{string.Join(", ", running)}].");
+            // The latest-metrics table moved with the curves: it listed metrics while the run was still Running.
+            Assert.True(seenWhileRunning.Any(c => c.Points > 0 && c.Latest > 0),
+                "The latest metrics stayed empty while the curves moved.");
 
             await Assertions.Expect(page.GetByTestId("run-progress")).ToHaveAttributeAsync("data-value", "100");
             var accuracy = page.GetByTestId("test-accuracy");
@@ -139,25 +151,43 @@ public sealed partial class NewUserJourneyTests(ITestOutputHelper output)
             Assert.True(value > 0.9, $"Test accuracy {value} is not above 0.9.");
             var confusion = page.GetByTestId("confusion-chart");
             await Assertions.Expect(confusion).ToBeVisibleAsync();
-            await Assertions.Expect(confusion).ToHaveAttributeAsync("data-plotted", "true");
-            var finalPoints = int.Parse(await page.GetByTestId("loss-chart").GetAttributeAsync("data-points") ?? "0", CultureInfo.InvariantCulture);
+            await Assertions.Expect(confusion).ToHaveAttributeAsync("data-chart-ready", "true");
+            await Assertions.Expect(page.Locator("[data-testid=run-latest-metrics] tr[data-metric=val_accuracy]")).ToBeVisibleAsync();
+            var finalPoints = await page.EvaluateAsync<int>("() => document.querySelector('[data-testid=loss-chart] .js-plotly-plot').data.reduce((n, t) => n + t.x.length, 0)");
             output.WriteLine($"Loss chart points when finished: {finalPoints}");
-            Assert.True(finalPoints >= seenWhileRunning.Max(), $"The loss chart shrank to {finalPoints} points after finishing.");
-            var accuracyPoints = int.Parse(await page.GetByTestId("accuracy-chart").GetAttributeAsync("data-points") ?? "0", CultureInfo.InvariantCulture);
+            Assert.True(finalPoints >= running.Max(), $"The loss chart shrank to {finalPoints} points after finishing.");
+            var accuracyPoints = await page.EvaluateAsync<int>("() => document.querySelector('[data-testid=accuracy-chart] .js-plotly-plot').data[0].x.length");
             Assert.True(accuracyPoints == 30, $"The accuracy chart shows {accuracyPoints} points for 30 epochs.");
         });
         output.WriteLine($"Run finished at {clock.Elapsed.TotalSeconds:0.0}s");
 
-        // 4. Screenshots of the finished run and of the Experiments page.
+        // 4. Screenshots of the finished run (English and Chinese, light and dark, for the README) and of the Experiments page.
         var shots = Path.Combine(PortalProcess.RepositoryRoot, "artifacts", "screenshots");
         Directory.CreateDirectory(shots);
+        var images = Directory.CreateDirectory(Path.Combine(PortalProcess.RepositoryRoot, "docs", "images")).FullName;
         var runShot = Path.Combine(shots, "run-page.png");
         var experimentsShot = Path.Combine(shots, "experiments-page.png");
         await journey.Step("take screenshots", async () =>
         {
-            await page.WaitForTimeoutAsync(500); // plotly's resize after the last card appeared
-            await journey.ScreenshotWholePageAsync(runShot);
-            await journey.OpenAsync("/experiments");
+            async Task ShootRunPage(string culture, bool dark, string file)
+            {
+                await page.Context.AddCookiesAsync([new Microsoft.Playwright.Cookie { Name = "modelops.theme", Value = dark ? "dark" : "light", Url = portal.BaseUrl }]);
+                await journey.OpenAsync($"/ui/culture?culture={culture}&redirect=/runs/{runId}");
+                await Assertions.Expect(page.Locator("[data-testid=loss-chart][data-chart-ready=true]")).ToHaveCountAsync(1, new LocatorAssertionsToHaveCountOptions { Timeout = 30_000 });
+                await Assertions.Expect(page.Locator("[data-testid=confusion-chart][data-chart-ready=true]")).ToHaveCountAsync(1, new LocatorAssertionsToHaveCountOptions { Timeout = 30_000 });
+                await Assertions.Expect(page.Locator("html")).ToHaveAttributeAsync("lang", new Regex(culture == "zh-CN" ? "^zh" : "^en"));
+                if (culture == "zh-CN") await Assertions.Expect(page.Locator("body")).ToContainTextAsync("最新指标");
+                await page.WaitForTimeoutAsync(500); // plotly's resize after the last card appeared
+                await journey.ScreenshotWholePageAsync(file);
+            }
+            await ShootRunPage("en", false, Path.Combine(images, "run-page-en-light.png"));
+            File.Copy(Path.Combine(images, "run-page-en-light.png"), runShot, overwrite: true);
+            await ShootRunPage("en", true, Path.Combine(images, "run-page-en-dark.png"));
+            await ShootRunPage("zh-CN", false, Path.Combine(images, "run-page-zh-light.png"));
+            await ShootRunPage("zh-CN", true, Path.Combine(images, "run-page-zh-dark.png"));
+            // Back to English and light for the steps that follow.
+            await page.Context.AddCookiesAsync([new Microsoft.Playwright.Cookie { Name = "modelops.theme", Value = "light", Url = portal.BaseUrl }]);
+            await journey.OpenAsync($"/ui/culture?culture=en&redirect=/experiments");
             await Assertions.Expect(page.Locator($"[data-testid=runs-grid] [data-testid=run-link-{runId}]")).ToBeVisibleAsync();
             await journey.ScreenshotWholePageAsync(experimentsShot);
             await journey.OpenAsync($"/runs/{runId}");
