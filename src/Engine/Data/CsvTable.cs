@@ -5,14 +5,17 @@ namespace ModelOps.Engine.Data;
 /// <summary>A CSV file read whole: a header row and data rows of the same width (RFC 4180 quoting).</summary>
 public sealed class CsvTable
 {
-    private CsvTable(string[] header, List<string[]> rows)
+    private CsvTable(string[] header, List<string[]> rows, List<int> lines)
     {
         Header = header;
         Rows = rows;
+        RowLines = lines;
     }
 
     public string[] Header { get; }
     public IReadOnlyList<string[]> Rows { get; }
+    /// <summary>The file line each row starts on (1 is the header), for messages a person can follow to the cell.</summary>
+    public IReadOnlyList<int> RowLines { get; }
 
     public static CsvTable Read(string path)
     {
@@ -43,6 +46,7 @@ public sealed class CsvTable
         if (duplicate is not null) throw new DatasetFormatException($"{sourceName}: column '{duplicate.Key}' appears twice in the header");
 
         var rows = new List<string[]>();
+        var lines = new List<int>();
         while (records.MoveNext())
         {
             var (fields, line) = records.Current;
@@ -50,8 +54,9 @@ public sealed class CsvTable
             if (fields.Length != header.Length)
                 throw new DatasetFormatException($"{sourceName} line {line}: expected {header.Length} fields, got {fields.Length}");
             rows.Add(fields);
+            lines.Add(line);
         }
-        return new CsvTable(header, rows);
+        return new CsvTable(header, rows, lines);
     }
 
     private static IEnumerable<(string[] Fields, int Line)> ReadRecords(TextReader reader, char delimiter)

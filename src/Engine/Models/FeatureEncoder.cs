@@ -11,12 +11,14 @@ internal sealed class FeatureEncoder
     private readonly Dictionary<string, int>?[] categoryIndex;
     private readonly bool embedding;
     private readonly bool missingIsZero;
+    private readonly bool missingIsMode;
 
     public FeatureEncoder(ModelSchema schema)
     {
         features = schema.Features;
         embedding = schema.CategoricalEncoding == "embedding";
         missingIsZero = schema.MissingValues == "zero";
+        missingIsMode = schema.MissingValues == "mean";
         offsets = new int[features.Count];
         categoryIndex = new Dictionary<string, int>?[features.Count];
         int offset = 0;
@@ -47,10 +49,14 @@ internal sealed class FeatureEncoder
         row[offsets[feature]] = (float)((value - f.Mean) / f.Std);
     }
 
-    /// <summary>Unknown or missing categories encode as all zeros (one-hot) or id 0 (embedding).</summary>
+    /// <summary>
+    /// Null means missing: under the mean policy the training mode; otherwise, like an unknown category,
+    /// all zeros (one-hot) or id 0 (embedding).
+    /// </summary>
     public void WriteCategory(int feature, string? value, Span<float> row)
     {
         var index = categoryIndex[feature]!;
+        if (value is null && missingIsMode) value = features[feature].Mode;
         int k = value is not null && index.TryGetValue(value, out int found) ? found : -1;
         if (embedding)
         {

@@ -10,6 +10,8 @@ public sealed record FeatureSchema(string Name, FeatureKind Kind, IReadOnlyList<
 {
     public double Mean { get; init; }
     public double Std { get; init; } = 1;
+    /// <summary>Categorical: the training split's most frequent category, which a missing value becomes under the mean policy (null in packages made before it was kept: missing then encodes as unknown).</summary>
+    public string? Mode { get; init; }
 }
 
 /// <summary>The shape hyperparameters a template needs to rebuild the same network (see <c>TrainingOptions</c>).</summary>
@@ -43,7 +45,11 @@ public sealed record ModelSchema(
     public ModelArchitecture Architecture { get; init; } = new();
     /// <summary>Tabular: onehot or embedding.</summary>
     public string CategoricalEncoding { get; init; } = "onehot";
-    /// <summary>Tabular: what a missing numeric value becomes (mean, zero) or whether it is refused (drop, error).</summary>
+    /// <summary>
+    /// Tabular: what a missing value becomes, at training and prediction alike: mean (a number the training
+    /// mean, a category the training mode), zero (a number 0, a category no category), or whether it is
+    /// refused (drop and error; a prediction with a missing value is then refused).
+    /// </summary>
     public string MissingValues { get; init; } = "mean";
     /// <summary>Text: token per id; id 0 is padding and id 1 stands for any unknown token.</summary>
     public IReadOnlyList<string>? Vocabulary { get; init; }

@@ -87,8 +87,18 @@ public sealed class Predictor : IDisposable
             var target = input.AsSpan(r * encoder.Width, encoder.Width);
             for (int f = 0; f < features.Count; f++)
             {
-                if (features[f].Kind == FeatureKind.Numeric)
-                    encoder.WriteNumeric(f, fillMissing && IsMissing(row[f]) ? double.NaN : ToNumber(row[f], r, features[f].Name), target);
+                // A missing value gets the fill the training data got (the package keeps the training
+                // split's mean and mode); a model trained to drop or refuse incomplete rows refuses it.
+                if (IsMissing(row[f]))
+                {
+                    if (!fillMissing)
+                        throw new InvalidModelInputException(
+                            $"row {r}, feature '{features[f].Name}': the value is missing, and this model was trained with the missing-value policy '{Schema.MissingValues}', which fills nothing; send a value");
+                    if (features[f].Kind == FeatureKind.Numeric) encoder.WriteNumeric(f, double.NaN, target);
+                    else encoder.WriteCategory(f, null, target);
+                }
+                else if (features[f].Kind == FeatureKind.Numeric)
+                    encoder.WriteNumeric(f, ToNumber(row[f], r, features[f].Name), target);
                 else
                     encoder.WriteCategory(f, ToCategory(row[f], r, features[f].Name), target);
             }
@@ -143,12 +153,15 @@ public sealed class Predictor : IDisposable
         }
     }
 
+    /// <summary>Null, NaN, or a cell the CSV reader counts as missing (empty, NA, N/A, NaN, null, ?: see <see cref="Data.MissingCells"/>).</summary>
     private static bool IsMissing(object? value) => value switch
     {
         null => true,
-        string s => s.Trim().Length == 0,
+        string s => Data.MissingCells.IsMissing(s),
+        double d => double.IsNaN(d),
+        float f => float.IsNaN(f),
         JsonElement { ValueKind: JsonValueKind.Null or JsonValueKind.Undefined } => true,
-        JsonElement { ValueKind: JsonValueKind.String } json => json.GetString()!.Trim().Length == 0,
+        JsonElement { ValueKind: JsonValueKind.String } json => Data.MissingCells.IsMissing(json.GetString()),
         _ => false,
     };
 

@@ -67,7 +67,7 @@ internal static class DatasetLoader
         public static Labels Read(IReadOnlyList<string> raw, string column, TrainingOptions options, int[] train, ModelSchema? parent = null)
         {
             for (int r = 0; r < raw.Count; r++)
-                if (raw[r].Length == 0) throw new DatasetFormatException($"data row {r + 1}: the label '{column}' is empty");
+                if (MissingCells.IsMissing(raw[r])) throw new DatasetFormatException($"data row {r + 1}: the label '{column}' is missing ('{raw[r]}'); every example needs its label");
             if (options.Task == TrainingTasks.Regression)
             {
                 var values = new double[raw.Count];
@@ -110,11 +110,17 @@ internal static class DatasetLoader
             ? Enumerable.Range(0, table.Header.Length).Where(c => c != labelIndex).ToArray()
             : parent.Features.Select(f => FindColumn(table, f.Name, "the fine-tuned model's feature")).ToArray();
         var rows = table.Rows;
+        bool Missing(int r, int c) => MissingCells.IsMissing(rows[r][c]);
 
-        // Which columns are numeric is decided on the whole file (a type is a property of the column);
-        // the statistics below come from the training rows only.
-        bool[] numeric = columns.Select(c => rows.Any(r => r[c].Trim().Length > 0)
-            && rows.All(r => r[c].Trim() is var v && (v.Length == 0 || ParseNumber(v) is not null))).ToArray();
+        // A column with no value at all has nothing to learn from and nothing to fill with.
+        foreach (int c in columns)
+            if (rows.Count > 0 && Enumerable.Range(0, rows.Count).All(r => Missing(r, c)))
+                throw new DatasetFormatException(
+                    $"column '{table.Header[c]}' has no values: all {rows.Count} cells are missing ({MissingCells.Describe()}); remove the column or fill it");
+
+        // Which columns are numeric is decided on the whole file, ignoring missing cells (a type is a
+        // property of the column); the statistics below come from the training rows only.
+        bool[] numeric = columns.Select(c => Enumerable.Range(0, rows.Count).All(r => Missing(r, c) || ParseNumber(rows[r][c].Trim()) is not null)).ToArray();
         if (parent is not null)
         {
             for (int f = 0; f < columns.Length; f++)
@@ -122,17 +128,22 @@ internal static class DatasetLoader
                     throw new DatasetFormatException($"column '{table.Header[columns[f]]}' is numeric in the model to fine-tune but holds text here");
             numeric = parent.Features.Select(f => f.Kind == FeatureKind.Numeric).ToArray();
         }
+        // The policy decides about rows with a missing feature (numeric or categorical) before the split:
+        // drop and error look at one row at a time, so nothing of other rows is used.
         var keep = new List<int>(rows.Count);
         for (int r = 0; r < rows.Count; r++)
         {
             int missing = -1;
             for (int f = 0; f < columns.Length && missing < 0; f++)
-                if (numeric[f] && rows[r][columns[f]].Trim().Length == 0) missing = f;
+                if (Missing(r, columns[f])) missing = f;
             if (missing < 0) { keep.Add(r); continue; }
             if (options.MissingValues == MissingValuePolicies.Error)
-                throw new DatasetFormatException($"data row {r + 1}: '{table.Header[columns[missing]]}' is missing (the missing-value policy is 'error')");
+                throw new DatasetFormatException(
+                    $"data row {r + 1}: '{table.Header[columns[missing]]}' is missing (line {table.RowLines[r]} of the file); the missing-value policy 'error' refuses incomplete rows: fill the cell, or choose the policy mean, zero or drop");
             if (options.MissingValues != MissingValuePolicies.Drop) keep.Add(r);
         }
+        if (keep.Count < 3 && options.MissingValues == MissingValuePolicies.Drop && rows.Count >= 3)
+            throw new DatasetFormatException($"the missing-value policy 'drop' leaves {keep.Count} of {rows.Count} data rows: too few to train on; choose mean or zero");
         if (keep.Count < 3) throw new DatasetFormatException($"the CSV has {keep.Count} usable data rows: too few to train on");
 
         var rawLabels = keep.Select(r => rows[r][labelIndex].Trim()).ToArray();
@@ -161,10 +172,11 @@ internal static class DatasetLoader
                 for (int f = 0; f < columns.Length; f++)
                 {
                     string raw = row[columns[f]].Trim();
+                    bool missing = MissingCells.IsMissing(raw);
                     if (features[f].Kind == FeatureKind.Numeric)
-                        encoder.WriteNumeric(f, raw.Length == 0 ? double.NaN : ParseNumber(raw)!.Value, target);
+                        encoder.WriteNumeric(f, missing ? double.NaN : ParseNumber(raw)!.Value, target);
                     else
-                        encoder.WriteCategory(f, raw.Length == 0 ? null : raw, target);
+                        encoder.WriteCategory(f, missing ? null : raw, target);
                 }
             }
             return new SplitTensors(tensor(x, [indices.Length, encoder.Width]), labels.Tensor(indices));
@@ -178,7 +190,7 @@ internal static class DatasetLoader
 
     private static FeatureSchema DescribeColumn(string name, bool numeric, IEnumerable<string> trainValues)
     {
-        var present = trainValues.Where(v => v.Length > 0).ToArray();
+        var present = trainValues.Where(v => !MissingCells.IsMissing(v)).ToArray();
         if (numeric)
         {
             var values = present.Select(v => ParseNumber(v)!.Value).ToArray();
@@ -188,7 +200,10 @@ internal static class DatasetLoader
             return new FeatureSchema(name, FeatureKind.Numeric, null) { Mean = mean, Std = std < 1e-12 ? 1 : std };
         }
         var categories = present.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        return new FeatureSchema(name, FeatureKind.Categorical, categories);
+        // The training rows' most frequent category (ties: the first in order) fills a missing one under the mean policy.
+        var mode = present.GroupBy(v => v, StringComparer.Ordinal).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => g.Key).FirstOrDefault();
+        return new FeatureSchema(name, FeatureKind.Categorical, categories) { Mode = mode };
     }
 
     // Numeric labels sort by value ("2" before "10"), others ordinally: stable across runs and machines.

@@ -39,7 +39,11 @@ public sealed record TrainingOptions
     public int VocabularySize { get; init; } = 20_000;
 
     // ---- data -----------------------------------------------------------------------------------
-    /// <summary>Missing numeric values in a CSV: mean (training mean), zero, drop (the row), error.</summary>
+    /// <summary>
+    /// Missing CSV cells (empty, NA, N/A, NaN, null, ?: <see cref="Data.MissingCells"/>) in feature columns:
+    /// mean (a number gets the training split's mean, a category its most frequent category), zero (0, or
+    /// no category), drop (the row), error (refuse, naming the row and column). Prediction fills the same way.
+    /// </summary>
     public string MissingValues { get; init; } = MissingValuePolicies.Mean;
     /// <summary>Categorical CSV columns: onehot or embedding.</summary>
     public string CategoricalEncoding { get; init; } = CategoricalEncodings.OneHot;

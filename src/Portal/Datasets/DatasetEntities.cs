@@ -56,8 +56,14 @@ public static class DatasetFileRoles
     public static readonly string[] All = [Csv, TrainImages, TrainLabels, TestImages, TestLabels];
 }
 
+/// <summary>
+/// One column of a dataset version. Missing counts the cells that are empty or a missing-value token
+/// (NA, N/A, n/a, NaN, nan, null, NULL, ?); MissingShare is Missing / rows (0 to 1, four decimals). Type,
+/// Distinct, Min, Max, Mean and TopValues describe the other cells only.
+/// </summary>
 public sealed record ColumnProfile(
-    string Name, string Type, int Missing, int Distinct, double? Min, double? Max, double? Mean, IReadOnlyList<string>? TopValues);
+    string Name, string Type, int Missing, int Distinct, double? Min, double? Max, double? Mean, IReadOnlyList<string>? TopValues,
+    double MissingShare = 0);
 
 public sealed record DatasetProfile(
     string Kind,
@@ -69,4 +75,8 @@ public sealed record DatasetProfile(
     IReadOnlyList<string>? ClassNames,
     int? TestRows,
     int[]? ImageShape,
-    string? TextColumn = null);
+    string? TextColumn = null,
+    /// <summary>CSV: how line 1 was read (<see cref="CsvHeaderMode"/> name); null for versions made before the option.</summary>
+    string? HeaderMode = null,
+    /// <summary>CSV read with <see cref="CsvHeaderMode.SkipFirstRow"/>: the skipped line (cut to 200 characters).</summary>
+    string? SkippedFirstLine = null);

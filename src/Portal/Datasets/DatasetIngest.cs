@@ -23,25 +23,74 @@ public sealed class DatasetIngest(PortalDb db, WriteGate gate, DataPaths paths, 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>A tabular CSV; or, with <paramref name="textColumn"/>, a text dataset (kind text) whose documents are in that column.</summary>
-    public async Task<DatasetVersion> IngestCsvAsync(string datasetName, string? labelColumn, string fileName, Stream content, CancellationToken ct, string? textColumn = null)
+    public Task<DatasetVersion> IngestCsvAsync(string datasetName, string? labelColumn, string fileName, Stream content, CancellationToken ct, string? textColumn = null) =>
+        IngestCsvAsync(datasetName, fileName, content, new CsvUploadOptions { LabelColumn = labelColumn, TextColumn = textColumn }, ct);
+
+    /// <summary>
+    /// A CSV read as <paramref name="options"/> says. When line 1 is not a header (or names are given) the
+    /// stored data.csv gets a header line with the columns' names and the data rows, so everything
+    /// downstream reads named columns; its size and SHA-256 are the stored file's.
+    /// </summary>
+    public async Task<DatasetVersion> IngestCsvAsync(string datasetName, string fileName, Stream content, CsvUploadOptions options, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var name = Names.Dataset(datasetName);
         var original = Names.UploadedFile(fileName);
         var staging = NewStagingFolder();
         try
         {
-            var csv = Path.Combine(staging, DatasetFileRoles.Csv);
-            var (size, sha) = await CopyLimitedAsync(content, csv, ct);
-            // The engine reads comma-separated files; a tab-separated one would profile as one column.
-            if (original.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) || LooksTabSeparated(csv))
-                throw new PortalException(PortalError.Unprocessable, "Tab-separated files are not supported yet; save the file as comma-separated CSV.", "file");
-            var profile = CsvInspector.Inspect(csv, labelColumn, textColumn);
+            var (csv, size, sha, profile) = await StageCsvAsync(staging, original, content, options, ct);
+            if (options.RewritesHeader)
+            {
+                var raw = Path.Combine(staging, "upload.tmp");
+                File.Move(csv, raw);
+                CsvInspector.WriteWithHeader(raw, csv, profile.Columns.Select(c => c.Name).ToList(), options.Header);
+                File.Delete(raw);
+                (size, sha) = await HashFileAsync(csv, ct);
+            }
             return await CommitAsync(name, profile.Kind, profile.LabelColumn, profile, staging, original, size, sha, ct);
         }
         finally
         {
             TryDelete(staging);
         }
+    }
+
+    /// <summary>
+    /// Checks and profiles a CSV as <see cref="IngestCsvAsync(string, string, Stream, CsvUploadOptions, CancellationToken)"/>
+    /// would, and stores nothing: the columns' names (generated ones too), types, missing counts and the
+    /// first rows, for a preview before the upload is committed. Refusals are the same.
+    /// </summary>
+    public async Task<DatasetProfile> PreviewCsvAsync(string fileName, Stream content, CsvUploadOptions options, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var original = Names.UploadedFile(fileName);
+        var staging = NewStagingFolder();
+        try
+        {
+            return (await StageCsvAsync(staging, original, content, options, ct)).Profile;
+        }
+        finally
+        {
+            TryDelete(staging);
+        }
+    }
+
+    private async Task<(string Csv, long Size, string Sha256, DatasetProfile Profile)> StageCsvAsync(
+        string staging, string original, Stream content, CsvUploadOptions options, CancellationToken ct)
+    {
+        var csv = Path.Combine(staging, DatasetFileRoles.Csv);
+        var (size, sha) = await CopyLimitedAsync(content, csv, ct);
+        // The engine reads comma-separated files; a tab-separated one would profile as one column.
+        if (original.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) || LooksTabSeparated(csv))
+            throw new PortalException(PortalError.Unprocessable, "Tab-separated files are not supported yet; save the file as comma-separated CSV.", "file");
+        return (csv, size, sha, CsvInspector.Inspect(csv, options));
+    }
+
+    private static async Task<(long Size, string Sha256)> HashFileAsync(string path, CancellationToken ct)
+    {
+        await using var stream = File.OpenRead(path);
+        return (stream.Length, Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct)));
     }
 
     public async Task<DatasetVersion> IngestIdxAsync(string datasetName, IdxUpload upload, CancellationToken ct)

@@ -23,6 +23,7 @@ public static class DatasetsApi
         datasets.MapGet("/", List);
         datasets.MapGet("/{id:int}", Get);
         datasets.MapPost("/csv", UploadCsv).DisableAntiforgery();
+        datasets.MapPost("/csv/preview", PreviewCsv).DisableAntiforgery();
         datasets.MapPost("/idx", UploadIdx).DisableAntiforgery();
         datasets.MapGet("/{id:int}/versions/{version:int}/files/{name}", DownloadFile);
         datasets.MapGet("/{id:int}/versions/{version:int}/samples", Samples);
@@ -39,13 +40,33 @@ public static class DatasetsApi
 
     /// <summary>
     /// multipart/form-data: name, labelColumn (optional; default: the last column), file; and for a text
-    /// dataset kind=text with textColumn (default "text"), the column holding each example's text.
+    /// dataset kind=text with textColumn (default "text"), the column holding each example's text;
+    /// header (optional): first (line 1 is the header; the default), skip (line 1 describes the file and is
+    /// skipped) or data (no header); columnNames (optional): the columns' names, comma-separated or a JSON
+    /// array; without a header they default to column_1, column_2, …. See docs/datasets.md.
     /// </summary>
     public static async Task<IResult> UploadCsv(HttpContext http, DatasetIngest ingest, IOptions<PortalOptions> options, CancellationToken ct)
     {
         var form = await ReadFormAsync(http, options.Value, ct);
         var file = form.Files.GetFile("file") ?? throw PortalException.Invalid("The form needs a 'file' part holding the CSV.", "file");
+        var csvOptions = CsvOptionsFrom(form);
         await using var stream = file.OpenReadStream();
+        var version = await ingest.IngestCsvAsync(form["name"].ToString(), file.FileName, stream, csvOptions, ct);
+        return TypedResults.Created($"/api/v1/datasets/{version.DatasetId}", ToView(version));
+    }
+
+    /// <summary>The same form as <see cref="UploadCsv"/> (name optional): the profile the upload would get, storing nothing.</summary>
+    public static async Task<DatasetProfile> PreviewCsv(HttpContext http, DatasetIngest ingest, IOptions<PortalOptions> options, CancellationToken ct)
+    {
+        var form = await ReadFormAsync(http, options.Value, ct);
+        var file = form.Files.GetFile("file") ?? throw PortalException.Invalid("The form needs a 'file' part holding the CSV.", "file");
+        var csvOptions = CsvOptionsFrom(form);
+        await using var stream = file.OpenReadStream();
+        return await ingest.PreviewCsvAsync(file.FileName, stream, csvOptions, ct);
+    }
+
+    private static CsvUploadOptions CsvOptionsFrom(IFormCollection form)
+    {
         var kind = form["kind"].ToString().Trim();
         var textColumn = form["textColumn"].ToString().Trim();
         if (kind.Length == 0) kind = textColumn.Length > 0 ? DatasetKinds.Text : DatasetKinds.Csv;
@@ -53,9 +74,45 @@ public static class DatasetsApi
             throw PortalException.Invalid($"Kind '{kind}' is not one a CSV upload can have; use 'csv' (tabular) or 'text'.", "kind");
         if (kind == DatasetKinds.Csv && textColumn.Length > 0)
             throw PortalException.Invalid("A text column was given for a tabular (kind csv) upload; send kind=text.", "textColumn");
-        var version = await ingest.IngestCsvAsync(form["name"].ToString(), form["labelColumn"].ToString(), file.FileName, stream, ct,
-            kind == DatasetKinds.Text ? (textColumn.Length > 0 ? textColumn : "text") : null);
-        return TypedResults.Created($"/api/v1/datasets/{version.DatasetId}", ToView(version));
+        var label = form["labelColumn"].ToString();
+        return new CsvUploadOptions
+        {
+            LabelColumn = string.IsNullOrWhiteSpace(label) ? null : label,
+            TextColumn = kind == DatasetKinds.Text ? (textColumn.Length > 0 ? textColumn : "text") : null,
+            Header = HeaderModeFrom(form["header"].ToString()),
+            ColumnNames = ColumnNamesFrom(form["columnNames"].ToString()),
+        };
+    }
+
+    /// <summary>first | skip | data, or the <see cref="CsvHeaderMode"/> names; empty is first.</summary>
+    internal static CsvHeaderMode HeaderModeFrom(string value)
+    {
+        var v = value.Trim();
+        if (v.Length == 0) return CsvHeaderMode.FirstRowIsHeader;
+        if (v.Equals("first", StringComparison.OrdinalIgnoreCase) || v.Equals("header", StringComparison.OrdinalIgnoreCase)) return CsvHeaderMode.FirstRowIsHeader;
+        if (v.Equals("skip", StringComparison.OrdinalIgnoreCase)) return CsvHeaderMode.SkipFirstRow;
+        if (v.Equals("data", StringComparison.OrdinalIgnoreCase) || v.Equals("none", StringComparison.OrdinalIgnoreCase)) return CsvHeaderMode.FirstRowIsData;
+        if (Enum.TryParse<CsvHeaderMode>(v, ignoreCase: true, out var mode) && Enum.IsDefined(mode) && !v.All(char.IsDigit)) return mode;
+        throw PortalException.Invalid($"Header option '{CsvInspector.Truncate(v)}' is unknown; use first (line 1 is the header), skip (line 1 describes the file; the data starts on line 2) or data (there is no header line).", "header");
+    }
+
+    /// <summary>Comma-separated names, or a JSON array of strings (for names that hold commas); empty is none.</summary>
+    internal static IReadOnlyList<string>? ColumnNamesFrom(string value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        if (value.TrimStart().StartsWith('['))
+        {
+            try
+            {
+                return System.Text.Json.JsonSerializer.Deserialize<string[]>(value)
+                    ?? throw PortalException.Invalid($"The column names '{CsvInspector.Truncate(value)}' are not a JSON array of strings.", "columnNames");
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                throw PortalException.Invalid($"The column names '{CsvInspector.Truncate(value)}' are not a JSON array of strings.", "columnNames");
+            }
+        }
+        return value.Split(',', StringSplitOptions.TrimEntries);
     }
 
     /// <summary>multipart/form-data: name, classNames (optional, comma-separated), trainImages, trainLabels, testImages?, testLabels?.</summary>
