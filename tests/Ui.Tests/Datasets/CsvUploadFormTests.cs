@@ -32,6 +32,14 @@ public sealed class CsvUploadFormTests : DatasetsUiTest
 
     private static IElement Field(IRenderedComponent<CsvUploadForm> form, string testId) => form.Find($"[data-testid={testId}]");
 
+    /// <summary>Changes a field once the preview is idle (each change re-reads the file and re-renders the table).</summary>
+    private static void ChangeWhenIdle(IRenderedComponent<CsvUploadForm> form, string testId, string value)
+    {
+        form.WaitForAssertion(() => Assert.Empty(form.FindAll("[data-testid=csv-previewing]")), Wait);
+        Field(form, testId).Change(value);
+        form.WaitForAssertion(() => Assert.Empty(form.FindAll("[data-testid=csv-previewing]")), Wait);
+    }
+
     private static string[] ColumnNames(IRenderedComponent<CsvUploadForm> form) =>
         form.FindAll("[data-testid^=csv-column-]").Where(e => e.TagName == "INPUT").Select(e => e.GetAttribute("value") ?? "").ToArray();
 
@@ -98,13 +106,13 @@ public sealed class CsvUploadFormTests : DatasetsUiTest
         Assert.Contains("5 rows", Field(form, "csv-preview").TextContent);
 
         // A name given twice: the service's sentence under the names, the table stays to put it right.
-        Field(form, "csv-column-2").Change("column_1");
+        ChangeWhenIdle(form, "csv-column-2", "column_1");
         form.WaitForAssertion(() => Assert.Contains("The column name 'column_1' is given twice (names 1 and 2)", Field(form, "csv-columns-problem").TextContent), Wait);
         Assert.Equal(5, ColumnNames(form).Length);
 
         string[] names = ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"];
         for (var i = 0; i < names.Length; i++)
-            Field(form, $"csv-column-{i + 1}").Change(names[i]);
+            ChangeWhenIdle(form, $"csv-column-{i + 1}", names[i]);
         form.WaitForAssertion(() => Assert.Empty(form.FindAll("[data-testid=csv-columns-problem]")), Wait);
         form.WaitForAssertion(() => Assert.Contains("Default: the last column (species).", form.Markup), Wait);
 
@@ -126,7 +134,7 @@ public sealed class CsvUploadFormTests : DatasetsUiTest
         Field(form, "csv-header-data").Click();
         form.WaitForAssertion(() => Assert.Equal(["column_1", "column_2", "column_3"], ColumnNames(form)), Wait);
         Assert.Contains("3 rows", Field(form, "csv-preview").TextContent);
-        Field(form, "csv-name").Change("no-header");
+        ChangeWhenIdle(form, "csv-name", "no-header");
         Field(form, "csv-submit").Click();
         form.WaitForAssertion(() => Assert.Single(uploaded), Wait);
         Assert.Equal(3, uploaded[0].Rows);
@@ -138,7 +146,7 @@ public sealed class CsvUploadFormTests : DatasetsUiTest
         var form = RenderForm();
         Choose(form, TestData.SeparableCsv(10));
         form.WaitForAssertion(() => Assert.Equal(4, ColumnNames(form).Length), Wait);
-        Field(form, "csv-label").Change("klass");
+        ChangeWhenIdle(form, "csv-label", "klass");
         form.WaitForAssertion(() => Assert.Contains("klass", Field(form, "csv-error").TextContent), Wait);
         Assert.Empty(uploaded);
     }

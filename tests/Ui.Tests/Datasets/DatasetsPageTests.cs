@@ -29,7 +29,7 @@ public sealed class DatasetsPageTests : DatasetsUiTest
         Assert.EndsWith($"datasets/{Db(db => db.Datasets.Single(d => d.Name == "points").Id)}", points.GetAttribute("href"));
         var row = points.Closest("tr")!;
         Assert.Contains("v2", row.TextContent);
-        Assert.Contains("(2 versions)", row.TextContent);
+        Assert.Contains("(2 in all)", row.TextContent);
         Assert.Contains("60", row.TextContent);
         Assert.Contains("Tabular", row.TextContent);
         Assert.Contains("Images (IDX)", page.Find("[data-testid=dataset-link-digits]").Closest("tr")!.TextContent);
@@ -68,7 +68,7 @@ public sealed class DatasetsPageTests : DatasetsUiTest
 
         page.Find("[data-testid=delete-doomed]").Click();
         dialogs.WaitForAssertion(() => Assert.Contains("Delete dataset doomed?", dialogs.Markup), Wait);
-        Assert.Contains("All 1 versions of 'doomed' and their stored files are deleted.", dialogs.Markup);
+        Assert.Contains("Every version of 'doomed' (1 in all) and its stored files are deleted.", dialogs.Markup);
         Button(dialogs, "Cancel").Click();
         dialogs.WaitForAssertion(() => Assert.DoesNotContain("Delete dataset doomed?", dialogs.Markup), Wait);
         Assert.Equal(2, Db(db => db.Datasets.Count()));
