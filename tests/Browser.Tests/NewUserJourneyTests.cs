@@ -44,6 +44,8 @@ public sealed partial class NewUserJourneyTests(ITestOutputHelper output)
         {
             await journey.OpenAsync("/datasets");
             await journey.ChooseCsvAsync(csvPath);
+            // The service's preview names the header's columns before anything is stored.
+            await Assertions.Expect(page.GetByTestId("csv-column-4")).ToHaveValueAsync("label");
             await journey.FillAsync("csv-name", "points");
             await journey.FillAsync("csv-label", "label");
             await page.GetByTestId("csv-submit").ClickAsync();

@@ -1,4 +1,4 @@
-namespace ModelOps.Portal.Components.Shared;
+namespace ModelOps.Portal.Datasets;
 
 /// <summary>Byte counting for an upload that spans one or more browser files, with throttled re-rendering.</summary>
 public sealed class UploadProgress(long totalBytes, Func<Task> refresh)

@@ -1,4 +1,4 @@
-namespace ModelOps.Portal.Components.Shared;
+namespace ModelOps.Portal.Datasets;
 
 /// <summary>A read-only pass-through stream that reports how many bytes have been read, for upload progress bars.</summary>
 public sealed class ProgressReadStream(Stream inner, Action<long> onProgress) : Stream
