@@ -368,7 +368,7 @@ public sealed partial class RunDetail
         }
         catch (PortalException ex)
         {
-            actionError = ex.Message;
+            actionError = ex.Sentence();
         }
         finally
         {
@@ -390,7 +390,7 @@ public sealed partial class RunDetail
         }
         catch (PortalException ex)
         {
-            registerError = ex.Message;
+            registerError = ex.Sentence();
         }
         finally
         {

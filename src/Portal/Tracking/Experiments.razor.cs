@@ -198,7 +198,7 @@ public sealed partial class Experiments
         catch (PortalException ex)
         {
             // Only a hand-edited link gets here (the box checks a filter before it navigates).
-            loadError = ex.Message;
+            loadError = ex.Sentence();
             return new RunPage(PageKey, [], null, 0, watch.Elapsed.TotalMilliseconds, []);
         }
         finally
@@ -265,7 +265,7 @@ public sealed partial class Experiments
         }
         catch (FilterSyntaxException ex)
         {
-            filterError = ex.Message;
+            filterError = ex.Sentence();
             return;
         }
         filterError = null;
