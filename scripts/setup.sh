@@ -13,9 +13,6 @@ packages=(
   dataset-fashion-mnist   # the demo image dataset
   libicu72                # .NET's globalization: numbers, dates and durations in en and zh-CN
 )
-# Tools count as present when their command is, whoever installed them (a NodeSource node
-# bundles its own npm, which Debian's npm package would conflict with).
-command -v npm >/dev/null || packages+=(nodejs npm)   # fetches plotly.js at build time
 if [[ "$for_tests" == 1 ]]; then
   packages+=(chromium)       # browser tests drive Debian's Chromium through Playwright
   # A CJK font, as any desktop that reads Chinese has: the portal serves no web fonts, so the
@@ -46,4 +43,4 @@ else
 fi
 
 command -v dotnet >/dev/null || { echo "the .NET SDK (dotnet) is required" >&2; exit 1; }
-say "dotnet $(dotnet --version); plotly.js is fetched from npm by the portal's build when missing"
+say "dotnet $(dotnet --version)"

@@ -1,7 +1,7 @@
 using ModelOps.Portal;
 
 var builder = WebApplication.CreateBuilder(args);
-// Radzen's and our static assets are served from the build output as well as from a publish.
+// The packages' (MudBlazor, Plotly.Blazor) and our static assets are served from the build output as well as from a publish.
 if (File.Exists(Path.Combine(AppContext.BaseDirectory, "ModelOps.Portal.staticwebassets.runtime.json")))
     builder.WebHost.UseStaticWebAssets();
 // Expected failures (4xx) are ProblemDetails, not errors; ProblemDetailsMapping logs the 5xx ones itself.

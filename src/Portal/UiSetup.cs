@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Localization;
 using ModelOps.Portal.Infrastructure;
 using ModelOps.Portal.Shell;
 using MudBlazor.Services;
-using Radzen;
 
 namespace ModelOps.Portal;
 
@@ -13,7 +12,6 @@ public static class UiSetup
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
-        services.AddRadzenComponents();   // until every page is on MudBlazor
         return services;
     }
 

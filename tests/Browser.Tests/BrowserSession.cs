@@ -97,7 +97,7 @@ internal sealed class Journey(IPage page, PortalProcess portal, ITestOutputHelpe
         await page.WaitForFunctionAsync(
             "() => window.Blazor !== undefined && [...document.querySelectorAll('[data-testid]')].some(e => e.getAttributeNames().some(n => n.startsWith('_bl_')))",
             null, new PageWaitForFunctionOptions { Timeout = 60_000, PollingInterval = 100 });
-        // Components hook up their JS (InputFile, Radzen) right after that render.
+        // Components hook up their JS (InputFile, MudBlazor) right after that render.
         await page.WaitForTimeoutAsync(500);
     }
 
@@ -128,14 +128,14 @@ internal sealed class Journey(IPage page, PortalProcess portal, ITestOutputHelpe
     }
 
     /// <summary>
-    /// A full-page screenshot of the whole content: the layout scrolls an inner panel, not the
-    /// document, so the viewport is made as tall as that content for the shot.
+    /// A full-page screenshot of the whole content: the viewport is made as tall as the document
+    /// (the app bar is fixed, so a scrolled full-page shot would repeat it).
     /// </summary>
     public async Task ScreenshotWholePageAsync(string path)
     {
         var viewport = page.ViewportSize!;
         var height = await page.EvaluateAsync<int>(
-            "() => { const b = document.querySelector('.rz-body'); return b ? Math.ceil(b.getBoundingClientRect().top + b.scrollHeight) : document.documentElement.scrollHeight; }");
+            "() => document.documentElement.scrollHeight");
         var tall = Math.Clamp(height, viewport.Height, 4000);
         if (tall > viewport.Height)
         {

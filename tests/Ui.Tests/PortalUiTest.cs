@@ -33,7 +33,6 @@ public abstract class PortalUiTest : BunitContext, IAsyncLifetime
         Services.AddLogging();
         Services.AddPortal(configuration);
         Services.AddMudServices();
-        Services.AddRadzenComponentsForLegacyPages();
         UseCulture(PortalCultures.English);
     }
 
@@ -77,11 +76,4 @@ public abstract class PortalUiTest : BunitContext, IAsyncLifetime
         SqliteConnection.ClearAllPools();
         data.Dispose();
     }
-}
-
-internal static class LegacyServices
-{
-    /// <summary>Radzen's services, for the layout's RadzenComponents until the last page leaves Radzen.</summary>
-    public static IServiceCollection AddRadzenComponentsForLegacyPages(this IServiceCollection services) =>
-        Radzen.ServiceCollectionExtensions.AddRadzenComponents(services);
 }

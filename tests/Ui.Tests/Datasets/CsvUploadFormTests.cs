@@ -86,7 +86,7 @@ public sealed class CsvUploadFormTests : DatasetsUiTest
         Choose(form, TestData.SeparableCsv(20));
         form.WaitForAssertion(() => Assert.False(Field(form, "csv-submit").HasAttribute("disabled")), Wait);
         Field(form, "csv-submit").Click();
-        form.WaitForAssertion(() => Assert.Contains("The upload is larger than the limit of 100 B.", Field(form, "csv-error").TextContent), Wait);
+        form.WaitForAssertion(() => Assert.Contains("The upload is larger than the limit of 100 bytes.", Field(form, "csv-error").TextContent), Wait);
         Assert.Empty(uploaded);
         Assert.Empty(Db(db => db.DatasetVersions.ToList()));
     }
