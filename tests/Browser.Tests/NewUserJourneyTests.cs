@@ -166,7 +166,8 @@ public sealed partial class NewUserJourneyTests(ITestOutputHelper output)
         // 4. Screenshots of the finished run (English and Chinese, light and dark, for the README) and of the Experiments page.
         var shots = Path.Combine(PortalProcess.RepositoryRoot, "artifacts", "screenshots");
         Directory.CreateDirectory(shots);
-        var images = Directory.CreateDirectory(Path.Combine(PortalProcess.RepositoryRoot, "docs", "images")).FullName;
+        // The README's run-page images are copied from here into docs/images by hand: a test run leaves the tracked files alone.
+        var images = Directory.CreateDirectory(Path.Combine(shots, "readme")).FullName;
         var runShot = Path.Combine(shots, "run-page.png");
         var experimentsShot = Path.Combine(shots, "experiments-page.png");
         await journey.Step("take screenshots", async () =>

@@ -26,7 +26,9 @@ public sealed class DatasetRemoval(PortalDb db, WriteGate gate, DataPaths paths,
             var runs = await db.Runs.CountAsync(r => r.DatasetVersionId != null && versionIds.Contains(r.DatasetVersionId.Value), ct);
             if (runs > 0)
                 throw new PortalException(PortalError.Conflict,
-                    $"Dataset '{name}' is used by {runs} {(runs == 1 ? "run" : "runs")}; it stays so that their lineage holds.", "dataset");
+                    runs == 1
+                        ? $"Dataset '{name}' is used by a run; it stays so that the run's lineage holds."
+                        : (FormattableString)$"Dataset '{name}' is used by {runs} runs; it stays so that their lineage holds.", "dataset");
             folders = dataset.Versions.Select(v => paths.Resolve(v.StoragePath)).ToList();
             db.DatasetVersions.RemoveRange(dataset.Versions);
             db.Datasets.Remove(dataset);
