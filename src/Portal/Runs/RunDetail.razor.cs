@@ -4,6 +4,7 @@ using Microsoft.Extensions.Localization;
 using ModelOps.Engine.Training;
 using ModelOps.Portal.Infrastructure;
 using ModelOps.Portal.Registry;
+using ModelOps.Portal.Jobs;
 using ModelOps.Portal.Shell;
 using ModelOps.Portal.Tracking;
 using MudBlazor;
@@ -350,6 +351,37 @@ public sealed partial class RunDetail
             YAxis = [new YAxis { Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = L["true"] }, Type = Plotly.Blazor.LayoutLib.YAxisLib.TypeEnum.Category, AutoRange = Plotly.Blazor.LayoutLib.YAxisLib.AutoRangeEnum.Reversed }],
             Margin = new Plotly.Blazor.LayoutLib.Margin { T = 8, B = 60, L = 80, R = 10 },
         };
+    }
+
+    /// <summary>Ends a client-reported run as finished or killed (the API's POST runs/{id}/end), after a confirmation.</summary>
+    private async Task EndAsync(string status)
+    {
+        var name = run?.Name ?? Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var finished = status == ClientRunService.Finished;
+        var confirmed = await Dialogs.ShowMessageBoxAsync(
+            finished ? L["Mark as finished"] : L["Mark as killed"],
+            finished
+                ? L["Mark run {0} as finished? Nothing more can be logged to it afterwards.", name]
+                : L["Mark run {0} as killed? Its script is not stopped by this; nothing more can be logged to it afterwards.", name],
+            yesText: finished ? L["Mark as finished"] : L["Mark as killed"], cancelText: L["Keep running"]);
+        if (confirmed != true) return;
+        cancelling = true;
+        actionError = null;
+        try
+        {
+            await using (var scope = Scopes.CreateAsyncScope())
+                await scope.ServiceProvider.GetRequiredService<ClientRunService>().EndAsync(Id, status, CancellationToken.None);
+            await ReloadRunAsync();
+            Snackbar.Add(L["Run {0} ended.", Id], Severity.Success);
+        }
+        catch (PortalException ex)
+        {
+            actionError = ex.Sentence();
+        }
+        finally
+        {
+            cancelling = false;
+        }
     }
 
     private async Task CancelAsync()

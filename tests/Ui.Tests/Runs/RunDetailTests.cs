@@ -106,6 +106,22 @@ public sealed class RunDetailTests : RunsUiTest
     }
 
     [Fact]
+    public void A_client_reported_run_is_ended_from_its_page_not_cancelled()
+    {
+        var id = TrackedRun();
+        var dialogs = Render<MudDialogProvider>();
+        var page = RenderRun(id);
+        Assert.Empty(page.FindAll("[data-testid=cancel-run]"));
+        page.WaitForElement("[data-testid=end-run-killed]").Click();
+        dialogs.WaitForAssertion(() => Assert.Contains("Its script is not stopped by this", dialogs.Markup));
+        dialogs.FindAll("button").Single(b => b.TextContent.Contains("Mark as killed")).Click();
+        page.WaitForAssertion(() => Assert.Equal(RunStatus.Cancelled, RunRow(id).Status));
+        Assert.NotNull(RunRow(id).EndedAt);
+        page.WaitForAssertion(() => Assert.Equal("Cancelled", page.Find("[data-testid=run-status]").GetAttribute("data-status")));
+        Assert.Empty(page.FindAll("[data-testid=end-run-finished]"));
+    }
+
+    [Fact]
     public void Inputs_wait_for_the_circuit()
     {
         var id = TrainingRun(new TrainingOptions(), RunStatus.Queued);
