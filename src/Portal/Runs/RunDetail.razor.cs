@@ -354,49 +354,41 @@ public sealed partial class RunDetail
     }
 
     /// <summary>Ends a client-reported run as finished or killed (the API's POST runs/{id}/end), after a confirmation.</summary>
-    private async Task EndAsync(string status)
+    private Task EndAsync(string status)
     {
-        var name = run?.Name ?? Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var finished = status == ClientRunService.Finished;
-        var confirmed = await Dialogs.ShowMessageBoxAsync(
+        return ConfirmedActionAsync(
             finished ? L["Mark as finished"] : L["Mark as killed"],
             finished
-                ? L["Mark run {0} as finished? Nothing more can be logged to it afterwards.", name]
-                : L["Mark run {0} as killed? Its script is not stopped by this; nothing more can be logged to it afterwards.", name],
-            yesText: finished ? L["Mark as finished"] : L["Mark as killed"], cancelText: L["Keep running"]);
-        if (confirmed != true) return;
-        cancelling = true;
-        actionError = null;
-        try
-        {
-            await using (var scope = Scopes.CreateAsyncScope())
-                await scope.ServiceProvider.GetRequiredService<ClientRunService>().EndAsync(Id, status, CancellationToken.None);
-            await ReloadRunAsync();
-            Snackbar.Add(L["Run {0} ended.", Id], Severity.Success);
-        }
-        catch (PortalException ex)
-        {
-            actionError = ex.Sentence();
-        }
-        finally
-        {
-            cancelling = false;
-        }
+                ? L["Mark run {0} as finished? Nothing more can be logged to it afterwards.", RunLabel]
+                : L["Mark run {0} as killed? Its script is not stopped by this; nothing more can be logged to it afterwards.", RunLabel],
+            services => services.GetRequiredService<ClientRunService>().EndAsync(Id, status, CancellationToken.None),
+            L["Run {0} ended.", Id], Severity.Success);
     }
 
-    private async Task CancelAsync()
+    private Task CancelAsync() => ConfirmedActionAsync(
+        L["Cancel run"], L["Stop run {0}? A cancelled run cannot be resumed.", RunLabel],
+        services => services.GetRequiredService<RunLauncher>().CancelAsync(Id, CancellationToken.None),
+        L["Cancelling run {0}.", Id], Severity.Info);
+
+    private string RunLabel => run?.Name ?? Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// A state change the user confirms first (the dialog's yes button repeats the action's name), run in a
+    /// scope of its own; the outcome is a snackbar, a refusal the service's sentence above the page.
+    /// </summary>
+    private async Task ConfirmedActionAsync(string action, string question, Func<IServiceProvider, Task> change, string done, Severity severity)
     {
-        var confirmed = await Dialogs.ShowMessageBoxAsync(L["Cancel run"], L["Stop run {0}? A cancelled run cannot be resumed.", run?.Name ?? Id.ToString(System.Globalization.CultureInfo.InvariantCulture)],
-            yesText: L["Cancel run"], cancelText: L["Keep running"]);
+        var confirmed = await Dialogs.ShowMessageBoxAsync(action, question, yesText: action, cancelText: L["Keep running"]);
         if (confirmed != true) return;
         cancelling = true;
         actionError = null;
         try
         {
             await using (var scope = Scopes.CreateAsyncScope())
-                await scope.ServiceProvider.GetRequiredService<RunLauncher>().CancelAsync(Id, CancellationToken.None);
+                await change(scope.ServiceProvider);
             await ReloadRunAsync();
-            Snackbar.Add(L["Cancelling run {0}.", Id], Severity.Info);
+            Snackbar.Add(done, severity);
         }
         catch (PortalException ex)
         {
