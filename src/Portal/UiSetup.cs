@@ -32,8 +32,7 @@ public static class UiSetup
     private static IResult SetCulture(HttpContext http, string? culture, string? redirect)
     {
         if (!PortalCultures.IsSupported(culture))
-            return Results.Problem(statusCode: 400, title: "Invalid request",
-                detail: $"The language must be one of {string.Join(", ", PortalCultures.Supported)}.");
+            throw PortalException.Invalid($"The language must be one of {string.Join(", ", PortalCultures.Supported)}.", "culture");
         var chosen = PortalCultures.Supported.First(c => string.Equals(c, culture, StringComparison.OrdinalIgnoreCase));
         http.Response.Cookies.Append(PortalCultures.CookieName,
             CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(chosen)),

@@ -59,6 +59,8 @@ public sealed class ShellTests(ITestOutputHelper output)
             Assert.Equal("/", response.Headers["location"]);
             var bad = await page.APIRequest.GetAsync("/ui/culture?culture=xx-YY");
             Assert.Equal(400, bad.Status);
+            Assert.StartsWith("application/problem+json", bad.Headers["content-type"]);
+            Assert.Contains("The language must be one of en, zh-CN.", await bad.TextAsync());
             lock (browser.Errors) browser.Errors.Clear();
         });
     }
