@@ -39,16 +39,8 @@ public sealed class BrowserPhase(BenchOptions options, string baseUrl)
             ("experiments page, first screen of rows", $"/experiments?experiment={experimentId}", ExperimentsDone),
             ($"compare page, {Math.Min(100, runIds.Count)} runs, every chart drawn", $"/compare?runs={compareIds}", CompareDone),
         };
-        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
-        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_VALIDATE_HOST_REQUIREMENTS", "1");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"],
-        });
+        await using var chromium = await Chromium.LaunchAsync();
+        var browser = chromium.Browser;
         var results = new List<BrowserResult>();
         foreach (var (name, url, done) in pages)
         {

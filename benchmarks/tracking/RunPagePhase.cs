@@ -62,16 +62,8 @@ public sealed class RunPagePhase(BenchOptions options, string baseUrl, PortalApi
         await LogLongRunAsync(longRun);
         Console.WriteLine($"[run page] logged {Curves} x {Steps:N0} points to run {longRun} in {clock.Elapsed.TotalSeconds:0.0} s");
 
-        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
-        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_VALIDATE_HOST_REQUIREMENTS", "1");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"],
-        });
+        await using var chromium = await Chromium.LaunchAsync();
+        var browser = chromium.Browser;
         try
         {
             // (a) live points: one page per repetition, a point at a time.
