@@ -32,6 +32,13 @@ public static class Devices
         throw new ArgumentException($"unknown device '{name}' (expected auto, cpu or cuda)", nameof(name));
     }
 
+    /// <summary>How many CUDA devices this process's LibTorch sees (0 on the package's CPU LibTorch).</summary>
+    public static int CudaCount()
+    {
+        NativeBackend.EnsureLoaded();
+        return torch.cuda.is_available() ? torch.cuda.device_count() : 0;
+    }
+
     /// <summary>"cpu" or "cuda:n", the form runs record.</summary>
     public static string Name(torch.Device device) => device.type == DeviceType.CPU ? "cpu" : $"cuda:{Math.Max(0, device.index)}";
 }

@@ -5,15 +5,15 @@ namespace ModelOps.Jobs;
 
 public static class JobsSetup
 {
-    /// <summary>The scheduler, the queue and the worker launcher. The caller provides <see cref="IRunLifecycle"/>.</summary>
+    /// <summary>Hangfire (store, client, slot servers), the queue and the worker launcher. The caller provides <see cref="IRunLifecycle"/>.</summary>
     public static IServiceCollection AddModelOpsJobs(this IServiceCollection services, Func<IServiceProvider, JobsOptions> options)
     {
         services.AddSingleton(options);
         services.AddSingleton<WorkerProcesses>();
-        services.AddSingleton<ServiceJobFactory>();
-        services.AddSingleton<SchedulerHost>();
-        services.AddHostedService(sp => sp.GetRequiredService<SchedulerHost>());
+        services.AddSingleton<JobsHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobsHost>());
         services.AddSingleton<RunQueue>();
+        services.AddTransient<TrainingJob>();
         return services;
     }
 }

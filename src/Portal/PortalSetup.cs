@@ -5,6 +5,7 @@ using ModelOps.Jobs.Scheduling;
 using ModelOps.Portal.Datasets;
 using ModelOps.Portal.Demo;
 using ModelOps.Portal.Infrastructure;
+using ModelOps.Portal.Jobs;
 using ModelOps.Portal.Registry;
 using ModelOps.Portal.Runs;
 using ModelOps.Portal.Serving;
@@ -49,6 +50,8 @@ public static class PortalSetup
         services.AddSingleton<RunEvents>();
         services.AddSingleton<PredictionService>();
         services.AddScoped<RunLifecycle>();
+        services.AddScoped<RunJobs>();
+        services.AddJobsDashboard();
         services.AddScoped<IRunLifecycle>(sp => sp.GetRequiredService<RunLifecycle>());
         services.AddScoped<DemoSeed>();
         services.AddSingleton<Tracking.TrackingStore>();
@@ -62,8 +65,10 @@ public static class PortalSetup
             var paths = sp.GetRequiredService<DataPaths>();
             return new JobsOptions
             {
-                SchedulerDatabasePath = options.SchedulerDatabasePath,
-                WorkerSlots = options.WorkerSlots,
+                JobStorePath = options.JobStorePath,
+                CpuSlots = options.WorkerSlots,
+                GpuSlots = options.GpuSlots,
+                QueuePollInterval = TimeSpan.FromMilliseconds(Math.Clamp(options.QueuePollMilliseconds, 10, 60_000)),
                 WorkerExecutable = string.IsNullOrWhiteSpace(options.WorkerExecutable)
                     ? Path.Combine(AppContext.BaseDirectory, "ModelOps.Jobs")
                     : Path.GetFullPath(options.WorkerExecutable),
@@ -94,15 +99,14 @@ public static class PortalSetup
             db.Database.Migrate();
             db.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;");
         }
-        var scheduler = app.Services.GetRequiredService<SchedulerHost>();
-        scheduler.BeforeStart(async ct =>
+        RemoveLegacySchedulerStore(options, app.Logger);
+        var jobs = app.Services.GetRequiredService<JobsHost>();
+        jobs.BeforeStart(async ct =>
         {
             using var scope = app.Services.CreateScope();
             var lifecycle = scope.ServiceProvider.GetRequiredService<RunLifecycle>();
-            var queue = scope.ServiceProvider.GetRequiredService<RunQueue>();
+            // Interrupted runs go back to Queued, and every Queued run gets a job unless its job is still pending.
             var queued = await lifecycle.RecoverAfterRestartAsync(ct);
-            foreach (var runId in queued)
-                await queue.EnqueueAsync(runId, ct);
             SweepWorkFolders(Path.Combine(options.DataRoot, "work"), keep: queued.ToHashSet(), app.Logger);
         });
         if (options.SeedDemoData)
@@ -112,6 +116,19 @@ public static class PortalSetup
                 using var scope = app.Services.CreateScope();
                 await scope.ServiceProvider.GetRequiredService<DemoSeed>().SeedAsync(app.Lifetime.ApplicationStopping);
             }));
+        }
+    }
+
+    /// <summary>
+    /// Quartz kept a copy of the queue in scheduler.db; the portal's database is the truth about every
+    /// queued run, and the start-up recovery gives each one a Hangfire job, so the old store is removed.
+    /// </summary>
+    private static void RemoveLegacySchedulerStore(PortalOptions options, ILogger log)
+    {
+        foreach (var file in new[] { "", "-wal", "-shm", "-journal" }.Select(s => options.LegacySchedulerDatabasePath + s).Where(File.Exists))
+        {
+            File.Delete(file);
+            log.LogInformation("Removed Quartz's job store {File}: queued runs are requeued on Hangfire from the portal's database", file);
         }
     }
 

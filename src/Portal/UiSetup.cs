@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Localization;
 using ModelOps.Portal.Infrastructure;
+using ModelOps.Portal.Jobs;
 using ModelOps.Portal.Shell;
 using MudBlazor.Services;
 
@@ -19,6 +20,7 @@ public static class UiSetup
     {
         // Serves wwwroot and the packages' _content/* (MudBlazor, Plotly.Blazor's plotly.js).
         app.MapStaticAssets();
+        app.MapJobsDashboard();
         app.UseAntiforgery();
         app.MapGet("/ui/culture", SetCulture).ExcludeFromDescription();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -24,7 +24,7 @@ public sealed class LibTorchSettingTests
         File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var workers = new WorkerProcesses(new JobsOptions
         {
-            SchedulerDatabasePath = Path.Combine(folder.Path, "scheduler.db"),
+            JobStorePath = Path.Combine(folder.Path, "jobs.db"),
             WorkerExecutable = fake,
             PortalUrl = () => "http://127.0.0.1:9",
             WorkRoot = Path.Combine(folder.Path, "work"),

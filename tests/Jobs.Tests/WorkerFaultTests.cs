@@ -99,7 +99,12 @@ public sealed class WorkerFaultTests : IAsyncLifetime
         await _portal.KillAsync();
         Assert.True(worker.WaitForExit(TimeSpan.FromSeconds(5)), "The worker outlived its portal.");
         await _portal.DisposeAsync();
+        var restarted = Stopwatch.StartNew();
         _portal = await PortalProcess.StartAsync(_data.Path, null, "--ModelOps:SeedDemoData=false");
+        // Recovery does not wait for Hangfire's invisibility timeout (2 h here): the run trains again within 60 s.
+        await _portal.WaitForRunAsync(running, r => Status(r) == "Running" && r.GetProperty("attempt").GetInt32() == 2 && _portal.FindWorkerProcess(running) is not null,
+            TimeSpan.FromSeconds(60));
+        Assert.True(restarted.Elapsed < TimeSpan.FromSeconds(60), $"The run resumed {restarted.Elapsed.TotalSeconds:0.0} s after the restart.");
 
         var resumed = await _portal.WaitForRunAsync(running, r => Status(r) is "Finished" or "Failed", TimeSpan.FromMinutes(3));
         Assert.Equal("Finished", Status(resumed));

@@ -50,7 +50,7 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
     public IReadOnlyList<string> DataFiles() =>
         Directory.EnumerateFiles(_data.Path, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(_data.Path, f))
-            .Where(f => !f.StartsWith("modelops.db", StringComparison.Ordinal) && !f.StartsWith("scheduler.db", StringComparison.Ordinal))
+            .Where(f => !f.StartsWith("modelops.db", StringComparison.Ordinal) && !f.StartsWith("jobs.db", StringComparison.Ordinal))
             .ToList();
 
     protected override void Dispose(bool disposing)

@@ -10,8 +10,9 @@ public sealed record WorkerLaunch(int RunId, int Attempt, string Token);
 public interface IRunLifecycle
 {
     /// <summary>
-    /// Moves a Queued run to Running for a new attempt and issues its worker token; null when the
-    /// run is no longer runnable (cancelled, finished, already running elsewhere).
+    /// Begins a new attempt of a Queued run atomically and issues its worker token and lease (renewed by
+    /// the worker's heartbeats); null when the run is not runnable here: ended, cancelled, or Running
+    /// under a live lease (a second delivery of the same job).
     /// </summary>
     Task<WorkerLaunch?> BeginAttemptAsync(int runId, CancellationToken ct);
 
@@ -19,5 +20,8 @@ public interface IRunLifecycle
     /// The worker process exited; the portal marks the run Failed or Cancelled if the worker did not
     /// finish it. <paramref name="reason"/> says why the portal ended it, when it did.
     /// </summary>
+    /// <summary>The run's job was deleted while it ran (a cancel from the dashboard): stop it as a cancel.</summary>
+    Task JobCancelledAsync(int runId, CancellationToken ct);
+
     Task WorkerExitedAsync(int runId, int attempt, int exitCode, string? errorTail, string? reason, CancellationToken ct);
 }

@@ -1,45 +1,26 @@
-using Quartz;
+using Hangfire;
+using Hangfire.States;
 
 namespace ModelOps.Jobs.Scheduling;
 
-/// <summary>Puts runs on the persistent queue and takes them off. One job per run: the key is the run id.</summary>
-public sealed class RunQueue(SchedulerHost host)
+/// <summary>Puts runs on Hangfire's persistent queues and takes them off. The portal keeps each run's job id.</summary>
+public sealed class RunQueue(JobsHost host)
 {
-    public async Task EnqueueAsync(int runId, CancellationToken ct = default)
+    private static readonly HashSet<string> PendingStates =
+        new([EnqueuedState.StateName, ProcessingState.StateName, ScheduledState.StateName, AwaitingState.StateName], StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Enqueues one delivery of the run on its slot queue; returns the job id.</summary>
+    public string Enqueue(int runId, string queue) =>
+        host.Client.Enqueue<TrainingJob>(queue, job => job.RunAsync(runId, CancellationToken.None));
+
+    /// <summary>Whether the job will still be (or is being) delivered.</summary>
+    public bool IsPending(string? jobId)
     {
-        var scheduler = host.Scheduler;
-        var key = TrainingJob.KeyFor(runId);
-        var trigger = TriggerBuilder.Create()
-            .WithIdentity(key.Name, key.Group)
-            .ForJob(key)
-            .StartNow()
-            .WithSimpleSchedule(s => s.WithMisfireHandlingInstructionFireNow())
-            .Build();
-        if (await scheduler.CheckExists(key, ct))
-        {
-            // Left by a crash: make sure it still has something to fire it.
-            if ((await scheduler.GetTriggersOfJob(key, ct)).Count == 0)
-                await scheduler.ScheduleJob(trigger, ct);
-            return;
-        }
-        var job = JobBuilder.Create<TrainingJob>()
-            .WithIdentity(key)
-            .UsingJobData(TrainingJob.RunIdKey, runId.ToString())
-            .RequestRecovery()
-            .Build();
-        try
-        {
-            await scheduler.ScheduleJob(job, trigger, ct);
-        }
-        catch (ObjectAlreadyExistsException)
-        {
-            // A concurrent enqueue of the same run won; one job is what we want.
-        }
+        if (string.IsNullOrEmpty(jobId)) return false;
+        using var connection = host.Storage.GetConnection();
+        return connection.GetJobData(jobId)?.State is { } state && PendingStates.Contains(state);
     }
 
-    public Task<bool> RemoveAsync(int runId, CancellationToken ct = default) =>
-        host.Scheduler.DeleteJob(TrainingJob.KeyFor(runId), ct);
-
-    public Task<bool> ContainsAsync(int runId, CancellationToken ct = default) =>
-        host.Scheduler.CheckExists(TrainingJob.KeyFor(runId), ct);
+    /// <summary>Deletes the job: a queued one is never delivered, a running one's cancellation token fires.</summary>
+    public bool Remove(string? jobId) => !string.IsNullOrEmpty(jobId) && host.Client.Delete(jobId);
 }

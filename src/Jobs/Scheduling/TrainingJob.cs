@@ -1,48 +1,55 @@
+using Hangfire;
 using Microsoft.Extensions.Logging;
-using Quartz;
 
 namespace ModelOps.Jobs.Scheduling;
 
 /// <summary>
-/// Runs one attempt of one training run in a worker process. The job's data holds only the run id;
-/// everything else is read from the portal when the attempt begins.
+/// One delivery of one training run: begins an attempt and runs it in a worker process. Hangfire may
+/// deliver a job again (after a crash, or on SQLite after the invisibility timeout while the first copy
+/// still runs); the portal's run lease decides, so a delivery that finds the run taken does nothing.
+/// The job's arguments are only the run id; everything else is read from the portal when it begins.
 /// </summary>
-[DisallowConcurrentExecution]
-public sealed class TrainingJob(IRunLifecycle lifecycle, WorkerProcesses workers, ILogger<TrainingJob> log) : IJob
+public sealed class TrainingJob(IRunLifecycle lifecycle, WorkerProcesses workers, JobsHost host, ILogger<TrainingJob> log)
 {
-    public const string Group = "training";
-    public const string RunIdKey = "runId";
-
-    public static JobKey KeyFor(int runId) => new($"run-{runId}", Group);
-
-    public async Task Execute(IJobExecutionContext context)
+    /// <summary>
+    /// Hangfire retries only a failure to begin (the store busy, say); once a worker ran, the portal
+    /// decides about further attempts, so nothing after that throws.
+    /// </summary>
+    [AutomaticRetry(Attempts = 5, DelaysInSeconds = [1, 2, 5, 10, 30], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+    public async Task RunAsync(int runId, CancellationToken cancellationToken)
     {
-        var runId = int.Parse(context.MergedJobDataMap.GetString(RunIdKey)!);
-        WorkerLaunch? launch;
-        try
-        {
-            launch = await lifecycle.BeginAttemptAsync(runId, context.CancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // A one-shot trigger that fails is deleted with its job; ask Quartz to fire it again instead.
-            log.LogWarning(ex, "Could not begin run {RunId}; retrying", runId);
-            await Task.Delay(TimeSpan.FromSeconds(2), context.CancellationToken);
-            throw new JobExecutionException(ex, refireImmediately: true);
-        }
+        var launch = await lifecycle.BeginAttemptAsync(runId, host.Stopping);
         if (launch is null)
         {
-            log.LogInformation("Run {RunId} is no longer runnable; job skipped", runId);
+            log.LogInformation("Run {RunId} is not runnable here (taken by a live attempt, or ended); delivery skipped", runId);
             return;
         }
+        // The job's token fires when the portal stops (abandon: the run resumes at the next start) or when
+        // the job was deleted (a cancel, here or in the dashboard): the worker is asked to stop.
+        using var deleted = cancellationToken.Register(() =>
+        {
+            if (host.Stopping.IsCancellationRequested) return;
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await lifecycle.JobCancelledAsync(runId, CancellationToken.None);
+                }
+                catch (Exception ex)
+                {
+                    log.LogWarning(ex, "Could not record the cancel of run {RunId}", runId);
+                }
+                workers.RequestCancel(runId);
+            });
+        });
         WorkerExit exit;
         try
         {
-            exit = await workers.RunAsync(launch, context.CancellationToken);
+            exit = await workers.RunAsync(launch, host.Stopping);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // The process never ran (missing executable, no permission): fail now, not after the heartbeat timeout.
+            // The process never ran (missing executable, no permission): fail now, not after the lease runs out.
             log.LogError(ex, "Could not start the worker for run {RunId}", runId);
             exit = new WorkerExit(-1, $"The worker process could not be started: {ex.Message}", false);
         }

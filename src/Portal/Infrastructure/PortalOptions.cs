@@ -14,8 +14,15 @@ public sealed class PortalOptions
     /// portal has no sign-in and listens on loopback only (docs/tracking.md).
     /// </summary>
     public bool RequireApiToken { get; set; }
-    /// <summary>Concurrent training workers on this machine.</summary>
+    /// <summary>Concurrent training workers on the CPU queue (runs that asked for cpu, or every run without GPU slots).</summary>
     public int WorkerSlots { get; set; } = 1;
+    /// <summary>
+    /// Concurrent training workers on the GPU queue, one per GPU. Empty: the number of CUDA devices the
+    /// workers' LibTorch sees (0 without <see cref="LibTorchDirectory"/>); 0: no GPU queue.
+    /// </summary>
+    public int? GpuSlots { get; set; }
+    /// <summary>How often an idle Hangfire worker polls the SQLite job store, in milliseconds (Hangfire's default is 15,000).</summary>
+    public int QueuePollMilliseconds { get; set; } = 100;
     /// <summary>libtorch threads per worker; 0: this machine's cores divided among the worker slots.</summary>
     public int WorkerThreads { get; set; }
     /// <summary>auto, cpu or cuda; passed to the worker.</summary>
@@ -43,7 +50,10 @@ public sealed class PortalOptions
 
     public string DataRoot => Path.GetFullPath(DataDirectory);
     public string DatabasePath => Path.Combine(DataRoot, "modelops.db");
-    public string SchedulerDatabasePath => Path.Combine(DataRoot, "scheduler.db");
+    /// <summary>Hangfire's job store: its own SQLite file, so its polling never contends with metric writes.</summary>
+    public string JobStorePath => Path.Combine(DataRoot, "jobs.db");
+    /// <summary>Quartz's store before the move to Hangfire; removed at start-up (the portal's database holds every queued run).</summary>
+    public string LegacySchedulerDatabasePath => Path.Combine(DataRoot, "scheduler.db");
 
     public string ResolveConnectionString() =>
         string.IsNullOrWhiteSpace(ConnectionString)

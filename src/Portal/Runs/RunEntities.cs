@@ -78,6 +78,10 @@ public sealed class Run
     /// <summary>SHA-256 of the per-attempt worker token; the token itself is never stored.</summary>
     public string? WorkerTokenHash { get; set; }
     public int? WorkerProcessId { get; set; }
+    /// <summary>The Hangfire job that delivers the run's current attempt (null for tracked runs).</summary>
+    public string? JobId { get; set; }
+    /// <summary>The slot queue the run waits in: <c>gpu</c> or <c>cpu</c>.</summary>
+    public string? Queue { get; set; }
 
     /// <summary>Last epoch whose checkpoint the portal holds; resume starts after it.</summary>
     public int CheckpointEpoch { get; set; }

@@ -100,7 +100,7 @@ public static class Templates
 }
 
 /// <summary>Creates runs (queued on the persistent scheduler) and cancels them.</summary>
-public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses workers, RunEvents events, CurrentUser user, DataPaths paths, ILogger<RunLauncher> log)
+public sealed class RunLauncher(PortalDb db, RunJobs jobs, WorkerProcesses workers, RunEvents events, CurrentUser user, DataPaths paths, ILogger<RunLauncher> log)
 {
     public async Task<Run> LaunchAsync(NewRunRequest request, string source, CancellationToken ct)
     {
@@ -110,7 +110,7 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
         if (key is not null && await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.IdempotencyKey == key, ct) is { } existing)
         {
             // A replay of a request whose enqueue failed after the save must still end with a job.
-            if (existing.Status == RunStatus.Queued) await queue.EnqueueAsync(existing.Id, ct);
+            if (existing.Status == RunStatus.Queued) await jobs.EnsureJobAsync(db, existing.Id, ct);
             return existing;
         }
 
@@ -172,8 +172,8 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
             db.ChangeTracker.Clear();
             return await db.Runs.AsNoTracking().FirstAsync(r => r.IdempotencyKey == key, ct);
         }
-        await queue.EnqueueAsync(run.Id, ct);
-        log.LogInformation("Queued run {RunId} ({Name})", run.Id, run.Name);
+        await jobs.EnsureJobAsync(db, run.Id, ct);
+        log.LogInformation("Queued run {RunId} ({Name}) on the {Queue} queue", run.Id, run.Name, run.Queue);
         events.Publish(run);
         return run;
     }
@@ -220,8 +220,8 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
                 .SetProperty(r => r.StatusMessage, "cancelled before it started"), ct);
         if (dequeued == 1)
         {
-            await queue.RemoveAsync(runId, ct);
             await db.Entry(run).ReloadAsync(ct);
+            jobs.Remove(run);
         }
         else
         {
@@ -230,7 +230,9 @@ public sealed class RunLauncher(PortalDb db, RunQueue queue, WorkerProcesses wor
             run.CancelRequested = true;
             run.StatusMessage = "cancelling";
             await db.SaveChangesAsync(ct);
+            // The worker learns it from its next heartbeat; deleting the job also fires the job's token.
             workers.RequestCancel(runId);
+            jobs.Remove(run);
         }
         events.Publish(run);
     }

@@ -111,8 +111,8 @@ public sealed class JobsPageTests : PortalUiTest
     [Fact]
     public async Task Confirming_cancel_takes_a_queued_run_out_of_the_queue()
     {
-        // Cancelling a queued run also deletes its Quartz job: the scheduler is created (dispatch stays paused).
-        var scheduler = Services.GetRequiredService<global::ModelOps.Jobs.Scheduling.SchedulerHost>();
+        // Cancelling a queued run also deletes its Hangfire job: the job host is created (dispatch stays paused).
+        var scheduler = Services.GetRequiredService<global::ModelOps.Jobs.Scheduling.JobsHost>();
         await scheduler.StartAsync(CancellationToken.None);
         var queued = Db(db => RegistryRows.AddRun(db, RegistryRows.TrainingRun("queued mlp", RunStatus.Queued)));
         var dialogs = RenderProviders();

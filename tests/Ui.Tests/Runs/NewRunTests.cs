@@ -46,7 +46,7 @@ public sealed class NewRunTests : RunsUiTest
         InputOf(form, "run-epochs").Change("2");
         InputOf(form, "run-name").Change("in its own experiment");
         // The run is queued on the persistent scheduler (created, not dispatching: PauseDispatch).
-        var scheduler = Services.GetRequiredService<ModelOps.Jobs.Scheduling.SchedulerHost>();
+        var scheduler = Services.GetRequiredService<ModelOps.Jobs.Scheduling.JobsHost>();
         await scheduler.StartAsync(CancellationToken.None);
         try
         {

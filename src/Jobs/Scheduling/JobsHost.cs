@@ -1,0 +1,98 @@
+using Hangfire;
+using Hangfire.Storage.SQLite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ModelOps.Jobs.Scheduling;
+
+/// <summary>
+/// Hangfire, hosted per portal: its SQLite store in a file of its own, a client for enqueueing, and
+/// one server per slot queue (gpu: one worker per GPU, cpu: the configured slots, default: schedule
+/// fires). Nothing goes through Hangfire's process-wide <c>GlobalConfiguration</c> or
+/// <c>JobStorage.Current</c>, so tests can host several portals in one process. Before the servers
+/// start, the hooks registered with <see cref="BeforeStart"/> run: the portal recovers runs left over
+/// from a crash there, so no job is fetched before its run is settled.
+/// </summary>
+public sealed class JobsHost(JobsOptions options, IServiceScopeFactory scopes, ILogger<JobsHost> log) : IHostedService, IDisposable
+{
+    private readonly Lazy<SQLiteStorage> _storage = new(() => OpenStorage(options));
+    private readonly List<Func<CancellationToken, Task>> _beforeStart = [];
+    private readonly List<BackgroundJobServer> _servers = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private int? _gpuSlots;
+
+    /// <summary>The job store (for the dashboard and the queue).</summary>
+    public JobStorage Storage => _storage.Value;
+
+    public IBackgroundJobClient Client => field ??= new BackgroundJobClient(Storage);
+
+    public IRecurringJobManager Recurring => field ??= new RecurringJobManager(Storage);
+
+    /// <summary>Signalled when the portal stops: a running attempt is then abandoned, not cancelled, and resumes at the next start.</summary>
+    public CancellationToken Stopping => _stopping.Token;
+
+    /// <summary>GPU slots: configured, or counted once through the worker's engine.</summary>
+    public int GpuSlots => _gpuSlots ??= Math.Max(0, options.GpuSlots ?? SlotQueues.CountGpus(options, log));
+
+    public int CpuSlots => Math.Max(1, options.CpuSlots);
+
+    /// <summary>The queue a run with this device setting waits in.</summary>
+    public string QueueFor(string? device) => SlotQueues.For(device, GpuSlots);
+
+    public void BeforeStart(Func<CancellationToken, Task> hook) => _beforeStart.Add(hook);
+
+    private static SQLiteStorage OpenStorage(JobsOptions options)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.JobStorePath))!);
+        return new SQLiteStorage(options.JobStorePath, new SQLiteStorageOptions
+        {
+            QueuePollInterval = options.QueuePollInterval,
+            InvisibilityTimeout = options.InvisibilityTimeout,
+        });
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _ = Storage;
+        foreach (var hook in _beforeStart)
+            await hook(cancellationToken);
+        if (options.PauseDispatch)
+        {
+            log.LogWarning("Dispatch is paused: runs are queued but no worker is started");
+            return;
+        }
+        var activator = new ServiceJobActivator(scopes);
+        BackgroundJobServer Server(string queue, int workers) => new(new BackgroundJobServerOptions
+        {
+            ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{queue}",
+            Queues = [queue],
+            WorkerCount = workers,
+            Activator = activator,
+            SchedulePollingInterval = TimeSpan.FromSeconds(1),
+            CancellationCheckInterval = TimeSpan.FromMilliseconds(500),
+            // A stopping server gives running jobs this long; a training job abandons its worker at once.
+            ShutdownTimeout = TimeSpan.FromSeconds(10),
+        }, Storage);
+        if (GpuSlots > 0) _servers.Add(Server(SlotQueues.Gpu, GpuSlots));
+        _servers.Add(Server(SlotQueues.Cpu, CpuSlots));
+        _servers.Add(Server(SlotQueues.Default, Math.Max(1, options.DefaultSlots)));
+        log.LogInformation("Hangfire started: {Gpu} gpu slot(s), {Cpu} cpu slot(s), store {Path}", GpuSlots, CpuSlots, options.JobStorePath);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping.Cancel();
+        foreach (var server in _servers) server.SendStop();
+        foreach (var server in _servers) server.Dispose();
+        _servers.Clear();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        foreach (var server in _servers) server.Dispose();
+        _servers.Clear();
+        _stopping.Dispose();
+    }
+}
