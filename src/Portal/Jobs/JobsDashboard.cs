@@ -37,7 +37,7 @@ public static class JobsDashboard
     }
 
     /// <summary>Loopback callers only (the portal listens on 127.0.0.1 by default).</summary>
-    internal sealed class LocalRequestsOnly : IDashboardAuthorizationFilter
+    public sealed class LocalRequestsOnly : IDashboardAuthorizationFilter
     {
         public bool Authorize(DashboardContext context)
         {

@@ -146,4 +146,44 @@ public sealed class JobsPageTests : PortalUiTest
         Assert.Contains("取消", page.Find($"[data-testid=cancel-{queued}]").TextContent);
         Assert.DoesNotContain("Nothing is queued", page.Markup);
     }
+
+    [Fact]
+    public async Task Each_row_shows_its_slot_queue_its_place_in_it_and_a_running_runs_eta()
+    {
+        Run Queued(string name, string queue, int minutesAgo)
+        {
+            var run = RegistryRows.TrainingRun(name, RunStatus.Queued);
+            run.Queue = queue;
+            run.CreatedAt = DateTime.UtcNow.AddMinutes(-minutesAgo);
+            return run;
+        }
+        var ids = Db(db => new[]
+        {
+            RegistryRows.AddRun(db, Queued("cpu first", "cpu", 9)),
+            RegistryRows.AddRun(db, Queued("gpu first", "gpu", 8)),
+            RegistryRows.AddRun(db, Queued("cpu second", "cpu", 7)),
+        });
+        var running = RegistryRows.TrainingRun("training", RunStatus.Running, 0.25);
+        running.Queue = "cpu";
+        running.Device = "cpu";
+        running.StartedAt = DateTime.UtcNow.AddMinutes(-1);
+        var runningId = Db(db => RegistryRows.AddRun(db, running));
+        var queue = await Services.GetRequiredService<JobQueueQuery>().ListAsync();
+
+        var page = Render<JobsPage>();
+
+        page.WaitForAssertion(() => Assert.Equal(4, page.FindAll("[data-testid^=job-link-]").Count));
+        string? Place(int id) => page.Find($"[data-testid=slot-{id}]").GetAttribute("data-position");
+        Assert.Equal(["1", "1", "2"], ids.Select(Place));
+        Assert.Equal("#2 in the cpu queue", page.Find($"[data-testid=slot-{ids[2]}]").TextContent.Trim());
+        // The query that sums the queue places them the same way.
+        Assert.Equal([1, 1, 2], ids.Select(id => queue.Jobs.Single(j => j.Id == id).Position!.Value));
+        Assert.Equal("cpu queue · cpu", page.Find($"[data-testid=slot-{runningId}]").TextContent.Trim());
+        // A quarter done after a minute: three more minutes at that pace.
+        Assert.StartsWith("3 min", page.Find($"[data-testid=eta-{runningId}]").TextContent.Trim());
+        Assert.Equal("—", page.Find($"[data-testid=eta-{ids[0]}]").TextContent.Trim());
+        // No CUDA LibTorch is configured here: the cpu queue only, and the Hangfire dashboard one click away.
+        Assert.Equal("0", page.Find("[data-testid=jobs-slots]").GetAttribute("data-gpu"));
+        Assert.Equal("/hangfire", page.Find("[data-testid=hangfire-dashboard]").GetAttribute("href"));
+    }
 }
