@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using ModelOps.TestSupport;
 
-// Pickup latency: from "the run is queued" (POST /api/v1/runs answered) to "its worker process
+// Pickup latency: from "the run is queued" (its row's createdAt, written just before its job is enqueued) to "its worker process
 // started" (the first thing the worker executable does is write the time), one run at a time on an
 // idle portal, so each one measures the queue's pickup and not the wait for a free slot. The worker
 // is a stand-in script that records the time and exits (the run then fails, which costs nothing):
@@ -63,13 +63,12 @@ static async Task<(string, Stats, double)> MeasureAsync(string config, int pollM
     for (var i = 0; i < count; i++)
     {
         // Queued runs start at a random point of a poll cycle, as real ones do.
-        await Task.Delay(Random.Shared.Next(0, Math.Min(pollMs, 2000)));
+        await Task.Delay(Random.Shared.Next(0, pollMs));
         var id = await portal.CreateRunAsync(new
         {
             datasetVersionId = version, template = "mlp", epochs = 1, batchSize = 16, learningRate = 0.01, optimizer = "adam",
             seed = 1, validationFraction = 0.2, testFraction = 0.2,
         });
-        var queuedAt = DateTime.UtcNow;
         var file = Path.Combine(stamps, id.ToString(CultureInfo.InvariantCulture));
         var until = DateTime.UtcNow.AddSeconds(60);
         while (!File.Exists(file) || new FileInfo(file).Length == 0)
@@ -78,6 +77,9 @@ static async Task<(string, Stats, double)> MeasureAsync(string config, int pollM
             await Task.Delay(5);
         }
         var startedAt = DateTime.UnixEpoch.AddTicks(long.Parse(await File.ReadAllTextAsync(file), CultureInfo.InvariantCulture) / 100);
+        // The portal's clock is this machine's: the row's creation time is when the run was queued.
+        var created = (await portal.GetRunAsync(id)).GetProperty("createdAt").GetDateTime();
+        var queuedAt = created.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(created, DateTimeKind.Utc) : created.ToUniversalTime();
         pickups.Add((startedAt - queuedAt).TotalMilliseconds);
         // Idle again before the next: the stand-in exited, the portal settles the run.
         await portal.WaitForRunAsync(id, r => r.GetProperty("status").GetString() is "Failed" or "Finished", TimeSpan.FromSeconds(30));
