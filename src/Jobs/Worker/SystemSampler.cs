@@ -8,7 +8,7 @@ namespace ModelOps.Jobs.Worker;
 public sealed record SystemSample(double CpuPercent, double MemoryMiB, double? GpuPercent, double? GpuMemoryMiB);
 
 /// <summary>
-/// Samples the worker process while it trains, on a background timer (docs/cost.md): CPU % (process CPU time
+/// Samples the worker process while it trains, on a background thread (docs/cost.md): CPU % (process CPU time
 /// over wall time, in percent of one core, so two busy threads read about 200), resident memory in MiB, and on
 /// a CUDA device the GPU's utilisation and memory from <c>nvidia-smi</c> when that executable exists (otherwise
 /// no GPU figures: none are made up). Each sample becomes the metrics <c>system/cpu_percent</c>,
@@ -38,7 +38,8 @@ public sealed class SystemSampler : IDisposable
     private readonly Stopwatch _wall = Stopwatch.StartNew();
     private readonly Stopwatch _gpuWall = new();
     private readonly bool _onGpu;
-    private Timer? _timer;
+    private readonly ManualResetEvent _stop = new(false);
+    private Thread? _thread;
     private TimeSpan _lastCpu;
     private TimeSpan _lastWall;
     private long _lastStep = -1;
@@ -66,11 +67,23 @@ public sealed class SystemSampler : IDisposable
     /// <summary>Whether GPU figures are being read (a CUDA device and an nvidia-smi that answers).</summary>
     public bool ReadsGpu => _nvidiaSmi is not null && _gpuFailures < MaxGpuFailures;
 
-    /// <summary>Starts the timer; the first sample comes one interval later.</summary>
+    /// <summary>
+    /// Starts sampling on a thread of its own, the first sample one interval later. Not a thread-pool timer: the
+    /// training holds a pool thread for its whole length and nvidia-smi blocks its caller, so on a small machine a
+    /// pool timer would wait for threads (and could hold up the heartbeats that need them).
+    /// </summary>
     public void Start(TimeSpan? interval = null)
     {
         var every = interval ?? DefaultInterval;
-        _timer ??= new Timer(_ => Tick(), null, every, every);
+        lock (_gate)
+        {
+            if (_thread is not null) return;
+            _thread = new Thread(() =>
+            {
+                while (!_stop.WaitOne(every)) Tick();
+            }) { IsBackground = true, Name = "system sampler", Priority = ThreadPriority.BelowNormal };
+            _thread.Start();
+        }
     }
 
     /// <summary>Training on the device begins or ends: GPU-seconds count only the time in between.</summary>
@@ -92,14 +105,19 @@ public sealed class SystemSampler : IDisposable
         return new ComputeUsage(Math.Round(gpu, 3), Math.Round(ProcessCpu().TotalSeconds, 3));
     }
 
-    /// <summary>Stops the timer and takes one last sample, so even a short attempt leaves a point.</summary>
+    /// <summary>Stops sampling and takes one last sample, so even a short attempt leaves a point.</summary>
     public void Stop()
     {
-        var timer = Interlocked.Exchange(ref _timer, null);
-        if (timer is null) return;
-        using var stopped = new ManualResetEvent(false);
-        // Waits for a tick in progress, so the last sample is the last one.
-        if (timer.Dispose(stopped)) stopped.WaitOne(NvidiaSmiTimeout * 2);
+        Thread? thread;
+        lock (_gate)
+        {
+            thread = _thread;
+            _thread = null;
+        }
+        if (thread is null) return;
+        _stop.Set();
+        // Waits for a sample in progress, so the last sample is the last one.
+        thread.Join(NvidiaSmiTimeout * 2);
         Tick();
     }
 
@@ -244,5 +262,10 @@ public sealed class SystemSampler : IDisposable
         Console.Error.WriteLine(message);
     }
 
-    public void Dispose() => Interlocked.Exchange(ref _timer, null)?.Dispose();
+    public void Dispose()
+    {
+        _stop.Set();
+        _thread?.Join(NvidiaSmiTimeout * 2);
+        _stop.Dispose();
+    }
 }
