@@ -103,7 +103,13 @@ public sealed partial class RunDetail
     /// <summary>The run's compute at the current prices; null for a run nobody measured (a tracked run).</summary>
     private ComputeView? Compute => run is null ? null : RunCompute.View(run.GpuSeconds, run.CpuCoreSeconds, Prices.Value);
 
-    private string Seconds(double? seconds) => seconds is { } s ? Fmt.Duration(TimeSpan.FromSeconds(s), S) : "—";
+    /// <summary>A compute time; "none" for a measured zero (GPU time of a CPU run), "—" when nobody measured it.</summary>
+    private string Seconds(double? seconds) => seconds switch
+    {
+        null => "—",
+        <= 0 => L["none"],
+        { } s => Fmt.Duration(TimeSpan.FromSeconds(s), S),
+    };
 
     private string ConfusionStyle => $"width:100%;height:{Math.Clamp(160 + 34 * (evaluation?.ClassNames.Length ?? 0), 300, 640)}px;";
 
