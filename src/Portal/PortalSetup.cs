@@ -20,6 +20,7 @@ public static class PortalSetup
     public static IServiceCollection AddPortal(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<PortalOptions>(configuration.GetSection(PortalOptions.Section));
+        services.Configure<CostOptions>(configuration.GetSection(CostOptions.Section)); // compute cost
         services.AddHttpContextAccessor();
         services.AddPortalCultures();
         services.AddProblemDetails();

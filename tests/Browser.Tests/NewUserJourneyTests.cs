@@ -160,6 +160,16 @@ public sealed partial class NewUserJourneyTests(ITestOutputHelper output)
             Assert.True(finalPoints >= running.Max(), $"The loss chart shrank to {finalPoints} points after finishing.");
             var accuracyPoints = await page.EvaluateAsync<int>("() => document.querySelector('[data-testid=accuracy-chart] .js-plotly-plot').data[0].x.length");
             Assert.True(accuracyPoints == 30, $"The accuracy chart shows {accuracyPoints} points for 30 epochs.");
+            // Compute and system metrics (docs/cost.md): the worker's CPU time is on the run, its samples on the System card's chart.
+            var cpuTime = page.GetByTestId("run-cpu-time");
+            await Assertions.Expect(cpuTime).ToHaveAttributeAsync("data-seconds", new Regex(@"^[0-9]"));
+            var cpuSeconds = double.Parse(await cpuTime.GetAttributeAsync("data-seconds") ?? "nan", CultureInfo.InvariantCulture);
+            output.WriteLine($"CPU core time {cpuSeconds:0.0} s");
+            Assert.True(cpuSeconds > 0, $"The run's CPU core time is {cpuSeconds} s.");
+            await Assertions.Expect(page.Locator("[data-testid=system-usage-chart][data-chart-ready=true]")).ToHaveCountAsync(1);
+            var systemPoints = await page.EvaluateAsync<int>("() => document.querySelector('[data-testid=system-usage-chart] .js-plotly-plot').data.reduce((n, t) => n + t.x.length, 0)");
+            output.WriteLine($"System chart points: {systemPoints}");
+            Assert.True(systemPoints > 0, "The System card's utilisation chart has no points.");
         });
         output.WriteLine($"Run finished at {clock.Elapsed.TotalSeconds:0.0}s");
 

@@ -9,11 +9,13 @@ namespace ModelOps.Jobs.Protocol;
 /// choice of the run (camelCase JSON); <paramref name="Device"/> is the device to train on, already
 /// resolved from the run's choice and the portal's configuration, and wins over Options.Device.
 /// <paramref name="ParentModel"/> is set when the run fine-tunes a registered model version; the worker
-/// downloads its package from GET runs/{id}/parent-model.
+/// downloads its package from GET runs/{id}/parent-model. <paramref name="StartedAt"/> is when the run's first
+/// attempt started (UTC): system metrics count their step in seconds from it, so a resumed attempt continues
+/// the curves instead of drawing over them.
 /// </summary>
 public sealed record RunSpec(
     int RunId, int Attempt, ModelOps.Engine.Training.TrainingOptions Options, DatasetSpec Dataset,
-    int ResumeFromEpoch, string Device, ParentModelSpec? ParentModel = null);
+    int ResumeFromEpoch, string Device, ParentModelSpec? ParentModel = null, DateTime? StartedAt = null);
 
 /// <summary>The registered model version a run fine-tunes: its name, version and package size.</summary>
 public sealed record ParentModelSpec(string Name, int Version, long SizeBytes);
@@ -44,16 +46,28 @@ public sealed record MetricPoint(string Key, double Value, long? Step = null, lo
 /// <summary>A param or tag. The value may be sent as a JSON string, number or boolean; it is stored as text.</summary>
 public sealed record KeyValue(string Key, System.Text.Json.JsonElement Value);
 
-/// <summary>POST runs/{id}/heartbeat.</summary>
-public sealed record Heartbeat(double Progress, int Epoch, int Epochs, string? Message);
+/// <summary>
+/// POST runs/{id}/heartbeat. <paramref name="Compute"/> is what this attempt has used so far (cumulative), so a
+/// worker that is killed leaves its use up to its last heartbeat on the run.
+/// </summary>
+public sealed record Heartbeat(double Progress, int Epoch, int Epochs, string? Message, ComputeUsage? Compute = null);
+
+/// <summary>
+/// The compute one attempt used so far, cumulative since the worker process started: <paramref name="GpuSeconds"/>
+/// is the wall time it trained on a CUDA device (0 on the CPU), <paramref name="CpuCoreSeconds"/> the process's
+/// total CPU time (user + system, all threads). The portal keeps an attempt's last report and adds earlier attempts'.
+/// </summary>
+public sealed record ComputeUsage(double GpuSeconds, double CpuCoreSeconds);
 
 public sealed record HeartbeatReply(bool CancelRequested);
 
 /// <summary>
 /// POST runs/{id}/finish. <paramref name="CrossValidation"/> is set when the run cross-validated: the folds
 /// and each metric's mean and deviation; the model package is then the refit on all training rows.
+/// <paramref name="Compute"/> is the attempt's final compute use (see <see cref="ComputeUsage"/>).
 /// </summary>
-public sealed record FinishReport(string Status, string? Error, EvaluationReportDto? Evaluation, CrossValidationDto? CrossValidation = null);
+public sealed record FinishReport(string Status, string? Error, EvaluationReportDto? Evaluation, CrossValidationDto? CrossValidation = null,
+    ComputeUsage? Compute = null);
 
 /// <summary>k-fold cross-validation as the protocol carries it: figures that could not be computed are left out (JSON has no NaN).</summary>
 public sealed record CrossValidationDto(

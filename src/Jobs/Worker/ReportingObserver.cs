@@ -67,6 +67,12 @@ public sealed class ReportingObserver(PortalClient portal, CancellationToken ct)
         FlushAsync().GetAwaiter().GetResult();
     }
 
+    /// <summary>Points measured elsewhere (the system sampler's), sent with the next flush.</summary>
+    public void Enqueue(IReadOnlyList<MetricPoint> points)
+    {
+        lock (_gate) _pending.AddRange(points);
+    }
+
     /// <summary>The metric key of one fold figure (accuracy -> cv_accuracy).</summary>
     public static string FoldMetricKey(string metric) => "cv_" + metric;
 

@@ -86,15 +86,28 @@ public static class WorkerProgram
             await portal.LogBatchAsync(new LogBatch(Tags: [Text(DeviceNoteTag, $"{loadError}; trained on {device}")]), CancellationToken.None);
 
         var observer = new ReportingObserver(portal, CancellationToken.None);
+        // System metrics and compute use (docs/cost.md): steps count seconds since the run first started.
+        var offset = spec.StartedAt is { } first ? (long)Math.Max(0, (DateTime.UtcNow - DateTime.SpecifyKind(first, DateTimeKind.Utc)).TotalSeconds) : 0;
+        using var sampler = new SystemSampler(device, offset, observer.Enqueue);
+        sampler.Start();
         using var stopBeats = new CancellationTokenSource();
         using var lost = new CancellationTokenSource();
-        var beats = HeartbeatLoopAsync(portal, observer, spec, cancel, lost, stopBeats.Token);
+        var beats = HeartbeatLoopAsync(portal, observer, sampler, spec, cancel, lost, stopBeats.Token);
         // The spec's device is the one resolved for this attempt; the run's own choice was folded into it by the portal.
         var training = spec.Options with { Device = spec.Device };
         FinishReport report;
         try
         {
-            var result = await Task.Run(() => Trainer.Train(training, data, options.WorkDir, observer, resume, cancel.Token, parent));
+            TrainingResult result;
+            sampler.TrainingStarted();
+            try
+            {
+                result = await Task.Run(() => Trainer.Train(training, data, options.WorkDir, observer, resume, cancel.Token, parent));
+            }
+            finally
+            {
+                sampler.TrainingEnded();
+            }
             await observer.FlushAsync();
             await portal.UploadArtifactAsync(WorkerArtifacts.Model, result.ModelPackagePath, null, CancellationToken.None);
             if (parent is not null) await LogFineTuningAsync(portal, result);
@@ -120,9 +133,10 @@ public static class WorkerProgram
         {
             await stopBeats.CancelAsync();
             await beats;
+            sampler.Stop();
         }
         try { await observer.FlushAsync(); } catch (Exception ex) when (ex is not PortalUnreachableException) { Console.Error.WriteLine(ex.Message); }
-        await portal.FinishAsync(report, CancellationToken.None);
+        await portal.FinishAsync(report with { Compute = sampler.Usage() }, CancellationToken.None);
         return report.Status == FinishStatus.Failed ? 1 : 0;
     }
 
@@ -131,7 +145,7 @@ public static class WorkerProgram
     /// portal refuses the attempt (another attempt took over, the run was settled) or stays away,
     /// training is stopped through <paramref name="lost"/> rather than carrying on for nobody.
     /// </summary>
-    private static async Task HeartbeatLoopAsync(PortalClient portal, ReportingObserver observer, RunSpec spec,
+    private static async Task HeartbeatLoopAsync(PortalClient portal, ReportingObserver observer, SystemSampler sampler, RunSpec spec,
         CancellationTokenSource cancel, CancellationTokenSource lost, CancellationToken stop)
     {
         using var timer = new PeriodicTimer(HeartbeatInterval);
@@ -141,7 +155,7 @@ public static class WorkerProgram
             {
                 var p = observer.Latest;
                 var reply = await portal.HeartbeatAsync(new Heartbeat(p?.Fraction ?? 0, p?.Epoch ?? spec.ResumeFromEpoch, spec.Options.Epochs,
-                    p is null ? "preparing" : $"epoch {p.Epoch}/{p.Epochs}, batch {p.Batch}/{p.BatchesPerEpoch}"), stop);
+                    p is null ? "preparing" : $"epoch {p.Epoch}/{p.Epochs}, batch {p.Batch}/{p.BatchesPerEpoch}", sampler.Usage()), stop);
                 if (reply.CancelRequested && !cancel.IsCancellationRequested)
                     await cancel.CancelAsync();
                 await observer.FlushAsync();

@@ -31,6 +31,7 @@ public sealed partial class Models
     [Inject] private DataPaths Paths { get; set; } = default!;
     [Inject] private IStringLocalizer<RegistryText> L { get; set; } = default!;
     [Inject] private IStringLocalizer<ShellText> S { get; set; } = default!;
+    [Inject] private Microsoft.Extensions.Options.IOptions<CostOptions> Prices { get; set; } = default!;
 
     /// <summary>The model to show first: ?model=name (links from runs and the overview).</summary>
     [SupplyParameterFromQuery(Name = "model")] public string? ModelQuery { get; set; }
@@ -53,7 +54,8 @@ public sealed partial class Models
     private ExistingVersion? alreadyRegistered;
 
     /// <summary>One row of the models grid.</summary>
-    public sealed record ModelRow(string Name, DateTime CreatedAt, string CreatedBy, int VersionCount, int? ProductionVersion, DateTime? LatestAt);
+    public sealed record ModelRow(string Name, DateTime CreatedAt, string CreatedBy, int VersionCount, int? ProductionVersion, DateTime? LatestAt,
+        ComputeView? Compute = null);
 
     /// <summary>One row of the versions grid.</summary>
     public sealed record VersionRow(int Version, string Stage, int RunId, string RunName, double? TestAccuracy, DateTime CreatedAt, string CreatedBy,
@@ -111,6 +113,9 @@ public sealed partial class Models
             VersionCount = m.Versions.Count(),
             ProductionVersion = m.Versions.Where(v => v.Stage == ModelStages.Production).Select(v => (int?)v.Version).Max(),
             LatestAt = m.Versions.Select(v => (DateTime?)v.CreatedAt).Max(),
+            // The compute of the runs behind its versions, each run once (a run registered twice was trained once).
+            GpuSeconds = db.Runs.Where(r => m.Versions.Any(v => v.RunId == r.Id)).Sum(r => r.GpuSeconds ?? 0),
+            CpuCoreSeconds = db.Runs.Where(r => m.Versions.Any(v => v.RunId == r.Id)).Sum(r => r.CpuCoreSeconds ?? 0),
         });
         var total = await db.RegisteredModels.CountAsync(ct);
         var sort = state.SortDefinitions.FirstOrDefault();
@@ -124,7 +129,8 @@ public sealed partial class Models
             _ => descending ? query.OrderByDescending(m => m.Name) : query.OrderBy(m => m.Name),
         };
         var page = await ordered.ThenBy(m => m.Name).Skip(state.Page * state.PageSize).Take(state.PageSize).ToListAsync(ct);
-        var items = page.Select(m => new ModelRow(m.Name, m.CreatedAt, m.CreatedBy, m.VersionCount, m.ProductionVersion, m.LatestAt)).ToList();
+        var items = page.Select(m => new ModelRow(m.Name, m.CreatedAt, m.CreatedBy, m.VersionCount, m.ProductionVersion, m.LatestAt,
+            RunCompute.Sum(m.GpuSeconds, m.CpuCoreSeconds, Prices.Value))).ToList();
         return new GridData<ModelRow> { Items = items, TotalItems = total };
     }
 
@@ -198,6 +204,11 @@ public sealed partial class Models
     }
 
     private string StageName(string stage) => S["Stage " + stage];
+
+    /// <summary>A model's compute: its cost, or without prices its GPU and CPU core hours.</summary>
+    private string ComputeText(ComputeView? c) => c is null ? "—"
+        : c.Cost is not null ? RunCompute.CostText(c)
+        : L["{0} GPU h, {1} CPU core h", RunCompute.HoursText(c.GpuSeconds), RunCompute.HoursText(c.CpuCoreSeconds)];
 
     /// <summary>
     /// Moves a version to a stage. Production changes (a version going into it, or leaving it) change what

@@ -26,6 +26,9 @@ public sealed partial class RunDetail
     private const string ValAccuracy = "val_accuracy";
     private const string LossChart = "loss";
     private const string AccuracyChart = "accuracy";
+    // System metrics (docs/cost.md): utilisation on one chart, memory on the other; x = seconds since the run started.
+    private const string UsageChart = "system-usage";
+    private const string MemoryChart = "system-memory";
     private static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(3);
     private const int MaxPointsPerCurve = 2000;
 
@@ -37,6 +40,7 @@ public sealed partial class RunDetail
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private IStringLocalizer<RunsText> L { get; set; } = default!;
     [Inject] private IStringLocalizer<ShellText> S { get; set; } = default!;
+    [Inject] private Microsoft.Extensions.Options.IOptions<CostOptions> Prices { get; set; } = default!;
 
     [Parameter] public int Id { get; set; }
     [CascadingParameter] public UiPreferences? Preferences { get; set; }
@@ -67,6 +71,12 @@ public sealed partial class RunDetail
 
     private PortalChart? lossChart;
     private PortalChart? accuracyChart;
+    private PortalChart? usageChart;
+    private PortalChart? memoryChart;
+    private IList<ITrace> usageTraces = [];
+    private IList<ITrace> memoryTraces = [];
+    private Layout usageLayout = new();
+    private Layout memoryLayout = new();
     private RunTrackingPanel? trackingPanel;
     private IList<ITrace> lossTraces = [];
     private IList<ITrace> accuracyTraces = [];
@@ -87,6 +97,19 @@ public sealed partial class RunDetail
     private double ProgressPercent => run is null ? 0 : Math.Round(Math.Clamp(run.Progress, 0, 1) * 100, 1);
 
     private int LossPoints => series.Values.Where(s => s.Chart == LossChart).Sum(s => s.Count);
+
+    private int SystemPoints => series.Values.Where(s => s.Chart is UsageChart or MemoryChart).Sum(s => s.Count);
+
+    /// <summary>The run's compute at the current prices; null for a run nobody measured (a tracked run).</summary>
+    private ComputeView? Compute => run is null ? null : RunCompute.View(run.GpuSeconds, run.CpuCoreSeconds, Prices.Value);
+
+    /// <summary>A compute time; "none" for a measured zero (GPU time of a CPU run), "—" when nobody measured it.</summary>
+    private string Seconds(double? seconds) => seconds switch
+    {
+        null => "—",
+        <= 0 => L["none"],
+        { } s => Fmt.Duration(TimeSpan.FromSeconds(s), S),
+    };
 
     private string ConfusionStyle => $"width:100%;height:{Math.Clamp(160 + 34 * (evaluation?.ClassNames.Length ?? 0), 300, 640)}px;";
 
@@ -157,15 +180,25 @@ public sealed partial class RunDetail
         var valLoss = LiveSeries.NewTrace(L["validation loss"], "#e65100", markers: true);
         var stepLoss = LiveSeries.NewTrace(L["train loss per step"], "#90caf9", markers: false, width: 1, xAxis: "x2", opacity: 0.6m);
         var valAccuracy = LiveSeries.NewTrace(L["Validation accuracy"], "#2e7d32", markers: true, hover: L["epoch %{x}: %{y:.2%}"] + "<extra></extra>");
+        var cpu = LiveSeries.NewTrace(L["CPU %"], "#6a1b9a", markers: false);
+        var gpu = LiveSeries.NewTrace(L["GPU %"], "#2e7d32", markers: false);
+        var memory = LiveSeries.NewTrace(L["memory (MiB)"], "#00838f", markers: false);
+        var gpuMemory = LiveSeries.NewTrace(L["GPU memory (MiB)"], "#ef6c00", markers: false);
         series = new Dictionary<string, LiveSeries>(StringComparer.Ordinal)
         {
             [TrainLoss] = new(TrainLoss, LossChart, 0, trainLoss),
             [ValLoss] = new(ValLoss, LossChart, 1, valLoss),
             [StepLoss] = new(StepLoss, LossChart, 2, stepLoss),
             [ValAccuracy] = new(ValAccuracy, AccuracyChart, 0, valAccuracy),
+            [ModelOps.Jobs.Worker.SystemSampler.CpuPercentKey] = new(ModelOps.Jobs.Worker.SystemSampler.CpuPercentKey, UsageChart, 0, cpu),
+            [ModelOps.Jobs.Worker.SystemSampler.GpuPercentKey] = new(ModelOps.Jobs.Worker.SystemSampler.GpuPercentKey, UsageChart, 1, gpu),
+            [ModelOps.Jobs.Worker.SystemSampler.MemoryKey] = new(ModelOps.Jobs.Worker.SystemSampler.MemoryKey, MemoryChart, 0, memory),
+            [ModelOps.Jobs.Worker.SystemSampler.GpuMemoryKey] = new(ModelOps.Jobs.Worker.SystemSampler.GpuMemoryKey, MemoryChart, 1, gpuMemory),
         };
         lossTraces = [trainLoss, valLoss, stepLoss];
         accuracyTraces = [valAccuracy];
+        usageTraces = [cpu, gpu];
+        memoryTraces = [memory, gpuMemory];
     }
 
     /// <summary>
@@ -203,7 +236,18 @@ public sealed partial class RunDetail
             ShowLegend = false,
             Margin = new Plotly.Blazor.LayoutLib.Margin { T = 40, B = 40, L = 60, R = 20 },
         };
+        usageLayout = SystemLayout(L["percent of one core / of the GPU"]);
+        memoryLayout = SystemLayout(L["MiB"]);
     }
+
+    /// <summary>A system chart: seconds since the run started across, the figure up; the legend below.</summary>
+    private Layout SystemLayout(string yTitle) => new()
+    {
+        XAxis = [new XAxis { Title = new Plotly.Blazor.LayoutLib.XAxisLib.Title { Text = L["seconds since the run started"] }, TickFormat = "d" }],
+        YAxis = [new YAxis { Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = yTitle }, RangeMode = Plotly.Blazor.LayoutLib.YAxisLib.RangeModeEnum.ToZero }],
+        Legend = [new Legend { Orientation = Plotly.Blazor.LayoutLib.LegendLib.OrientationEnum.H, X = 0, Y = -0.3m }],
+        Margin = new Plotly.Blazor.LayoutLib.Margin { T = 20, B = 40, L = 60, R = 20 },
+    };
 
     /// <summary>Reads the run row (and what hangs off it) from the store; false when it does not exist.</summary>
     private async Task<bool> ReloadRunAsync()
@@ -314,7 +358,14 @@ public sealed partial class RunDetail
     private async Task AppendAsync(IReadOnlyList<MetricPointView> points)
     {
         if (points.Count == 0) return;
-        await LiveCurves.AppendAsync(series, points, chart => chart == LossChart ? lossChart : chart == AccuracyChart ? accuracyChart : null);
+        await LiveCurves.AppendAsync(series, points, chart => chart switch
+        {
+            LossChart => lossChart,
+            AccuracyChart => accuracyChart,
+            UsageChart => usageChart,
+            MemoryChart => memoryChart,
+            _ => null,
+        });
         if (trackingPanel is not null) await trackingPanel.AddPointsAsync(points);
     }
 

@@ -97,4 +97,14 @@ public sealed class Run
     public double? TestF1Macro { get; set; }
     /// <summary>Serialized evaluation report (precision, recall, confusion matrix, class names).</summary>
     public string? EvaluationJson { get; set; }
+
+    // compute cost (docs/cost.md): totals over all attempts; null until a worker reports (tracked runs, runs from before)
+    /// <summary>Wall seconds trained on a CUDA device, all attempts.</summary>
+    public double? GpuSeconds { get; set; }
+    /// <summary>The worker processes' CPU time (user + system, all threads), all attempts.</summary>
+    public double? CpuCoreSeconds { get; set; }
+    /// <summary>The attempt whose last report is in the totals; the attempts before it are in the Prior figures.</summary>
+    public int ComputeAttempt { get; set; }
+    public double PriorGpuSeconds { get; set; }
+    public double PriorCpuCoreSeconds { get; set; }
 }

@@ -26,6 +26,11 @@ public sealed record RunSummary(
     public ModelVersionRef? ParentModel { get; init; }
     /// <summary>The k-fold cross-validation report of a finished run that cross-validated (GET runs/{id} only).</summary>
     public CrossValidationDto? CrossValidation { get; init; }
+    /// <summary>
+    /// The run's compute over all attempts (docs/cost.md): GPU-seconds, CPU core-seconds and, where a price is set,
+    /// their cost at the current prices; null for a run nobody measured (tracked runs).
+    /// </summary>
+    public ComputeView? Compute { get; init; }
 }
 
 public sealed record RunPage(IReadOnlyList<RunSummary> Items, int Total, int Page, int PageSize);
@@ -37,7 +42,7 @@ public static class RunsApi
         var runs = api.MapGroup("/runs").WithTags("Runs");
         runs.MapPost("/", Create).Accepts<NewRunRequest>("application/json").Produces<RunSummary>(StatusCodes.Status201Created);
         runs.MapGet("/", List);
-        runs.MapGet("/{id:int}", Get);
+        runs.MapGet("/{id:int}", async (int id, PortalDb db, IOptions<CostOptions> cost, CancellationToken ct) => WithCost(await Get(id, db, ct), cost.Value));
         runs.MapGet("/{id:int}/evaluation", Evaluation);
         runs.MapPost("/{id:int}/cancel", Cancel);
         runs.MapPost("/{id:int}/end", End);
@@ -67,7 +72,7 @@ public static class RunsApi
         return TypedResults.Created($"/api/v1/runs/{run.Id}", await Get(run.Id, db, ct));
     }
 
-    public static async Task<RunPage> List(PortalDb db, int page = 1, int pageSize = 50, string? status = null, CancellationToken ct = default)
+    public static async Task<RunPage> List(PortalDb db, IOptions<CostOptions> cost, int page = 1, int pageSize = 50, string? status = null, CancellationToken ct = default)
     {
         pageSize = Math.Clamp(pageSize, 1, 500);
         page = Math.Max(1, page);
@@ -80,7 +85,7 @@ public static class RunsApi
         }
         var total = await query.CountAsync(ct);
         var items = await Project(query.OrderByDescending(r => r.Id).Skip((page - 1) * pageSize).Take(pageSize)).ToListAsync(ct);
-        return new RunPage(await HydrateAsync(db, items, ct), total, page, pageSize);
+        return new RunPage((await HydrateAsync(db, items, ct)).Select(r => WithCost(r, cost.Value)).ToList(), total, page, pageSize);
     }
 
     public static async Task<RunSummary> Get(int id, PortalDb db, CancellationToken ct)
@@ -92,6 +97,10 @@ public static class RunsApi
         var stored = await db.Runs.AsNoTracking().FirstAsync(r => r.Id == id, ct);
         return hydrated with { Options = RunOptions.Read(stored), CrossValidation = RunCrossValidation.From(stored) };
     }
+
+    /// <summary>The run with the cost of its compute at the current prices (a projection has the seconds only).</summary>
+    public static RunSummary WithCost(RunSummary run, CostOptions prices) =>
+        run.Compute is { } c ? run with { Compute = RunCompute.Sum(c.GpuSeconds, c.CpuCoreSeconds, prices) } : run;
 
     /// <summary>GET runs/{id}/package: a finished run's model package (.mopkg), for anyone who may read the run.</summary>
     public static async Task<IResult> Package(int id, HttpContext http, PortalDb db, DataPaths paths, CancellationToken ct)
@@ -145,5 +154,6 @@ public static class RunsApi
         r.TestAccuracy, r.TestF1Macro, r.StatusMessage, r.Error, r.HasModel, r.Device)
     {
         ParentModel = r.ParentModelVersion != null ? new ModelVersionRef(r.ParentModelVersion.RegisteredModel!.Name, r.ParentModelVersion.Version) : null,
+        Compute = r.GpuSeconds != null || r.CpuCoreSeconds != null ? new ComputeView(r.GpuSeconds ?? 0, r.CpuCoreSeconds ?? 0, null, null) : null,
     });
 }

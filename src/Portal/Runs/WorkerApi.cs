@@ -47,7 +47,7 @@ public static class WorkerApi
             parent = new ParentModelSpec(p.RegisteredModel!.Name, p.Version, new FileInfo(paths.Resolve(p.ArtifactPath)).Length);
         return new RunSpec(run.Id, run.Attempt, training with { Device = device },
             new DatasetSpec(version.DatasetId, version.Version, version.Kind, version.LabelColumn, files, profile.ClassNames, profile.TextColumn),
-            run.CheckpointEpoch, device, parent);
+            run.CheckpointEpoch, device, parent, run.StartedAt);
     }
 
     /// <summary>GET runs/{id}/parent-model: the package of the version this run fine-tunes, for this run's worker only.</summary>
@@ -88,6 +88,8 @@ public static class WorkerApi
         run.CurrentEpoch = Math.Clamp(beat.Epoch, 0, run.Epochs);
         if (!run.CancelRequested && beat.Message is { Length: > 0 })
             run.StatusMessage = beat.Message.Length > 200 ? beat.Message[..200] : beat.Message;
+        // The token is the current attempt's, so the figures are that attempt's (docs/cost.md).
+        RunCompute.Record(run, run.Attempt, beat.Compute);
         await db.SaveChangesAsync(ct);
         events.Publish(run);
         return new HeartbeatReply(run.CancelRequested);
@@ -103,6 +105,7 @@ public static class WorkerApi
             FinishStatus.Cancelled => RunStatus.Cancelled,
             _ => throw PortalException.Invalid($"Status '{report.Status}' is not one of Finished, Failed, Cancelled.", "status"),
         };
+        RunCompute.Record(run, run.Attempt, report.Compute);
         if (run.Status == RunStatus.Finished)
         {
             if (report.Evaluation is null)

@@ -36,6 +36,7 @@ public sealed partial class Experiments
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private IStringLocalizer<TrackingText> L { get; set; } = default!;
     [Inject] private IStringLocalizer<ShellText> S { get; set; } = default!;
+    [Inject] private Microsoft.Extensions.Options.IOptions<CostOptions> Cost { get; set; } = default!;
 
     [SupplyParameterFromQuery(Name = "experiment")] public int? ExperimentParam { get; set; }
     [SupplyParameterFromQuery(Name = "filter")] public string? FilterParam { get; set; }
@@ -49,12 +50,15 @@ public sealed partial class Experiments
     public sealed record ExperimentOption(int Id, string Name, int RunCount);
 
     public sealed record RunRow(int Id, string Name, RunStatus Status, DateTime CreatedAt,
-        IReadOnlyDictionary<string, string> Params, IReadOnlyDictionary<string, string> Tags, IReadOnlyDictionary<string, double> Metrics);
+        IReadOnlyDictionary<string, string> Params, IReadOnlyDictionary<string, string> Tags, IReadOnlyDictionary<string, double> Metrics,
+        ComputeView? Compute = null);
 
     /// <summary>One page of the search: <paramref name="Key"/> names the query and page it answers.</summary>
     public sealed record RunPage(string Key, List<RunRow> Rows, string? NextToken, long Total, double Ms, List<RunColumn> DefaultColumns);
 
     private List<ExperimentOption>? experiments;
+    /// <summary>The experiment's compute, all its runs (docs/cost.md).</summary>
+    private ComputeView? experimentCompute;
     private int experimentId;
     private string filter = "";
     private string order = "";
@@ -137,6 +141,8 @@ public sealed partial class Experiments
             tokens.Add(null);
         }
 
+        if (queryChanged || experimentCompute is null) experimentCompute = await ExperimentComputeAsync(db);
+
         var needsDefaults = ColumnsParam is null && defaultColumns is null;
         if (queryChanged || needsDefaults)
         {
@@ -166,13 +172,29 @@ public sealed partial class Experiments
         return list.Select(x => new ExperimentOption(x.Id, x.Name, counts.GetValueOrDefault(x.Id))).ToList();
     }
 
+    /// <summary>The sum of the experiment's runs' GPU and CPU core seconds, in one aggregate query.</summary>
+    private async Task<ComputeView> ExperimentComputeAsync(PortalDb db)
+    {
+        var sums = await db.Runs.AsNoTracking().Where(r => r.ExperimentId == experimentId && r.DeletedAt == null)
+            .GroupBy(r => 1).Select(g => new { Gpu = g.Sum(r => r.GpuSeconds ?? 0), Cpu = g.Sum(r => r.CpuCoreSeconds ?? 0) })
+            .FirstOrDefaultAsync();
+        return RunCompute.Sum(sums?.Gpu ?? 0, sums?.Cpu ?? 0, Cost.Value);
+    }
+
+    /// <summary>A run's cost, or without prices its compute time; "—" for a run nobody measured.</summary>
+    private string ComputeCell(RunRow row) => row.Compute is not { } c ? "—"
+        : c.Cost is not null ? RunCompute.CostText(c)
+        : L["GPU {0} · CPU {1}", Fmt.Duration(TimeSpan.FromSeconds(c.GpuSeconds), S), Fmt.Duration(TimeSpan.FromSeconds(c.CpuCoreSeconds), S)];
+
     private Task<List<SavedView>> LoadViewsAsync(PortalDb db) =>
         db.SavedViews.AsNoTracking().Where(v => v.ExperimentId == experimentId).OrderBy(v => v.Name).ToListAsync();
 
     /// <summary>The preferred keys the page's runs have (else the first ones), three metrics and three params.</summary>
     private static List<RunColumn> DefaultColumnsOf(IReadOnlyList<RunRow> page)
     {
-        var metricKeys = page.SelectMany(r => r.Metrics.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        // The worker's system/* figures are never a default column: they say nothing about the model.
+        var metricKeys = page.SelectMany(r => r.Metrics.Keys).Where(k => !k.StartsWith(ModelOps.Jobs.Worker.SystemSampler.KeyPrefix, StringComparison.Ordinal))
+            .Distinct().Order(StringComparer.Ordinal).ToList();
         var paramKeys = page.SelectMany(r => r.Params.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
         var metrics = PreferredMetrics.Where(metricKeys.Contains).Take(3).ToList();
         if (metrics.Count == 0) metrics = metricKeys.Take(3).ToList();
@@ -190,8 +212,8 @@ public sealed partial class Experiments
         {
             // The same search the API answers: ids from the filter language, then their rows and values.
             var found = await SearchApi.SearchAsync(db,
-                new RunSearchBody([experimentId], filter, order.Length == 0 ? [] : [order], pageSize, tokens[^1]), CancellationToken.None);
-            var list = found.Runs.Select(r => new RunRow(r.Id, r.Name, Enum.Parse<RunStatus>(r.Status), r.CreatedAt, r.Params, r.Tags, r.Metrics)).ToList();
+                new RunSearchBody([experimentId], filter, order.Length == 0 ? [] : [order], pageSize, tokens[^1]), CancellationToken.None, Cost.Value);
+            var list = found.Runs.Select(r => new RunRow(r.Id, r.Name, Enum.Parse<RunStatus>(r.Status), r.CreatedAt, r.Params, r.Tags, r.Metrics, r.Compute)).ToList();
             loadError = null;
             return new RunPage(PageKey, list, found.NextPageToken, found.Total, watch.Elapsed.TotalMilliseconds, DefaultColumnsOf(list));
         }

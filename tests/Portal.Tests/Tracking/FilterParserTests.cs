@@ -42,9 +42,9 @@ public sealed class FilterParserTests
     [InlineData("metrics. > 1", 9, "expected a key after 'metrics.'; quote a key with other characters in backticks, as in metrics.`val/loss`.")]
     [InlineData("metric.acc > 1", 1, "unknown prefix 'metric'; a column is metrics.<key>, params.<key>, tags.<key> or attributes.<name>.")]
     [InlineData("id = 1 and nmae = 'x'", 12,
-        "unknown attribute 'nmae'. Attributes are id, name, status, source, kind, experiment_id, parent_run_id, created_by, created_at, started_at, ended_at; other columns are metrics.<key>, params.<key> or tags.<key>.")]
+        "unknown attribute 'nmae'. Attributes are id, name, status, source, kind, experiment_id, parent_run_id, created_by, created_at, started_at, ended_at, gpu_seconds, cpu_core_seconds, cost; other columns are metrics.<key>, params.<key> or tags.<key>.")]
     [InlineData("attributes.colour = 'red'", 1,
-        "unknown attribute 'colour'. Attributes are id, name, status, source, kind, experiment_id, parent_run_id, created_by, created_at, started_at, ended_at; other columns are metrics.<key>, params.<key> or tags.<key>.")]
+        "unknown attribute 'colour'. Attributes are id, name, status, source, kind, experiment_id, parent_run_id, created_by, created_at, started_at, ended_at, gpu_seconds, cpu_core_seconds, cost; other columns are metrics.<key>, params.<key> or tags.<key>.")]
     [InlineData("name = 'a' extra", 12, "expected 'and', 'or' or the end of the filter, but found 'extra'.")]
     [InlineData("name = 'a')", 11, "this ')' closes no '('.")]
     [InlineData("(name = 'a' or id = 1", 22, "expected ')' to close the '(' at position 1, but found the end of the input.")]
@@ -130,7 +130,7 @@ public sealed class FilterParserTests
     [InlineData("metrics.acc DSC", 13, "expected ASC, DESC or the end of the entry after metrics.acc, but found 'DSC'.")]
     [InlineData("metrics.acc DESC, id", 17, "expected ASC, DESC or the end of the entry after metrics.acc, but found ','.")]
     [InlineData("colour DESC", 1,
-        "unknown attribute 'colour'. Attributes are id, name, status, source, kind, experiment_id, parent_run_id, created_by, created_at, started_at, ended_at; other columns are metrics.<key>, params.<key> or tags.<key>.")]
+        "unknown attribute 'colour'. Attributes are id, name, status, source, kind, experiment_id, parent_run_id, created_by, created_at, started_at, ended_at, gpu_seconds, cpu_core_seconds, cost; other columns are metrics.<key>, params.<key> or tags.<key>.")]
     [InlineData("metrics.acc > 1", 13, "expected ASC, DESC or the end of the entry after metrics.acc, but found '>'.")]
     public void OrderBy_Error_NamesTheEntryAndPosition(string entry, int position, string problem)
     {

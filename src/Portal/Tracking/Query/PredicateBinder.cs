@@ -54,6 +54,8 @@ internal static class PredicateBinder
         {
             case AttributeType.Integer:
                 return new Predicate(operand, op, Numbers(operand, values, tokens, integer: true));
+            case AttributeType.Real:
+                return new Predicate(operand, op, Numbers(operand, values, tokens, integer: false));
             case AttributeType.Text:
                 return new Predicate(operand, op, Texts(operand, values, tokens));
             case AttributeType.Time:
@@ -91,7 +93,7 @@ internal static class PredicateBinder
 
     private static string Describe(AttributeType type) => type switch
     {
-        AttributeType.Integer => "a number",
+        AttributeType.Integer or AttributeType.Real => "a number",
         AttributeType.Time => "a time",
         AttributeType.Status => "a status",
         AttributeType.Kind => "a kind",

@@ -5,6 +5,8 @@ namespace ModelOps.Portal.Tracking.Query;
 internal enum AttributeType
 {
     Integer,
+    /// <summary>A number that need not be whole (compute seconds, cost).</summary>
+    Real,
     Text,
     Time,
     Status,
@@ -27,7 +29,14 @@ internal sealed record RunAttribute(string Name, string Column, AttributeType Ty
         new("created_at", "r.CreatedAt", AttributeType.Time, false),
         new("started_at", "r.StartedAt", AttributeType.Time, true),
         new("ended_at", "r.EndedAt", AttributeType.Time, true),
+        // Compute (docs/cost.md): null for runs nobody measured. The cost's column depends on the prices: see RunSearchSql.
+        new("gpu_seconds", "r.GpuSeconds", AttributeType.Real, true),
+        new("cpu_core_seconds", "r.CpuCoreSeconds", AttributeType.Real, true),
+        new(Cost, "", AttributeType.Real, true),
     ];
+
+    /// <summary>The compute cost at the configured prices, an expression of the two seconds columns.</summary>
+    public const string Cost = "cost";
 
     public static string Names => string.Join(", ", All.Select(a => a.Name));
 

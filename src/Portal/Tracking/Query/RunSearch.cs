@@ -10,7 +10,11 @@ namespace ModelOps.Portal.Tracking.Query;
 /// <c>&lt;operand&gt; [ASC|DESC]</c> (empty: <c>attributes.id DESC</c>); <paramref name="MaxResults"/> is 1–1,000;
 /// <paramref name="PageToken"/> is the previous page's <see cref="RunSearchPage.NextPageToken"/>, or null.
 /// </summary>
-public sealed record RunSearchRequest(IReadOnlyList<int> ExperimentIds, string? Filter, IReadOnlyList<string> OrderBy, int MaxResults, string? PageToken);
+public sealed record RunSearchRequest(IReadOnlyList<int> ExperimentIds, string? Filter, IReadOnlyList<string> OrderBy, int MaxResults, string? PageToken)
+{
+    /// <summary>The prices <c>attributes.cost</c> is worked out with (null: the defaults of <see cref="Runs.CostOptions"/>).</summary>
+    public Runs.CostOptions? Prices { get; init; }
+}
 
 /// <summary>A page of run ids in order; <paramref name="NextPageToken"/> is null on the last page;
 /// <paramref name="Total"/> counts every run the query matches, on all pages.</summary>
@@ -94,7 +98,7 @@ public static class RunSearch
 
         var filter = FilterParser.Parse(request.Filter);
         var order = ParseOrder(request.OrderBy);
-        var sql = new RunSearchSql();
+        var sql = new RunSearchSql(request.Prices);
         var where = new List<string> { "r.DeletedAt IS NULL", "e.DeletedAt IS NULL" };
         if (experimentIds.Count > 0)
         {

@@ -20,8 +20,14 @@ internal readonly record struct SortColumn(string Sql, bool Descending);
 /// numeric order, then the other texts in text order, then runs without the param. The tuple ends with
 /// <c>r.Id DESC</c> unless it already holds the id.</para>
 /// </summary>
-internal sealed class RunSearchSql
+internal sealed class RunSearchSql(Runs.CostOptions? prices = null)
 {
+    private readonly Runs.CostOptions _prices = prices ?? new Runs.CostOptions();
+
+    /// <summary>The SQL of an attribute; the cost is priced here, from the two seconds columns (docs/cost.md).</summary>
+    private string ColumnOf(RunAttribute attribute) =>
+        attribute.Name == RunAttribute.Cost ? Runs.RunCompute.CostSql("r", _prices) : attribute.Column;
+
     /// <summary>SQLite joins at most 64 tables; runs and experiments take two.</summary>
     public const int MaxDistinctKeys = 50;
 
@@ -61,10 +67,17 @@ internal sealed class RunSearchSql
             if (operand.Kind == OperandKind.Attribute)
             {
                 var attribute = RunAttribute.Get(operand.Key);
-                if (attribute.Nullable) columns.Add(new($"({attribute.Column} IS NULL)", false));
-                columns.Add(new(attribute.Column, descending));
+                var column = ColumnOf(attribute);
+                if (attribute.Nullable) columns.Add(new($"({column} IS NULL)", false));
+                columns.Add(new(column, descending));
                 // The id is unique: nothing after it can change the order.
                 if (attribute.Name == "id") return columns;
+                // Equal costs (no prices set, or none at all) order by GPU time, then CPU time.
+                if (attribute.Name == RunAttribute.Cost)
+                {
+                    columns.Add(new("r.GpuSeconds", descending));
+                    columns.Add(new("r.CpuCoreSeconds", descending));
+                }
                 continue;
             }
             var alias = Alias(operand);
@@ -114,7 +127,7 @@ internal sealed class RunSearchSql
         string presence;
         if (operand.Kind == OperandKind.Attribute)
         {
-            column = presence = RunAttribute.Get(operand.Key).Column;
+            column = presence = ColumnOf(RunAttribute.Get(operand.Key));
         }
         else
         {
