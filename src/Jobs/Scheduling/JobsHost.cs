@@ -82,17 +82,24 @@ public sealed class JobsHost(JobsOptions options, IServiceScopeFactory scopes, I
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
+        // A test host may dispose the container before it stops the hosted services: both paths end the servers once.
         _stopping.Cancel();
-        foreach (var server in _servers) server.SendStop();
-        foreach (var server in _servers) server.Dispose();
-        _servers.Clear();
+        StopServers();
         return Task.CompletedTask;
     }
 
-    public void Dispose()
+    /// <summary>The token source holds no timer, so it is left to the collector: Stopping stays readable after disposal.</summary>
+    public void Dispose() => StopServers();
+
+    private void StopServers()
     {
-        foreach (var server in _servers) server.Dispose();
-        _servers.Clear();
-        _stopping.Dispose();
+        BackgroundJobServer[] servers;
+        lock (_servers)
+        {
+            servers = [.. _servers];
+            _servers.Clear();
+        }
+        foreach (var server in servers) server.SendStop();
+        foreach (var server in servers) server.Dispose();
     }
 }

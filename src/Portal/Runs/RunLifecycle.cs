@@ -59,6 +59,7 @@ public sealed class RunLifecycle(PortalDb db, WriteGate gate, RunEvents events, 
 
     public async Task JobCancelledAsync(int runId, CancellationToken ct)
     {
+        await using var writing = await gate.EnterAsync(db, ct);
         await db.Runs.Where(r => r.Id == runId && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running) && !r.CancelRequested)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.CancelRequested, true).SetProperty(r => r.StatusMessage, "cancelling"), ct);
     }
