@@ -53,7 +53,7 @@ static async Task<(string, Stats, double)> MeasureAsync(string config, int pollM
     var version = dataset.GetProperty("id").GetInt32();
 
     // Idle cost of polling: the portal's CPU over 10 s with nothing queued.
-    var pid = PortalPid(portal);
+    var pid = portal.ProcessId;
     var cpu0 = CpuSeconds(pid);
     var clock = Stopwatch.StartNew();
     await Task.Delay(TimeSpan.FromSeconds(10));
@@ -86,23 +86,6 @@ static async Task<(string, Stats, double)> MeasureAsync(string config, int pollM
         Console.WriteLine($"[bench] {config}: run {i + 1}/{count} picked up in {pickups[^1]:0} ms");
     }
     return (config, Stats.Of(pickups), idle);
-}
-
-static int PortalPid(PortalProcess portal)
-{
-    foreach (var dir in Directory.EnumerateDirectories("/proc"))
-    {
-        if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
-        try
-        {
-            var args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
-            if (args[0].EndsWith("ModelOps.Portal", StringComparison.Ordinal) && args.Contains($"--urls={portal.BaseUrl}")) return pid;
-        }
-        catch (IOException)
-        {
-        }
-    }
-    throw new InvalidOperationException("The portal process was not found.");
 }
 
 static double CpuSeconds(int pid)

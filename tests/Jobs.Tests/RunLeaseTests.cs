@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Hangfire;
 using Hangfire.Storage.SQLite;
@@ -14,27 +13,6 @@ namespace ModelOps.Jobs.Tests;
 public sealed class RunLeaseTests
 {
     private static string Status(JsonElement run) => run.GetProperty("status").GetString()!;
-
-    private static int WorkersOf(PortalProcess portal, int runId) =>
-        Directory.EnumerateDirectories("/proc").Count(dir =>
-        {
-            try
-            {
-                var args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
-                var run = Array.IndexOf(args, "--run");
-                var at = Array.IndexOf(args, "--portal");
-                return args[0].EndsWith("ModelOps.Jobs", StringComparison.Ordinal) && run >= 0 && args[run + 1] == runId.ToString()
-                       && at >= 0 && args[at + 1] == portal.BaseUrl;
-            }
-            catch (IOException)
-            {
-                return false;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                return false;
-            }
-        });
 
     [Fact]
     public async Task A_job_delivered_again_while_its_run_trains_starts_no_second_worker()
@@ -55,13 +33,13 @@ public sealed class RunLeaseTests
         {
             using (var connection = storage.GetConnection()) state = connection.GetJobData(again)?.State;
             if (state == "Succeeded") break;
-            Assert.True(WorkersOf(portal, runId) <= 1, "A second worker process started for the run.");
+            Assert.True(portal.FindWorkerProcesses(runId).Count <= 1, "A second worker process started for the run.");
             await Task.Delay(100);
         }
         Assert.True(state == "Succeeded", $"The second delivery did not end (state {state}).");
         var during = await portal.GetRunAsync(runId);
         Assert.Equal("Running", Status(during));
-        Assert.Equal(1, WorkersOf(portal, runId));
+        Assert.Single(portal.FindWorkerProcesses(runId));
         Assert.Equal(first, portal.FindWorkerProcess(runId));
 
         var done = await portal.WaitForRunAsync(runId, r => Status(r) is "Finished" or "Failed", TimeSpan.FromMinutes(3));

@@ -158,8 +158,12 @@ public sealed class PortalProcess : IAsyncDisposable
     /// The pid of this portal's worker for the run, from /proc. The worker's command line names its
     /// portal and run; both are matched, since portals under test in parallel each have a run 1.
     /// </summary>
-    public int? FindWorkerProcess(int runId)
+    public int? FindWorkerProcess(int runId) => FindWorkerProcesses(runId).Cast<int?>().FirstOrDefault();
+
+    /// <summary>Every worker process of this portal for the run (a run must never have more than one).</summary>
+    public IReadOnlyList<int> FindWorkerProcesses(int runId)
     {
+        var found = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
@@ -172,7 +176,7 @@ public sealed class PortalProcess : IAsyncDisposable
                     return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
                 }
                 if (args[0].EndsWith("ModelOps.Jobs", StringComparison.Ordinal) && Arg("--portal") == BaseUrl && Arg("--run") == runId.ToString())
-                    return pid;
+                    found.Add(pid);
             }
             catch (IOException)
             {
@@ -181,8 +185,11 @@ public sealed class PortalProcess : IAsyncDisposable
             {
             }
         }
-        return null;
+        return found;
     }
+
+    /// <summary>The portal's own process id (for CPU and memory readings).</summary>
+    public int ProcessId => _process.Id;
 
     private static string Tail(string s, int n) => s.Length <= n ? s : s[^n..];
 

@@ -22,8 +22,6 @@ public sealed class JobsOptions
     /// portal's database) makes that copy a no-op, and a dead run is recovered by the lease, not by this.
     /// </summary>
     public TimeSpan InvisibilityTimeout { get; init; } = TimeSpan.FromHours(2);
-    /// <summary>Workers for short jobs on the default queue (schedule fires).</summary>
-    public int DefaultSlots { get; init; } = 1;
     /// <summary>The ModelOps.Jobs executable.</summary>
     public required string WorkerExecutable { get; init; }
     /// <summary>Base URL the worker uses to reach the portal's API.</summary>

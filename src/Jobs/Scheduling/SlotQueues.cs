@@ -14,8 +14,6 @@ public static class SlotQueues
 {
     public const string Gpu = "gpu";
     public const string Cpu = "cpu";
-    /// <summary>Short jobs: schedule fires, which only create runs.</summary>
-    public const string Default = "default";
     public const string CountGpusArgument = "--count-gpus";
 
     public static string For(string? device, int gpuSlots)

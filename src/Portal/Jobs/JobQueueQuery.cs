@@ -16,8 +16,6 @@ public sealed record QueuedJob(int Id, string Name, RunStatus Status, double Pro
     /// Time left for a running run at its pace so far (time since it started over its progress); null
     /// before the first progress report or for a queued run.
     /// </summary>
-    public TimeSpan? Eta(DateTime now) => Eta(Status, StartedAt, Progress, now);
-
     public static TimeSpan? Eta(RunStatus status, DateTime? startedAt, double progress, DateTime now) =>
         status == RunStatus.Running && startedAt is { } started && progress is > 0.001 and < 1
             ? TimeSpan.FromSeconds((now - started).TotalSeconds * (1 - progress) / progress)
