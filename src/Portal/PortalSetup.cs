@@ -8,6 +8,7 @@ using ModelOps.Portal.Infrastructure;
 using ModelOps.Portal.Jobs;
 using ModelOps.Portal.Registry;
 using ModelOps.Portal.Runs;
+using ModelOps.Portal.Retraining;
 using ModelOps.Portal.Serving;
 using ModelOps.Portal.Tracking;
 using ModelOps.Portal.Tracking.Artifacts;
@@ -59,6 +60,10 @@ public static class PortalSetup
         services.AddScoped<Tracking.TokenService>();
         services.AddSingleton<Tracking.Artifacts.ArtifactStore>();
         services.AddHostedService<RunWatchdog>();
+        services.AddScoped<Retraining.ScheduleService>();
+        services.AddScoped<Retraining.ScheduleRunner>();
+        services.AddSingleton<Retraining.ScheduleDecisions>();
+        services.AddHostedService(sp => sp.GetRequiredService<Retraining.ScheduleDecisions>());
 
         services.AddModelOpsJobs(sp =>
         {
@@ -109,6 +114,8 @@ public static class PortalSetup
             // Interrupted runs go back to Queued, and every Queued run gets a job unless its job is still pending.
             var queued = await lifecycle.RecoverAfterRestartAsync(ct);
             SweepWorkFolders(Path.Combine(options.DataRoot, "work"), keep: queued.ToHashSet(), app.Logger);
+            // Cron schedules get their recurring jobs (a tick missed while down stays due and fires once).
+            await scope.ServiceProvider.GetRequiredService<Retraining.ScheduleService>().SyncAllAsync(ct);
         });
         if (options.SeedDemoData)
         {
@@ -197,6 +204,7 @@ public static class PortalSetup
         api.MapWorkerApi();
         api.MapModelsApi();
         api.MapPredictApi();
+        api.MapSchedulesApi();
         return app;
     }
 }

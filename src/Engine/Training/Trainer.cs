@@ -40,6 +40,37 @@ public static class Trainer
         }
     }
 
+    /// <summary>
+    /// Scores a trained model package on the test split a run with <paramref name="runOptions"/> holds out
+    /// of <paramref name="data"/>: the same rows (the split depends only on the data, the fractions and the
+    /// seed), encoded the way the package was trained (its features' scale, its vocabulary). This is how a
+    /// retraining schedule compares the model in Production with a candidate on the candidate's own test
+    /// data. A package that cannot read this data (another input kind, a missing feature column, other
+    /// classes) gives <see cref="DatasetFormatException"/> saying why; a corrupt one <see cref="InvalidDataException"/>.
+    /// </summary>
+    public static EvaluationReport EvaluatePackage(string modelPackagePath, TrainingOptions runOptions, DatasetFiles data)
+    {
+        ArgumentNullException.ThrowIfNull(runOptions);
+        ArgumentNullException.ThrowIfNull(data);
+        try
+        {
+            using var package = FineTuneParent.Load(modelPackagePath);
+            if (runOptions.Task != package.Schema.Task)
+                throw new DatasetFormatException($"the model does {package.Schema.Task}, but this data is split for {runOptions.Task}");
+            var options = runOptions.WithNetworkOf(package.Schema) with { Device = "cpu", Task = package.Schema.Task };
+            using var dataset = DatasetLoader.Prepare(data, options, package.Schema);
+            if (!package.Schema.IsRegression && !package.Schema.ClassNames.SequenceEqual(dataset.Schema.ClassNames, StringComparer.Ordinal))
+                throw new DatasetFormatException(
+                    $"the model knows the classes {string.Join(", ", package.Schema.ClassNames)}, but this data has {string.Join(", ", dataset.Schema.ClassNames)}");
+            if (dataset.Test.Count == 0) throw new DatasetFormatException("the test split is empty");
+            return Score(package.Model, dataset.Test, package.Schema);
+        }
+        catch (ExternalException e)
+        {
+            throw EngineException.From(e);
+        }
+    }
+
     private static TrainingResult Run(TrainingOptions options, DatasetFiles data, string workDir, ITrainingObserver observer,
         string? resumeCheckpointPath, string? parentModelPackagePath, CancellationToken ct)
     {

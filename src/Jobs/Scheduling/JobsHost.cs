@@ -8,7 +8,8 @@ namespace ModelOps.Jobs.Scheduling;
 
 /// <summary>
 /// Hangfire, hosted per portal: its SQLite store in a file of its own, a client for enqueueing, and
-/// one server per slot queue (gpu: one worker per GPU, cpu: the configured slots). Nothing goes through Hangfire's process-wide <c>GlobalConfiguration</c> or
+/// one server per slot queue (gpu: one worker per GPU, cpu: the configured slots), and one worker for
+/// the schedules queue (cron fires arrive there from Hangfire's recurring-job scheduler). Nothing goes through Hangfire's process-wide <c>GlobalConfiguration</c> or
 /// <c>JobStorage.Current</c>, so tests can host several portals in one process. Before the servers
 /// start, the hooks registered with <see cref="BeforeStart"/> run: the portal recovers runs left over
 /// from a crash there, so no job is fetched before its run is settled.
@@ -25,6 +26,9 @@ public sealed class JobsHost(JobsOptions options, IServiceScopeFactory scopes, I
     public JobStorage Storage => _storage.Value;
 
     public IBackgroundJobClient Client => field ??= new BackgroundJobClient(Storage);
+
+    /// <summary>Recurring jobs (retraining schedules' cron fires) in this portal's store.</summary>
+    public IRecurringJobManager Recurring => field ??= new RecurringJobManager(Storage);
 
     /// <summary>Signalled when the portal stops: a running attempt is then abandoned, not cancelled, and resumes at the next start.</summary>
     public CancellationToken Stopping => _stopping.Token;
@@ -73,6 +77,8 @@ public sealed class JobsHost(JobsOptions options, IServiceScopeFactory scopes, I
         }, Storage);
         if (GpuSlots > 0) _servers.Add(Server(SlotQueues.Gpu, GpuSlots));
         _servers.Add(Server(SlotQueues.Cpu, CpuSlots));
+        // One worker for fires and gate decisions: they are short, and serial by design.
+        _servers.Add(Server(SlotQueues.Schedules, 1));
         log.LogInformation("Hangfire started: {Gpu} gpu slot(s), {Cpu} cpu slot(s), store {Path}", GpuSlots, CpuSlots, options.JobStorePath);
     }
 

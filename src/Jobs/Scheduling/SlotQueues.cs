@@ -14,6 +14,8 @@ public static class SlotQueues
 {
     public const string Gpu = "gpu";
     public const string Cpu = "cpu";
+    /// <summary>Not a slot: schedule fires and gate decisions (short jobs of the portal itself) wait here, never behind training.</summary>
+    public const string Schedules = "schedules";
     public const string CountGpusArgument = "--count-gpus";
 
     public static string For(string? device, int gpuSlots)

@@ -18,7 +18,8 @@ public sealed record IdxUpload(
 /// enforcing the size limit on the way), validate and profile, then move the folder into place and
 /// insert the row in one transaction. Any failure deletes the temp folder: nothing half-written stays.
 /// </summary>
-public sealed class DatasetIngest(PortalDb db, WriteGate gate, DataPaths paths, IOptions<PortalOptions> options, CurrentUser user, ILogger<DatasetIngest> log)
+public sealed class DatasetIngest(PortalDb db, WriteGate gate, DataPaths paths, IOptions<PortalOptions> options, CurrentUser user, ILogger<DatasetIngest> log,
+    IServiceProvider services)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -210,12 +211,29 @@ public sealed class DatasetIngest(PortalDb db, WriteGate gate, DataPaths paths, 
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             log.LogInformation("Registered dataset {Name} v{Version} ({Rows} rows)", name, next, profile.Rows);
+            await FireSchedulesAsync(dataset.Id, next);
             return version;
         }
         catch
         {
             TryDelete(final);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Schedules that retrain on new versions of this dataset fire now. The version is committed already,
+    /// so a failure here is logged, never the upload's: the schedule can still be run by hand.
+    /// </summary>
+    private async Task FireSchedulesAsync(int datasetId, int version)
+    {
+        try
+        {
+            await services.GetRequiredService<Retraining.ScheduleService>().DatasetVersionAddedAsync(datasetId, version, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            log.LogError(ex, "Dataset {DatasetId} v{Version} is registered, but its schedules could not be fired", datasetId, version);
         }
     }
 

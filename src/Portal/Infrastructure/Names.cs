@@ -22,6 +22,18 @@ public static partial class Names
         return trimmed;
     }
 
+    /// <summary>Schedule names: the same rule as dataset names (they appear in links and in the audit trail).</summary>
+    public static string Schedule(string? name)
+    {
+        var trimmed = (name ?? "").Trim();
+        if (trimmed.Length == 0)
+            throw PortalException.Invalid($"A schedule name is required.", "name");
+        if (!DisplayName().IsMatch(trimmed) || trimmed.Contains(".."))
+            throw PortalException.Invalid(
+                $"Schedule name '{Printable(trimmed)}' is not allowed: use 1-64 letters, digits, spaces, '.', '_' or '-', starting with a letter or digit.", "name");
+        return trimmed;
+    }
+
     /// <summary>Experiment names: shown everywhere and used in links, so printable and at most 128 characters.</summary>
     public static string Experiment(string? name)
     {

@@ -26,6 +26,8 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(opt
     public DbSet<RegisteredModel> RegisteredModels => Set<RegisteredModel>();
     public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<Retraining.Schedule> Schedules => Set<Retraining.Schedule>();
+    public DbSet<Retraining.ScheduleFire> ScheduleFires => Set<Retraining.ScheduleFire>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
     {
@@ -119,6 +121,21 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(opt
         {
             e.ToTable("audit_events");
             e.HasIndex(x => x.At);
+        });
+        b.Entity<Retraining.Schedule>(e =>
+        {
+            e.ToTable("schedules");
+            e.HasIndex(x => x.Name).IsUnique();
+            e.HasIndex(x => x.DatasetId);
+        });
+        b.Entity<Retraining.ScheduleFire>(e =>
+        {
+            e.ToTable("schedule_fires");
+            e.HasOne<Retraining.Schedule>().WithMany().HasForeignKey(x => x.ScheduleId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(x => new { x.ScheduleId, x.Id });
+            e.HasIndex(x => new { x.ScheduleId, x.JobId }).IsUnique();
+            e.HasIndex(x => x.RunId);
+            e.HasIndex(x => x.Outcome);
         });
     }
 }

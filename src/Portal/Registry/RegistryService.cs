@@ -27,7 +27,7 @@ public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths
     /// already a version of that model is refused with 409 unless <paramref name="allowDuplicate"/>
     /// asks for another version of the same run on purpose.
     /// </summary>
-    public async Task<ModelVersion> RegisterAsync(int runId, string modelName, bool allowDuplicate, CancellationToken ct)
+    public async Task<ModelVersion> RegisterAsync(int runId, string modelName, bool allowDuplicate, CancellationToken ct, string? actorName = null)
     {
         var name = Names.Model(modelName);
         var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, ct) ?? throw PortalException.NotFound($"Run {runId}");
@@ -37,7 +37,7 @@ public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths
         if (!File.Exists(source))
             throw new PortalException(PortalError.Conflict, $"The model file of run {runId} is missing from the data folder.");
 
-        var actor = user.Name;
+        var actor = actorName ?? user.Name;
         await using var writing = await gate.EnterAsync(db, ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var model = await db.RegisteredModels.FirstOrDefaultAsync(m => m.Name == name, ct);
@@ -105,11 +105,12 @@ public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths
     }
 
     /// <summary>Moves a version to a stage. Production holds one version per model: the previous one is archived.</summary>
-    public async Task<ModelVersion> PromoteAsync(string modelName, int version, string stage, CancellationToken ct)
+    /// <summary><paramref name="actorName"/> names who moved it when that is not the caller (a schedule's gate), and <paramref name="why"/> goes into the audit trail.</summary>
+    public async Task<ModelVersion> PromoteAsync(string modelName, int version, string stage, CancellationToken ct, string? actorName = null, string? why = null)
     {
         var target = ModelStages.All.FirstOrDefault(s => string.Equals(s, stage, StringComparison.OrdinalIgnoreCase))
             ?? throw PortalException.Invalid($"Stage '{stage}' is not one of {string.Join(", ", ModelStages.All)}.", "stage");
-        var actor = user.Name;
+        var actor = actorName ?? user.Name;
         var now = DateTime.UtcNow;
         await using var writing = await gate.EnterAsync(db, ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -128,7 +129,7 @@ public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths
                 db.AuditEvents.Add(new AuditEvent { At = now, Actor = actor, Action = "model.stage.changed", Subject = $"model:{model.Name}:v{current.Version}", Details = $"Production -> Archived (replaced by v{version})" });
             }
         }
-        db.AuditEvents.Add(new AuditEvent { At = now, Actor = actor, Action = "model.stage.changed", Subject = $"model:{model.Name}:v{version}", Details = $"{chosen.Stage} -> {target}" });
+        db.AuditEvents.Add(new AuditEvent { At = now, Actor = actor, Action = "model.stage.changed", Subject = $"model:{model.Name}:v{version}", Details = why is null ? $"{chosen.Stage} -> {target}" : $"{chosen.Stage} -> {target}: {why}" });
         chosen.Stage = target;
         chosen.StageChangedAt = now;
         chosen.StageChangedBy = actor;

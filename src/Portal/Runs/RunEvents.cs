@@ -52,8 +52,24 @@ public sealed class RunEvents(ILogger<RunEvents> log)
     /// <summary>Whether any page watches the run: callers skip building updates nobody reads.</summary>
     public bool IsWatched(int runId) => _subscribers.TryGetValue(runId, out var forRun) && !forRun.IsEmpty;
 
-    public void Publish(Run run, IReadOnlyList<MetricPointView>? metrics = null) =>
+    public void Publish(Run run, IReadOnlyList<MetricPointView>? metrics = null)
+    {
         Publish(new RunUpdate(run.Id, run.Status, run.Progress, run.CurrentEpoch, run.Epochs, run.Error ?? run.StatusMessage, metrics ?? []));
+        if (run.Status.IsTerminal() && Ended is { } ended)
+        {
+            try
+            {
+                ended(run);
+            }
+            catch (Exception ex)
+            {
+                log.LogWarning(ex, "A run-ended listener failed for run {RunId}", run.Id);
+            }
+        }
+    }
+
+    /// <summary>Raised (on the publisher's thread, so keep it short) whenever an ended run is published: a schedule's gate listens.</summary>
+    public event Action<Run>? Ended;
 
     private sealed class Subscription(Action dispose) : IDisposable
     {

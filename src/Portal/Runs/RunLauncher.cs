@@ -102,7 +102,8 @@ public static class Templates
 /// <summary>Creates runs (queued on the persistent scheduler) and cancels them.</summary>
 public sealed class RunLauncher(PortalDb db, RunJobs jobs, WorkerProcesses workers, RunEvents events, CurrentUser user, DataPaths paths, ILogger<RunLauncher> log)
 {
-    public async Task<Run> LaunchAsync(NewRunRequest request, string source, CancellationToken ct)
+    /// <summary>Creates the run and its job; <paramref name="actor"/> names who launched it when that is not the caller (a schedule).</summary>
+    public async Task<Run> LaunchAsync(NewRunRequest request, string source, CancellationToken ct, string? actor = null)
     {
         var key = string.IsNullOrWhiteSpace(request.IdempotencyKey) ? null : request.IdempotencyKey.Trim();
         if (key is { Length: > 100 })
@@ -114,6 +115,56 @@ public sealed class RunLauncher(PortalDb db, RunJobs jobs, WorkerProcesses worke
             return existing;
         }
 
+        var (version, options, parent) = await PrepareAsync(request, ct);
+        var experimentId = request.ExperimentId ?? Tracking.Experiment.DefaultId;
+
+        var run = new Run
+        {
+            Name = string.IsNullOrWhiteSpace(request.Name)
+                ? $"{options.Template} on {version.Dataset!.Name} v{version.Version}"
+                : request.Name.Trim()[..Math.Min(request.Name.Trim().Length, 100)],
+            ExperimentId = experimentId,
+            Kind = RunKind.Training,
+            DatasetVersionId = version.Id,
+            Template = options.Template,
+            Optimizer = options.Optimizer,
+            ParentModelVersionId = parent?.Version.Id,
+            Status = RunStatus.Queued,
+            Source = source,
+            IdempotencyKey = key,
+            CreatedAt = DateTime.UtcNow,
+            CreatedBy = actor ?? user.Name,
+            StatusMessage = "waiting for a free worker slot",
+        };
+        RunOptions.Write(run, options);
+        run.Params.AddRange(HyperParameterParams(run.DatasetVersionId, options, parent?.Ref));
+        db.Runs.Add(run);
+        db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = run.CreatedBy, Action = "run.created", Subject = $"dataset-version:{version.Id}", Details = run.Name });
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException) when (key is not null)
+        {
+            // The same form was submitted twice at once; the other request's run stands.
+            db.ChangeTracker.Clear();
+            return await db.Runs.AsNoTracking().FirstAsync(r => r.IdempotencyKey == key, ct);
+        }
+        await jobs.EnsureJobAsync(db, run.Id, ct);
+        log.LogInformation("Queued run {RunId} ({Name}) on the {Queue} queue", run.Id, run.Name, run.Queue);
+        events.Publish(run);
+        return run;
+    }
+
+    /// <summary>What a launch would train, checked: the dataset version, the resolved options and the parent to fine-tune.</summary>
+    public sealed record Prepared(DatasetVersion Version, TrainingOptions Options, ParentModel? Parent);
+
+    /// <summary>
+    /// Every check a launch makes, without creating anything: a schedule runs it when it is saved, so a
+    /// recipe that could not launch is refused then, not at its first fire.
+    /// </summary>
+    public async Task<Prepared> PrepareAsync(NewRunRequest request, CancellationToken ct)
+    {
         var version = await db.DatasetVersions.AsNoTracking().Include(v => v.Dataset)
             .FirstOrDefaultAsync(v => v.Id == request.DatasetVersionId, ct)
             ?? throw PortalException.NotFound($"Dataset version {request.DatasetVersionId}");
@@ -139,49 +190,13 @@ public sealed class RunLauncher(PortalDb db, RunJobs jobs, WorkerProcesses worke
         var experimentId = request.ExperimentId ?? Tracking.Experiment.DefaultId;
         if (!await db.Experiments.AnyAsync(e => e.Id == experimentId && e.DeletedAt == null, ct))
             throw PortalException.NotFound($"Experiment {experimentId}");
-
-        var run = new Run
-        {
-            Name = string.IsNullOrWhiteSpace(request.Name)
-                ? $"{options.Template} on {version.Dataset!.Name} v{version.Version}"
-                : request.Name.Trim()[..Math.Min(request.Name.Trim().Length, 100)],
-            ExperimentId = experimentId,
-            Kind = RunKind.Training,
-            DatasetVersionId = version.Id,
-            Template = options.Template,
-            Optimizer = options.Optimizer,
-            ParentModelVersionId = parent?.Version.Id,
-            Status = RunStatus.Queued,
-            Source = source,
-            IdempotencyKey = key,
-            CreatedAt = DateTime.UtcNow,
-            CreatedBy = user.Name,
-            StatusMessage = "waiting for a free worker slot",
-        };
-        RunOptions.Write(run, options);
-        run.Params.AddRange(HyperParameterParams(run.DatasetVersionId, options, parent?.Ref));
-        db.Runs.Add(run);
-        db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = run.CreatedBy, Action = "run.created", Subject = $"dataset-version:{version.Id}", Details = run.Name });
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException) when (key is not null)
-        {
-            // The same form was submitted twice at once; the other request's run stands.
-            db.ChangeTracker.Clear();
-            return await db.Runs.AsNoTracking().FirstAsync(r => r.IdempotencyKey == key, ct);
-        }
-        await jobs.EnsureJobAsync(db, run.Id, ct);
-        log.LogInformation("Queued run {RunId} ({Name}) on the {Queue} queue", run.Id, run.Name, run.Queue);
-        events.Publish(run);
-        return run;
+        return new Prepared(version, options, parent);
     }
 
-    private sealed record Parent(ModelVersionRef Ref, Registry.ModelVersion Version, ModelSchema Schema);
+    public sealed record ParentModel(ModelVersionRef Ref, Registry.ModelVersion Version, ModelSchema Schema);
 
     /// <summary>The version to fine-tune and its schema, read from its immutable package.</summary>
-    private async Task<Parent> FindParentAsync(ModelVersionRef wanted, CancellationToken ct)
+    private async Task<ParentModel> FindParentAsync(ModelVersionRef wanted, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(wanted.Name) || wanted.Version < 1)
             throw PortalException.Invalid($"parentModel needs the registered model's name and a version number from 1.", "parentModel");
@@ -191,7 +206,7 @@ public sealed class RunLauncher(PortalDb db, RunJobs jobs, WorkerProcesses worke
         try
         {
             var (schema, _) = ModelPackage.Read(paths.Resolve(found.ArtifactPath));
-            return new Parent(new ModelVersionRef(found.RegisteredModel!.Name, found.Version), found, schema);
+            return new ParentModel(new ModelVersionRef(found.RegisteredModel!.Name, found.Version), found, schema);
         }
         catch (Exception e) when (e is InvalidDataException or IOException)
         {

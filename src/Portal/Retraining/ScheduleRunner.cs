@@ -1,0 +1,335 @@
+using Hangfire;
+using Hangfire.Server;
+using Microsoft.EntityFrameworkCore;
+using ModelOps.Engine.Training;
+using ModelOps.Jobs.Scheduling;
+using ModelOps.Portal.Audit;
+using ModelOps.Portal.Datasets;
+using ModelOps.Portal.Infrastructure;
+using ModelOps.Portal.Registry;
+using ModelOps.Portal.Runs;
+
+namespace ModelOps.Portal.Retraining;
+
+/// <summary>
+/// The two Hangfire jobs of a schedule, both on the schedules queue. <see cref="FireAsync"/> turns a
+/// trigger into a queued training run (or a skipped or failed fire, with the reason);
+/// <see cref="DecideAsync"/> runs once that run has ended: it registers the model and applies the gate,
+/// scoring the Production version on the candidate's own test split so both figures are on the same
+/// data. Both are safe to deliver twice: a fire is unique per delivering job, and a decided fire is left alone.
+/// </summary>
+public sealed class ScheduleRunner(
+    PortalDb db, WriteGate gate, RunLauncher launcher, RegistryService registry, DataPaths paths, ILogger<ScheduleRunner> log)
+{
+    public static string Actor(Schedule s) => $"schedule:{s.Name}";
+
+    /// <summary>Hangfire fills <paramref name="context"/> (the delivering job) and <paramref name="ct"/>.</summary>
+    [AutomaticRetry(Attempts = 3)]
+    public async Task FireAsync(int scheduleId, string trigger, string? detail, PerformContext? context, CancellationToken ct)
+    {
+        var jobId = context?.BackgroundJob?.Id;
+        if (trigger == FireTriggers.Cron && context is not null)
+            detail ??= CronTickDetail(context);
+        await FireNowAsync(scheduleId, trigger, detail, jobId, ct);
+    }
+
+    /// <summary>The fire itself, for the job and for tests; returns the fire row.</summary>
+    public async Task<ScheduleFire?> FireNowAsync(int scheduleId, string trigger, string? detail, string? jobId, CancellationToken ct)
+    {
+        var schedule = await db.Schedules.AsNoTracking().FirstOrDefaultAsync(s => s.Id == scheduleId, ct);
+        if (schedule is null)
+        {
+            log.LogInformation("Fire of deleted schedule {ScheduleId} ignored", scheduleId);
+            return null;
+        }
+        if (schedule.Paused && trigger != FireTriggers.Manual)
+        {
+            log.LogInformation("Schedule {Name} is paused: {Trigger} fire ignored", schedule.Name, trigger);
+            return null;
+        }
+
+        ScheduleFire fire;
+        await using (await gate.EnterAsync(db, ct))
+        {
+            if (jobId is not null && await db.ScheduleFires.FirstOrDefaultAsync(f => f.ScheduleId == scheduleId && f.JobId == jobId, ct) is { } delivered)
+            {
+                // A second delivery of the same job: the first one's fire stands (its run, if any, has its own job).
+                fire = delivered;
+                if (fire.RunId is not null || FireOutcomes.IsEnded(fire.Outcome)) return fire;
+            }
+            else
+            {
+                fire = new ScheduleFire { ScheduleId = scheduleId, FiredAt = DateTime.UtcNow, Trigger = trigger, TriggerDetail = Cut(detail, 200), JobId = jobId };
+                db.ScheduleFires.Add(fire);
+                if (!schedule.AllowOverlap && await RunningFireAsync(scheduleId, ct) is { } busy)
+                {
+                    fire.Outcome = FireOutcomes.Skipped;
+                    fire.DecidedAt = DateTime.UtcNow;
+                    fire.Reason = busy.RunId is { } busyRun
+                        ? $"Fire {busy.Id} is still going (run {busyRun}); this schedule does not allow overlapping fires."
+                        : $"Fire {busy.Id} is still going; this schedule does not allow overlapping fires.";
+                }
+                await db.SaveChangesAsync(ct);
+                if (fire.Outcome == FireOutcomes.Skipped)
+                {
+                    db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = Actor(schedule), Action = "schedule.fire.skipped", Subject = $"schedule:{schedule.Name}", Details = fire.Reason });
+                    await db.SaveChangesAsync(ct);
+                    log.LogInformation("Schedule {Name}: {Reason}", schedule.Name, fire.Reason);
+                    return fire;
+                }
+            }
+        }
+
+        Run run;
+        try
+        {
+            var request = await RequestAsync(schedule, fire, ct);
+            run = await launcher.LaunchAsync(request, "schedule", ct, Actor(schedule));
+        }
+        catch (PortalException e) when (e.Error is not PortalError.TooLarge)
+        {
+            var reason = $"The recipe cannot run: {string.Join(" ", e.Problems.Select(p => p.English))}";
+            await EndAsync(fire.Id, schedule, FireOutcomes.Failed, reason, ct);
+            return await db.ScheduleFires.AsNoTracking().FirstAsync(f => f.Id == fire.Id, ct);
+        }
+        await using (await gate.EnterAsync(db, ct))
+        {
+            var tracked = await db.ScheduleFires.FirstAsync(f => f.Id == fire.Id, ct);
+            tracked.RunId = run.Id;
+            db.AuditEvents.Add(new AuditEvent
+            {
+                At = DateTime.UtcNow, Actor = Actor(schedule), Action = "schedule.fired", Subject = $"schedule:{schedule.Name}",
+                Details = $"{trigger}{(detail is null ? "" : $" ({detail})")}: run {run.Id}",
+            });
+            await db.SaveChangesAsync(ct);
+            fire = tracked;
+        }
+        log.LogInformation("Schedule {Name} fired ({Trigger}): run {RunId}", schedule.Name, trigger, run.Id);
+        return fire;
+    }
+
+    /// <summary>A fire of this schedule whose run has not been decided yet (queued, training, or waiting for its gate).</summary>
+    private Task<ScheduleFire?> RunningFireAsync(int scheduleId, CancellationToken ct) =>
+        db.ScheduleFires.AsNoTracking()
+            .Where(f => f.ScheduleId == scheduleId && f.Outcome == FireOutcomes.Pending && f.RunId != null)
+            .OrderBy(f => f.Id).FirstOrDefaultAsync(ct);
+
+    /// <summary>What the fire trains: the recipe resolved against today's dataset and registry.</summary>
+    private async Task<NewRunRequest> RequestAsync(Schedule schedule, ScheduleFire fire, CancellationToken ct)
+    {
+        var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == schedule.DatasetId, ct)
+            ?? throw PortalException.Invalid($"Dataset '{schedule.DatasetName}' no longer exists.", "dataset");
+        var version = await db.DatasetVersions.AsNoTracking()
+            .Where(v => v.DatasetId == dataset.Id && (schedule.DatasetVersion == null || v.Version == schedule.DatasetVersion))
+            .OrderByDescending(v => v.Version).FirstOrDefaultAsync(ct)
+            ?? throw (schedule.DatasetVersion is { } pinned
+                ? PortalException.Invalid($"Dataset '{dataset.Name}' has no version {pinned}.", "dataset")
+                : PortalException.Invalid($"Dataset '{dataset.Name}' has no versions.", "dataset"));
+        ModelVersionRef? parent = null;
+        if (schedule.FineTuneModel is { } model)
+        {
+            var versions = await db.ModelVersions.AsNoTracking().Where(v => v.RegisteredModel!.Name == model)
+                .Select(v => new { v.Version, v.Stage }).ToListAsync(ct);
+            var chosen = schedule.FineTuneVersion is { } wanted ? versions.FirstOrDefault(v => v.Version == wanted)
+                : versions.FirstOrDefault(v => v.Stage == ModelStages.Production) ?? versions.MaxBy(v => v.Version);
+            if (chosen is null)
+                throw PortalException.Invalid($"Model '{model}' has no versions to fine-tune.", "fineTuneModel");
+            parent = new ModelVersionRef(model, chosen.Version);
+        }
+        var options = ScheduleService.OptionsOf(schedule);
+        return new NewRunRequest(version.Id, $"{schedule.Name} #{fire.Id} on {dataset.Name} v{version.Version}", $"schedule-fire:{fire.Id}", schedule.ExperimentId)
+        {
+            Options = options,
+            ParentModel = parent,
+            GivenOptions = ScheduleService.NamedOptions(options, parent is not null),
+        };
+    }
+
+    /// <summary>
+    /// A scheduled run ended: register its model and apply the gate. Nothing happens for a fire already
+    /// decided or a run still going, so the job can be delivered any number of times.
+    /// </summary>
+    [AutomaticRetry(Attempts = 3)]
+    public async Task DecideAsync(long fireId, CancellationToken ct)
+    {
+        var fire = await db.ScheduleFires.AsNoTracking().FirstOrDefaultAsync(f => f.Id == fireId, ct);
+        if (fire is null || FireOutcomes.IsEnded(fire.Outcome) || fire.RunId is not { } runId) return;
+        var schedule = await db.Schedules.AsNoTracking().FirstOrDefaultAsync(s => s.Id == fire.ScheduleId, ct);
+        var run = await db.Runs.AsNoTracking().Include(r => r.DatasetVersion).FirstOrDefaultAsync(r => r.Id == runId, ct);
+        if (schedule is null || run is null || !run.Status.IsTerminal()) return;
+        if (run.Status != RunStatus.Finished || !run.HasModel)
+        {
+            await EndAsync(fireId, schedule, FireOutcomes.Failed,
+                run.Status == RunStatus.Cancelled ? $"Run {run.Id} was cancelled." : $"Run {run.Id} failed: {run.Error ?? run.StatusMessage}", ct);
+            return;
+        }
+
+        var actor = Actor(schedule);
+        int registered = await db.ModelVersions.AsNoTracking()
+            .Where(v => v.RegisteredModel!.Name == schedule.TargetModel && v.RunId == run.Id).MaxAsync(v => (int?)v.Version, ct)
+            ?? (await registry.RegisterAsync(run.Id, schedule.TargetModel, allowDuplicate: false, ct, actor)).Version;
+
+        var metric = schedule.GateMetric;
+        var candidate = MetricOf(RunEvaluation.From(run), metric);
+        var production = await db.ModelVersions.AsNoTracking()
+            .Where(v => v.RegisteredModel!.Name == schedule.TargetModel && v.Stage == ModelStages.Production && v.Version != registered)
+            .FirstOrDefaultAsync(ct);
+        double? productionValue = null;
+        string? unscored = null;
+        if (production is not null)
+        {
+            try
+            {
+                var report = Trainer.EvaluatePackage(paths.Resolve(production.ArtifactPath), RunOptions.Read(run), FilesOf(run.DatasetVersion!));
+                productionValue = MetricOf(report, metric);
+            }
+            catch (Exception e) when (e is Engine.Data.DatasetFormatException or InvalidDataException or IOException or Engine.EngineException or ArgumentException)
+            {
+                unscored = e.Message;
+            }
+        }
+
+        var (outcome, reason) = Gate(schedule, registered, candidate, production?.Version, productionValue, unscored);
+        var stage = outcome switch
+        {
+            FireOutcomes.Promoted => ModelStages.Production,
+            FireOutcomes.Staged => ModelStages.Staging,
+            _ => null,
+        };
+        if (stage is not null)
+            await registry.PromoteAsync(schedule.TargetModel, registered, stage, ct, actor, reason);
+
+        await using (await gate.EnterAsync(db, ct))
+        {
+            var tracked = await db.ScheduleFires.FirstAsync(f => f.Id == fireId, ct);
+            if (FireOutcomes.IsEnded(tracked.Outcome)) return;
+            tracked.Outcome = outcome;
+            tracked.Reason = reason;
+            tracked.Metric = metric;
+            tracked.CandidateValue = candidate;
+            tracked.ProductionValue = productionValue;
+            tracked.ProductionVersion = production?.Version;
+            tracked.ModelVersion = registered;
+            tracked.DecidedAt = DateTime.UtcNow;
+            db.AuditEvents.Add(new AuditEvent
+            {
+                At = DateTime.UtcNow, Actor = actor, Action = "schedule.gate", Subject = $"model:{schedule.TargetModel}:v{registered}",
+                Details = $"{outcome}: {reason}",
+            });
+            await db.SaveChangesAsync(ct);
+        }
+        log.LogInformation("Schedule {Name}, run {RunId}: {Outcome} ({Reason})", schedule.Name, run.Id, outcome, reason);
+    }
+
+    /// <summary>
+    /// The gate. Promote: Production is replaced only when the candidate is better by at least the margin
+    /// (and strictly better) on the same test data, or when there is no Production version yet. Stage and
+    /// register never touch Production; their reason still carries both figures.
+    /// </summary>
+    public static (string Outcome, string Reason) Gate(Schedule s, int version, double? candidate, int? productionVersion, double? production, string? unscored)
+    {
+        var metric = s.GateMetric;
+        string F(double? v) => v is { } x ? x.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture) : "n/a";
+        var margin = F(s.GateMargin);
+        string comparison;
+        bool? better = null;
+        if (candidate is null)
+            comparison = $"v{version} has no {metric}";
+        else if (productionVersion is null)
+            comparison = $"{metric} {F(candidate)}; there is no Production version to compare with";
+        else if (production is null)
+            comparison = $"{metric} {F(candidate)}; Production v{productionVersion} cannot be scored on this test data ({unscored})";
+        else
+        {
+            var gain = GateMetrics.Lower(metric) ? production.Value - candidate.Value : candidate.Value - production.Value;
+            better = gain > 0 && gain >= s.GateMargin - 1e-12;
+            comparison = $"{metric} {F(candidate)} against Production v{productionVersion}'s {F(production)} on the same test data (a gain of {F(gain)}; the gate asks for {margin})";
+        }
+        return s.GateMode switch
+        {
+            GateModes.Stage => (FireOutcomes.Staged, $"v{version} staged for approval: {comparison}."),
+            GateModes.Register => (FireOutcomes.Registered, $"v{version} registered: {comparison}."),
+            _ when candidate is not null && productionVersion is null => (FireOutcomes.Promoted, $"v{version} promoted: {comparison}."),
+            _ when better == true => (FireOutcomes.Promoted, $"v{version} promoted to Production: {comparison}."),
+            _ => (FireOutcomes.Kept, $"Production v{productionVersion} kept; v{version} registered only: {comparison}."),
+        };
+    }
+
+    /// <summary>A gate metric from the run's stored evaluation (null when the run does not have it).</summary>
+    public static double? MetricOf(RunEvaluation? e, string metric) => e is null ? null : Finite(metric switch
+    {
+        "accuracy" => e.Accuracy,
+        "f1_macro" => e.F1Macro,
+        "f1_weighted" => e.F1Weighted,
+        "roc_auc" => e.RocAuc,
+        "r2" => e.R2,
+        "mse" => e.Mse,
+        "mae" => e.Mae,
+        _ => null,
+    });
+
+    public static double? MetricOf(EvaluationReport r, string metric) => Finite(metric switch
+    {
+        "accuracy" => r.Accuracy,
+        "f1_macro" => r.F1Macro,
+        "f1_weighted" => r.F1Weighted,
+        "roc_auc" => r.RocAuc,
+        "r2" => r.R2,
+        "mse" => r.Mse,
+        "mae" => r.Mae,
+        _ => null,
+    });
+
+    private static double? Finite(double? v) => v is { } x && double.IsFinite(x) ? x : null;
+
+    /// <summary>The dataset version's files in the data folder, as the engine reads them.</summary>
+    public DatasetFiles FilesOf(DatasetVersion version)
+    {
+        var folder = paths.Resolve(version.StoragePath);
+        string? File(string role) => System.IO.File.Exists(Path.Combine(folder, role)) ? Path.Combine(folder, role) : null;
+        var profile = DatasetIngest.ReadProfile(version);
+        return new DatasetFiles
+        {
+            Kind = version.Kind,
+            CsvPath = File(DatasetFileRoles.Csv),
+            LabelColumn = version.LabelColumn,
+            TextColumn = profile.TextColumn,
+            TrainImagesPath = File(DatasetFileRoles.TrainImages),
+            TrainLabelsPath = File(DatasetFileRoles.TrainLabels),
+            TestImagesPath = File(DatasetFileRoles.TestImages),
+            TestLabelsPath = File(DatasetFileRoles.TestLabels),
+            ClassNames = profile.ClassNames?.ToArray(),
+        };
+    }
+
+    private async Task EndAsync(long fireId, Schedule schedule, string outcome, string reason, CancellationToken ct)
+    {
+        await using (await gate.EnterAsync(db, ct))
+        {
+            var fire = await db.ScheduleFires.FirstAsync(f => f.Id == fireId, ct);
+            if (FireOutcomes.IsEnded(fire.Outcome)) return;
+            fire.Outcome = outcome;
+            fire.Reason = Cut(reason, 2000);
+            fire.DecidedAt = DateTime.UtcNow;
+            db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = Actor(schedule), Action = $"schedule.fire.{outcome}", Subject = $"schedule:{schedule.Name}", Details = fire.Reason });
+            await db.SaveChangesAsync(ct);
+        }
+        log.LogWarning("Schedule {Name}: fire {FireId} {Outcome}: {Reason}", schedule.Name, fireId, outcome, reason);
+    }
+
+    /// <summary>"tick of 03:00" from the recurring job's scheduled time; after a restart that tick may be long past.</summary>
+    private static string? CronTickDetail(PerformContext context)
+    {
+        try
+        {
+            var time = context.GetJobParameter<long?>("Time");
+            return time is { } seconds ? $"tick of {DateTimeOffset.FromUnixTimeSeconds(seconds):yyyy-MM-dd HH:mm} UTC" : null;
+        }
+        catch (Exception)
+        {
+            return null;
+        }
+    }
+
+    private static string? Cut(string? s, int max) => s is null ? null : s.Length > max ? s[..max] : s;
+}
