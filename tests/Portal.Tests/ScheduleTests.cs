@@ -1,0 +1,303 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using ModelOps.Jobs.Scheduling;
+using ModelOps.Portal.Registry;
+using ModelOps.Portal.Retraining;
+using ModelOps.Portal.Runs;
+using ModelOps.TestSupport;
+
+namespace ModelOps.Portal.Tests;
+
+/// <summary>
+/// Retraining schedules over the real portal (in-process, real SQLite, real Hangfire store, real engine).
+/// Dispatch is paused here, so the tests play the Hangfire server's part: they check that the right job
+/// is in the store, then run the fire and the gate as that job would, and play the worker over its protocol.
+/// </summary>
+public sealed class ScheduleTests : IDisposable
+{
+    private readonly PortalFactory _portal = new();
+    private readonly HttpClient _http;
+    private readonly TempFolder _work = new();
+
+    public ScheduleTests()
+    {
+        _http = _portal.CreateClient();
+        _http.DefaultRequestHeaders.Add("X-ModelOps-User", "erin");
+    }
+
+    public void Dispose()
+    {
+        _portal.Dispose();
+        _work.Dispose();
+    }
+
+    private async Task<int> UploadAsync(string dataset, int rows, int seed)
+    {
+        var form = new MultipartFormDataContent
+        {
+            { new StringContent(dataset), "name" },
+            { new ByteArrayContent(Encoding.UTF8.GetBytes(TestData.SeparableCsv(rows, seed))), "file", "points.csv" },
+        };
+        var uploaded = await _http.PostAsync("/api/v1/datasets/csv", form);
+        uploaded.EnsureSuccessStatusCode();
+        return (await uploaded.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("datasetId").GetInt32();
+    }
+
+    private async Task TrainAsync(int runId)
+    {
+        var worker = await SimulatedWorker.BeginAsync(_portal, runId);
+        await worker.TrainAndFinishAsync(Directory.CreateDirectory(Path.Combine(_work.Path, runId.ToString())).FullName);
+    }
+
+    private static object Recipe(string name, string dataset, string? cron = null, bool onNewVersion = true, double margin = 0.05, string gate = "promote", bool overlap = false,
+        string timeZone = "UTC") => new
+    {
+        name, dataset, targetModel = "pts", cron, timeZone, onNewDatasetVersion = onNewVersion, allowOverlap = overlap,
+        gateMode = gate, gateMetric = "accuracy", gateMargin = margin,
+        options = new { template = "mlp", epochs = 8, batchSize = 16, learningRate = 0.01, optimizer = "adam", seed = 3, validationFraction = 0.2, testFraction = 0.2 },
+    };
+
+    private async Task<int> CreateAsync(object recipe)
+    {
+        var created = await _http.PostAsJsonAsync("/api/v1/schedules", recipe);
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        return (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt32();
+    }
+
+    private Task<ScheduleFire?> FireAsync(int scheduleId, string trigger = FireTriggers.Manual, string? jobId = null) =>
+        _portal.InScopeAsync(sp => sp.GetRequiredService<ScheduleRunner>().FireNowAsync(scheduleId, trigger, null, jobId, CancellationToken.None));
+
+    private Task<bool> DecideAsync(long fireId) =>
+        _portal.InScopeAsync(async sp =>
+        {
+            await sp.GetRequiredService<ScheduleRunner>().DecideAsync(fireId, CancellationToken.None);
+            return true;
+        });
+
+    private ScheduleFire Fire(long id) => _portal.Db(db => db.ScheduleFires.AsNoTracking().First(f => f.Id == id));
+
+    /// <summary>The fire jobs waiting on the schedules queue, as Hangfire's monitoring API lists them.</summary>
+    private List<string> QueuedFireJobs() =>
+        _portal.Services.GetRequiredService<JobsHost>().Storage.GetMonitoringApi()
+            .EnqueuedJobs(SlotQueues.Schedules, 0, 100)
+            .Where(j => j.Value.Job?.Method.Name == nameof(ScheduleRunner.FireAsync))
+            .Select(j => j.Key).ToList();
+
+    [Fact]
+    public async Task A_bad_recipe_is_refused_whole_and_nothing_is_saved()
+    {
+        await UploadAsync("pts-data", 100, 7);
+        var response = await _http.PostAsJsonAsync("/api/v1/schedules", new
+        {
+            name = "../nightly", dataset = "no-such-data", targetModel = "Bad Name", cron = "61 * * * *", timeZone = "Mars/Base",
+            gateMode = "yolo", gateMargin = -1,
+        });
+        var problem = await HttpAssert.ProblemAsync(response, 400, "");
+        var errors = problem.GetProperty("errors").EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.Contains(errors, e => e.Contains("Schedule name '../nightly' is not allowed"));
+        Assert.Contains(errors, e => e.Contains("Dataset 'no-such-data' does not exist"));
+        Assert.Contains(errors, e => e.Contains("Target model 'Bad Name' is not allowed"));
+        Assert.Contains(errors, e => e.Contains("'61 * * * *' is not a cron expression"));
+        Assert.Contains(errors, e => e.Contains("'Mars/Base' is not a time zone"));
+        Assert.Contains(errors, e => e.Contains("Gate 'yolo' is not one of promote, stage, register"));
+        Assert.Contains(errors, e => e.Contains("gate margin must be a number of at least 0"));
+
+        var noTrigger = await _http.PostAsJsonAsync("/api/v1/schedules", new { name = "idle", dataset = "pts-data", targetModel = "pts" });
+        await HttpAssert.ProblemAsync(noTrigger, 400, "Choose when the schedule fires");
+        // A recipe that could not launch today is refused now, with the run form's own reason.
+        var cnnOnCsv = await _http.PostAsJsonAsync("/api/v1/schedules", new { name = "cnn", dataset = "pts-data", targetModel = "pts", onNewDatasetVersion = true, options = new { template = "cnn" } });
+        await HttpAssert.ProblemAsync(cnnOnCsv, 400, "Template 'cnn' does not fit a csv dataset");
+
+        Assert.Empty(await _http.GetFromJsonAsync<JsonElement[]>("/api/v1/schedules") ?? []);
+        Assert.Equal(0, _portal.Db(db => db.Schedules.Count()));
+        Assert.Equal(0, _portal.Db(db => db.AuditEvents.Count(a => a.Action.StartsWith("schedule."))));
+    }
+
+    [Fact]
+    public async Task A_cron_schedule_is_a_recurring_job_in_its_time_zone_that_pause_removes_and_resume_restores()
+    {
+        await UploadAsync("pts-data", 100, 7);
+        var id = await CreateAsync(Recipe("nightly", "pts-data", cron: "0 3 * * *", onNewVersion: false));
+        var recurring = RecurringJob(id);
+        Assert.NotNull(recurring);
+        Assert.Equal("0 3 * * *", recurring!.Cron);
+        Assert.Equal("UTC", recurring.TimeZoneId);
+        Assert.Equal(SlotQueues.Schedules, recurring.Job.Queue);
+        Assert.Equal(nameof(ScheduleRunner.FireAsync), recurring.Job.Method.Name);
+
+        var berlin = await _http.PutAsJsonAsync($"/api/v1/schedules/{id}", Recipe("nightly", "pts-data", cron: "30 2 * * 1-5", onNewVersion: false, timeZone: "Europe/Berlin"));
+        berlin.EnsureSuccessStatusCode();
+        var view = await berlin.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Europe/Berlin", RecurringJob(id)!.TimeZoneId);
+        Assert.Equal("30 2 * * 1-5", RecurringJob(id)!.Cron);
+        var next = view.GetProperty("nextFires").EnumerateArray().Select(n => n.GetDateTimeOffset()).ToList();
+        Assert.Equal(3, next.Count);
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
+        Assert.All(next, n =>
+        {
+            var local = TimeZoneInfo.ConvertTime(n, zone);
+            Assert.Equal((2, 30), (local.Hour, local.Minute));
+            Assert.InRange(local.DayOfWeek, DayOfWeek.Monday, DayOfWeek.Friday);
+        });
+        Assert.True(next.SequenceEqual(next.Order()) && next[0] > DateTimeOffset.UtcNow);
+
+        (await _http.PostAsync($"/api/v1/schedules/{id}/pause", null)).EnsureSuccessStatusCode();
+        Assert.Null(RecurringJob(id));
+        var paused = await _http.GetFromJsonAsync<JsonElement>($"/api/v1/schedules/{id}");
+        Assert.True(paused.GetProperty("paused").GetBoolean());
+        Assert.Empty(paused.GetProperty("nextFires").EnumerateArray());
+        (await _http.PostAsync($"/api/v1/schedules/{id}/resume", null)).EnsureSuccessStatusCode();
+        Assert.Equal("30 2 * * 1-5", RecurringJob(id)!.Cron);
+
+        // Run now queues the same fire job a tick would; deleting the schedule removes its recurring job.
+        var queued = await _http.PostAsync($"/api/v1/schedules/{id}/run", null);
+        Assert.Equal(HttpStatusCode.Accepted, queued.StatusCode);
+        var jobId = (await queued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobId").GetString();
+        Assert.Contains(jobId, QueuedFireJobs());
+        (await _http.DeleteAsync($"/api/v1/schedules/{id}")).EnsureSuccessStatusCode();
+        Assert.Null(RecurringJob(id));
+        var actions = _portal.Db(db => db.AuditEvents.Where(a => a.Subject == "schedule:nightly").OrderBy(a => a.Id).Select(a => a.Action + " by " + a.Actor).ToList());
+        Assert.Equal(["schedule.created by erin", "schedule.updated by erin", "schedule.paused by erin", "schedule.resumed by erin", "schedule.deleted by erin"], actions);
+    }
+
+    private Hangfire.Storage.RecurringJobDto? RecurringJob(int scheduleId)
+    {
+        using var connection = _portal.Services.GetRequiredService<JobsHost>().Storage.GetConnection();
+        return Hangfire.Storage.StorageConnectionExtensions.GetRecurringJobs(connection, [ScheduleService.RecurringId(scheduleId)])
+            .FirstOrDefault(j => j.Removed != true && j.Job is not null);
+    }
+
+    [Fact]
+    public async Task A_new_dataset_version_retrains_and_the_gate_promotes_only_a_candidate_better_by_the_margin()
+    {
+        // Production v1: a weak model (one epoch at a tiny learning rate) on v1 of the data.
+        var datasetId = await UploadAsync("pts-data", 300, 7);
+        var weakRun = await _http.PostAsJsonAsync("/api/v1/runs", new { datasetVersionId = _portal.Db(db => db.DatasetVersions.Single().Id), template = "mlp", epochs = 1, learningRate = 0.00001, seed = 3, testFraction = 0.2 });
+        weakRun.EnsureSuccessStatusCode();
+        var weakRunId = (await weakRun.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt32();
+        await TrainAsync(weakRunId);
+        (await _http.PostAsJsonAsync("/api/v1/models/pts/versions", new { runId = weakRunId })).EnsureSuccessStatusCode();
+        (await _http.PostAsJsonAsync("/api/v1/models/pts/versions/1/stage", new { stage = "Production" })).EnsureSuccessStatusCode();
+
+        var scheduleId = await CreateAsync(Recipe("on-new-data", "pts-data", margin: 0.05));
+        Assert.Empty(QueuedFireJobs());
+
+        // v2 of the dataset: the upload itself queues the schedule's fire job.
+        await UploadAsync("pts-data", 300, 8);
+        var fireJob = Assert.Single(QueuedFireJobs());
+        var fire = (await FireAsync(scheduleId, FireTriggers.DatasetVersion, fireJob))!;
+        Assert.Equal(FireOutcomes.Pending, fire.Outcome);
+        var run = _portal.Db(db => db.Runs.AsNoTracking().Include(r => r.DatasetVersion).First(r => r.Id == fire.RunId));
+        Assert.Equal(("schedule", "schedule:on-new-data", 2, RunStatus.Queued), (run.Source, run.CreatedBy, run.DatasetVersion!.Version, run.Status));
+        // A second delivery of the same job fires nothing more.
+        Assert.Equal(fire.Id, (await FireAsync(scheduleId, FireTriggers.DatasetVersion, fireJob))!.Id);
+        Assert.Equal(1, _portal.Db(db => db.ScheduleFires.Count()));
+
+        await TrainAsync(run.Id);
+        await DecideAsync(fire.Id);
+        var decided = Fire(fire.Id);
+        Assert.True(decided.Outcome == FireOutcomes.Promoted, decided.Reason);
+        Assert.Equal((2, 1, "accuracy"), (decided.ModelVersion, decided.ProductionVersion, decided.Metric));
+        var candidateAccuracy = _portal.Db(db => db.Runs.AsNoTracking().First(r => r.Id == run.Id).TestAccuracy);
+        Assert.Equal(candidateAccuracy, decided.CandidateValue);
+        Assert.True(decided.CandidateValue > decided.ProductionValue + 0.05, decided.Reason);
+        Assert.Contains("on the same test data", decided.Reason);
+        Assert.Equal([(1, ModelStages.Archived), (2, ModelStages.Production)], Stages());
+        var gateAudit = _portal.Db(db => db.AuditEvents.AsNoTracking().Single(a => a.Action == "schedule.gate"));
+        Assert.Equal(("schedule:on-new-data", "model:pts:v2"), (gateAudit.Actor, gateAudit.Subject));
+        Assert.Contains(decided.CandidateValue!.Value.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture), gateAudit.Details);
+        Assert.Contains(decided.ProductionValue!.Value.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture), gateAudit.Details);
+        Assert.True(_portal.Db(db => db.AuditEvents.Any(a => a.Action == "model.stage.changed" && a.Actor == "schedule:on-new-data" && a.Details!.Contains("promoted"))));
+        // Deciding again (a re-delivered job, the sweep) changes nothing.
+        await DecideAsync(fire.Id);
+        Assert.Equal(2, _portal.Db(db => db.ModelVersions.Count()));
+
+        // v3: a candidate as good as Production v2 is not better by 0.05, so v2 stays and v3 is only registered.
+        await UploadAsync("pts-data", 300, 9);
+        var second = (await FireAsync(scheduleId, FireTriggers.DatasetVersion, Assert.Single(QueuedFireJobs(), j => j != fireJob)))!;
+        await TrainAsync(second.RunId!.Value);
+        await DecideAsync(second.Id);
+        var kept = Fire(second.Id);
+        Assert.True(kept.Outcome == FireOutcomes.Kept, kept.Reason);
+        Assert.Equal((3, 2), (kept.ModelVersion, kept.ProductionVersion));
+        Assert.True(kept.CandidateValue - kept.ProductionValue < 0.05, kept.Reason);
+        Assert.Contains("Production v2 kept", kept.Reason);
+        Assert.Equal([(1, ModelStages.Archived), (2, ModelStages.Production), (3, ModelStages.None)], Stages());
+
+        // The schedule's view sums its runs' compute and shows the last outcome.
+        var view = await _http.GetFromJsonAsync<JsonElement>($"/api/v1/schedules/{scheduleId}");
+        Assert.Equal(2, view.GetProperty("runs").GetInt32());
+        Assert.Equal(FireOutcomes.Kept, view.GetProperty("lastFire").GetProperty("outcome").GetString());
+        var fires = await _http.GetFromJsonAsync<JsonElement[]>($"/api/v1/schedules/{scheduleId}/fires");
+        Assert.NotNull(fires);
+        Assert.Equal([FireOutcomes.Kept, FireOutcomes.Promoted], fires.Select(f => f.GetProperty("outcome").GetString()));
+        Assert.Equal("Finished", fires[0].GetProperty("runStatus").GetString());
+        Assert.Equal(datasetId, view.GetProperty("datasetId").GetInt32());
+    }
+
+    private List<(int, string)> Stages() =>
+        _portal.Db(db => db.ModelVersions.AsNoTracking().Where(v => v.RegisteredModel!.Name == "pts").OrderBy(v => v.Version).Select(v => new { v.Version, v.Stage }).ToList())
+            .Select(v => (v.Version, v.Stage)).ToList();
+
+    [Fact]
+    public async Task Fires_do_not_overlap_unless_allowed_and_a_recipe_that_no_longer_runs_fails_with_its_reason()
+    {
+        await UploadAsync("pts-data", 200, 7);
+        var serial = await CreateAsync(Recipe("serial", "pts-data"));
+        var first = (await FireAsync(serial))!;
+        Assert.Equal(FireOutcomes.Pending, first.Outcome);
+        var skipped = (await FireAsync(serial))!;
+        Assert.Equal(FireOutcomes.Skipped, skipped.Outcome);
+        Assert.Null(skipped.RunId);
+        Assert.Contains($"Fire {first.Id} is still going (run {first.RunId})", skipped.Reason);
+
+        var parallel = await CreateAsync(Recipe("parallel", "pts-data", overlap: true));
+        var a = (await FireAsync(parallel))!;
+        var b = (await FireAsync(parallel))!;
+        Assert.NotEqual(a.RunId, b.RunId);
+        Assert.All(new[] { a, b }, f => Assert.Equal(FireOutcomes.Pending, f.Outcome));
+
+        // The run failing ends its fire as failed, with the run's reason; the schedule may fire again.
+        var worker = await SimulatedWorker.BeginAsync(_portal, first.RunId!.Value);
+        (await worker.Http.PostAsJsonAsync($"/api/v1/runs/{first.RunId}/finish", new ModelOps.Jobs.Protocol.FinishReport("Failed", "out of memory", null))).EnsureSuccessStatusCode();
+        Assert.Equal(1, await _portal.Services.GetRequiredService<ScheduleDecisions>().SweepAsync(CancellationToken.None));
+        await DecideAsync(first.Id);
+        var failed = Fire(first.Id);
+        Assert.Equal(FireOutcomes.Failed, failed.Outcome);
+        Assert.Contains("failed: out of memory", failed.Reason);
+        Assert.Equal(FireOutcomes.Pending, (await FireAsync(serial))!.Outcome);
+
+        // A dataset with no runs can be deleted; its schedule's next fire fails and says why, and so does the schedule.
+        await UploadAsync("gone-data", 100, 7);
+        var orphan = await CreateAsync(Recipe("orphan", "gone-data"));
+        var goneId = _portal.Db(db => db.Datasets.Single(d => d.Name == "gone-data").Id);
+        await _portal.InScopeAsync(async sp =>
+        {
+            await ActivatorUtilities.CreateInstance<ModelOps.Portal.Datasets.DatasetRemoval>(sp).DeleteAsync(goneId, CancellationToken.None);
+            return true;
+        });
+        var gone = (await FireAsync(orphan, FireTriggers.Cron))!;
+        Assert.Equal(FireOutcomes.Failed, gone.Outcome);
+        Assert.Equal("The recipe cannot run: Dataset 'gone-data' no longer exists.", gone.Reason);
+        var view = await _http.GetFromJsonAsync<JsonElement>($"/api/v1/schedules/{orphan}");
+        Assert.Equal("Dataset 'gone-data' no longer exists.", view.GetProperty("problem").GetString());
+        Assert.True(_portal.Db(db => db.AuditEvents.Any(e => e.Action == "schedule.fire.failed" && e.Subject == "schedule:orphan")));
+    }
+
+    [Fact]
+    public async Task A_paused_schedule_ignores_its_triggers_but_runs_when_asked()
+    {
+        await UploadAsync("pts-data", 100, 7);
+        var id = await CreateAsync(Recipe("sleepy", "pts-data"));
+        (await _http.PostAsync($"/api/v1/schedules/{id}/pause", null)).EnsureSuccessStatusCode();
+        await UploadAsync("pts-data", 100, 8);
+        Assert.Empty(QueuedFireJobs());
+        Assert.Null(await FireAsync(id, FireTriggers.Cron));
+        Assert.Equal(FireOutcomes.Pending, (await FireAsync(id, FireTriggers.Manual))!.Outcome);
+    }
+}
