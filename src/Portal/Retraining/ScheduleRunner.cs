@@ -27,10 +27,7 @@ public sealed class ScheduleRunner(
     [AutomaticRetry(Attempts = 3)]
     public async Task FireAsync(int scheduleId, string trigger, string? detail, PerformContext? context, CancellationToken ct)
     {
-        var jobId = context?.BackgroundJob?.Id;
-        if (trigger == FireTriggers.Cron && context is not null)
-            detail ??= CronTickDetail(context);
-        await FireNowAsync(scheduleId, trigger, detail, jobId, ct);
+        await FireNowAsync(scheduleId, trigger, detail, context?.BackgroundJob?.Id, ct);
     }
 
     /// <summary>The fire itself, for the job and for tests; returns the fire row.</summary>
@@ -59,6 +56,7 @@ public sealed class ScheduleRunner(
             }
             else
             {
+                if (trigger == FireTriggers.Cron) detail ??= $"{schedule.Cron} {schedule.TimeZone}";
                 fire = new ScheduleFire { ScheduleId = scheduleId, FiredAt = DateTime.UtcNow, Trigger = trigger, TriggerDetail = Cut(detail, 200), JobId = jobId };
                 db.ScheduleFires.Add(fire);
                 if (!schedule.AllowOverlap && await RunningFireAsync(scheduleId, ct) is { } busy)
@@ -315,20 +313,6 @@ public sealed class ScheduleRunner(
             await db.SaveChangesAsync(ct);
         }
         log.LogWarning("Schedule {Name}: fire {FireId} {Outcome}: {Reason}", schedule.Name, fireId, outcome, reason);
-    }
-
-    /// <summary>"tick of 03:00" from the recurring job's scheduled time; after a restart that tick may be long past.</summary>
-    private static string? CronTickDetail(PerformContext context)
-    {
-        try
-        {
-            var time = context.GetJobParameter<long?>("Time");
-            return time is { } seconds ? $"tick of {DateTimeOffset.FromUnixTimeSeconds(seconds):yyyy-MM-dd HH:mm} UTC" : null;
-        }
-        catch (Exception)
-        {
-            return null;
-        }
     }
 
     private static string? Cut(string? s, int max) => s is null ? null : s.Length > max ? s[..max] : s;

@@ -266,6 +266,7 @@ public sealed class ScheduleService(
                 existing.Remove(id);
                 continue;
             }
+            log.LogInformation("Schedule {Name}: recurring job {Id} {Action}", s.Name, id, active ? "written" : "removed");
             SyncRecurring(s);
             existing.Remove(id);
         }
