@@ -12,10 +12,11 @@ namespace ModelOps.Portal.Demo;
 /// <summary>
 /// First start on an empty store: register Fashion-MNIST (from Debian's dataset-fashion-mnist), a
 /// generated tabular dataset and a generated text dataset of short reviews, queue one short tabular run, and record a generated hyperparameter sweep
-/// of tracked runs (as the Python client would) so the experiments and compare pages have something to show.
+/// of tracked runs (as the Python client would) so the experiments and compare pages have something to show,
+/// and one retraining schedule (nightly and on new versions of the tabular dataset) for the Schedules page.
 /// Runs once: nothing is seeded when any dataset exists.
 /// </summary>
-public sealed class DemoSeed(PortalDb db, DatasetIngest ingest, RunLauncher launcher, Tracking.TrackingStore store, IOptions<PortalOptions> options, ILogger<DemoSeed> log)
+public sealed class DemoSeed(PortalDb db, DatasetIngest ingest, RunLauncher launcher, Tracking.TrackingStore store, IOptions<PortalOptions> options, ILogger<DemoSeed> log, Retraining.ScheduleService schedules)
 {
     public const string TabularName = "sensor-faults";
     public const string FashionName = "fashion-mnist";
@@ -44,6 +45,15 @@ public sealed class DemoSeed(PortalDb db, DatasetIngest ingest, RunLauncher laun
                     Schedule = Schedules.Cosine, WarmupEpochs = 1, Seed = 42, ValidationFraction = 0.15, TestFraction = 0.2,
                 },
             }, "demo", ct);
+            // A retraining schedule, so the Schedules page shows what one looks like: nightly, and on every new version.
+            await schedules.CreateAsync(new Retraining.ScheduleRequest
+            {
+                Name = "sensor-faults nightly", Description = "Retrains the sensor-fault classifier; promotes it when test accuracy improves by 0.01.",
+                Dataset = TabularName, TargetModel = "sensor-faults",
+                Options = new TrainingOptions { Template = Templates.Mlp, Epochs = 15, BatchSize = 32, LearningRate = 0.003, Seed = 42, ValidationFraction = 0.15, TestFraction = 0.2 },
+                Cron = "0 3 * * *", TimeZone = "UTC", OnNewDatasetVersion = true,
+                GateMode = Retraining.GateModes.Promote, GateMetric = "accuracy", GateMargin = 0.01,
+            }, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
