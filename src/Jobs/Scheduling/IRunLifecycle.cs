@@ -1,7 +1,8 @@
 namespace ModelOps.Jobs.Scheduling;
 
 /// <summary>What the portal decides when the scheduler dispatches a run's job.</summary>
-public sealed record WorkerLaunch(int RunId, int Attempt, string Token);
+/// <param name="Queue">The slot queue the run waits in (gpu or cpu); a gpu run is pinned to one free GPU.</param>
+public sealed record WorkerLaunch(int RunId, int Attempt, string Token, string? Queue = null);
 
 /// <summary>
 /// The scheduler's view of the run store. Implemented by the portal, which owns the database:

@@ -38,6 +38,12 @@ public sealed class JobsHost(JobsOptions options, IServiceScopeFactory scopes, I
 
     public int CpuSlots => Math.Max(1, options.CpuSlots);
 
+    /// <summary>
+    /// The GPUs gpu-queue workers are pinned to, one each: the counted GPUs. With <c>GpuSlots</c> set by
+    /// hand nothing is pinned (more slots than GPUs shares them, as configured).
+    /// </summary>
+    public GpuPool Gpus => field ??= new GpuPool(options.GpuSlots is null ? GpuSlots : 0, Environment.GetEnvironmentVariable(GpuPool.VisibleDevicesVariable));
+
     /// <summary>The queue a run with this device setting waits in.</summary>
     public string QueueFor(string? device) => SlotQueues.For(device, GpuSlots);
 

@@ -42,10 +42,12 @@ public sealed class TrainingJob(IRunLifecycle lifecycle, WorkerProcesses workers
                 workers.RequestCancel(runId);
             });
         });
+        // A gpu-queue run trains on a GPU no other worker of this portal holds (one Hangfire worker per GPU).
+        using var gpu = launch.Queue == SlotQueues.Gpu ? host.Gpus.Rent() : null;
         WorkerExit exit;
         try
         {
-            exit = await workers.RunAsync(launch, host.Stopping);
+            exit = await workers.RunAsync(launch, host.Stopping, gpu?.Device);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -21,7 +21,8 @@ public sealed class WorkerProcesses(JobsOptions options, ILogger<WorkerProcesses
 
     public bool IsRunning(int runId) => _running.ContainsKey(runId);
 
-    public async Task<WorkerExit> RunAsync(WorkerLaunch launch, CancellationToken shutdown)
+    /// <param name="visibleDevices">The GPU the worker may use (CUDA_VISIBLE_DEVICES), for a gpu-queue run; null leaves the environment's.</param>
+    public async Task<WorkerExit> RunAsync(WorkerLaunch launch, CancellationToken shutdown, string? visibleDevices = null)
     {
         var workDir = Path.Combine(options.WorkRoot, launch.RunId.ToString());
         Directory.CreateDirectory(workDir);
@@ -41,6 +42,8 @@ public sealed class WorkerProcesses(JobsOptions options, ILogger<WorkerProcesses
         // the portal's own environment says, which is usually nothing: the package's CPU LibTorch.
         if (!string.IsNullOrWhiteSpace(options.LibTorchDirectory))
             start.Environment[ModelOps.Engine.NativeBackend.DirectoryVariable] = Path.GetFullPath(options.LibTorchDirectory);
+        if (visibleDevices is not null)
+            start.Environment[GpuPool.VisibleDevicesVariable] = visibleDevices;
 
         var tail = new Queue<string>();
         using var process = new Process { StartInfo = start, EnableRaisingEvents = true };
