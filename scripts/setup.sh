@@ -19,6 +19,7 @@ if [[ "$for_tests" == 1 ]]; then
   # zh-CN screenshots and browser tests rely on the browser's own fonts, like a user's would.
   packages+=(fonts-wqy-microhei)
   packages+=(python3-torch)  # the engine tests load the PyTorch state-dict export in real PyTorch
+  packages+=(postgresql)     # the PostgreSQL job-store test starts a server of its own (initdb, pg_ctl)
 fi
 
 missing=()

@@ -72,6 +72,7 @@ public static class PortalSetup
             return new JobsOptions
             {
                 JobStorePath = options.JobStorePath,
+                PostgreSqlConnectionString = options.JobStoreConnectionString,
                 CpuSlots = options.WorkerSlots,
                 GpuSlots = options.GpuSlots,
                 QueuePollInterval = TimeSpan.FromMilliseconds(Math.Clamp(options.QueuePollMilliseconds, 10, 60_000)),

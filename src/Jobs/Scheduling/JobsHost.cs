@@ -1,4 +1,6 @@
 using Hangfire;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 using Hangfire.Storage.SQLite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -16,7 +18,7 @@ namespace ModelOps.Jobs.Scheduling;
 /// </summary>
 public sealed class JobsHost(JobsOptions options, IServiceScopeFactory scopes, ILogger<JobsHost> log) : IHostedService, IDisposable
 {
-    private readonly Lazy<SQLiteStorage> _storage = new(() => OpenStorage(options));
+    private readonly Lazy<JobStorage> _storage = new(() => OpenStorage(options));
     private readonly List<Func<CancellationToken, Task>> _beforeStart = [];
     private readonly List<BackgroundJobServer> _servers = [];
     private readonly CancellationTokenSource _stopping = new();
@@ -49,8 +51,25 @@ public sealed class JobsHost(JobsOptions options, IServiceScopeFactory scopes, I
 
     public void BeforeStart(Func<CancellationToken, Task> hook) => _beforeStart.Add(hook);
 
-    private static SQLiteStorage OpenStorage(JobsOptions options)
+    /// <summary>
+    /// SQLite in its own file by default; PostgreSQL when a connection string is configured, with
+    /// sliding invisibility (a fetched job stays invisible while its worker lives, so a long run is
+    /// not delivered again) and its own schema, created on first use.
+    /// </summary>
+    private static JobStorage OpenStorage(JobsOptions options)
     {
+        if (!string.IsNullOrWhiteSpace(options.PostgreSqlConnectionString))
+        {
+            var postgres = new PostgreSqlStorageOptions
+            {
+                QueuePollInterval = options.QueuePollInterval,
+                UseSlidingInvisibilityTimeout = true,
+                InvisibilityTimeout = TimeSpan.FromMinutes(5),
+                PrepareSchemaIfNecessary = true,
+                SchemaName = "hangfire",
+            };
+            return new PostgreSqlStorage(new NpgsqlConnectionFactory(options.PostgreSqlConnectionString, postgres), postgres);
+        }
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.JobStorePath))!);
         return new SQLiteStorage(options.JobStorePath, new SQLiteStorageOptions
         {
@@ -58,6 +77,9 @@ public sealed class JobsHost(JobsOptions options, IServiceScopeFactory scopes, I
             InvisibilityTimeout = options.InvisibilityTimeout,
         });
     }
+
+    /// <summary>"PostgreSQL" or the SQLite file, for the log and the Jobs page.</summary>
+    public string StoreDescription => string.IsNullOrWhiteSpace(options.PostgreSqlConnectionString) ? options.JobStorePath : "PostgreSQL (schema hangfire)";
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -85,7 +107,7 @@ public sealed class JobsHost(JobsOptions options, IServiceScopeFactory scopes, I
         _servers.Add(Server(SlotQueues.Cpu, CpuSlots));
         // One worker for fires and gate decisions: they are short, and serial by design.
         _servers.Add(Server(SlotQueues.Schedules, 1));
-        log.LogInformation("Hangfire started: {Gpu} gpu slot(s), {Cpu} cpu slot(s), store {Path}", GpuSlots, CpuSlots, options.JobStorePath);
+        log.LogInformation("Hangfire started: {Gpu} gpu slot(s), {Cpu} cpu slot(s), store {Path}", GpuSlots, CpuSlots, StoreDescription);
     }
 
     public Task StopAsync(CancellationToken cancellationToken)

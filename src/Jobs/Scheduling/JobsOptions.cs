@@ -4,6 +4,11 @@ public sealed class JobsOptions
 {
     /// <summary>Path of the SQLite file that holds Hangfire's job store (the portal process is its only server).</summary>
     public required string JobStorePath { get; init; }
+    /// <summary>
+    /// A PostgreSQL connection string: the job store is then Hangfire.PostgreSql (schema <c>hangfire</c>)
+    /// with sliding invisibility instead of the SQLite file. Null or empty: SQLite.
+    /// </summary>
+    public string? PostgreSqlConnectionString { get; init; }
     /// <summary>Training workers at once on the CPU queue.</summary>
     public int CpuSlots { get; init; } = 1;
     /// <summary>

@@ -45,6 +45,12 @@ public sealed class PortalOptions
     /// <summary>The worker executable; empty: ModelOps.Jobs beside the portal's assembly.</summary>
     public string? WorkerExecutable { get; set; }
 
+    /// <summary>
+    /// A PostgreSQL connection string for Hangfire's job store (schema <c>hangfire</c>, sliding invisibility);
+    /// empty: the SQLite file <see cref="JobStorePath"/>. The portal's own store stays SQLite either way.
+    /// </summary>
+    public string? JobStoreConnectionString { get; set; }
+
     /// <summary>Queue runs but start no worker (maintenance; in-process API tests).</summary>
     public bool PauseDispatch { get; set; }
 
