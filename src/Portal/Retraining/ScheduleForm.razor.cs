@@ -168,7 +168,7 @@ public sealed partial class ScheduleForm
     {
         "cpu" => L["CPU only"],
         "cuda" => L["GPU (CUDA)"],
-        _ => L["auto (GPU when there is one)"],
+        _ => L["auto"],
     };
 
     /// <summary>A new dataset: the latest version, a template that fits its kind, and a target model named after it unless one was typed.</summary>

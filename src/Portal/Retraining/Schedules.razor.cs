@@ -187,7 +187,6 @@ public sealed partial class Schedules
         {
             XAxis = [new XAxis { Title = new Plotly.Blazor.LayoutLib.XAxisLib.Title { Text = L["fired at (UTC)"] }, AutoMargin = Plotly.Blazor.LayoutLib.XAxisLib.AutoMarginFlag.True }],
             YAxis = [new YAxis { Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = metric }, AutoMargin = Plotly.Blazor.LayoutLib.YAxisLib.AutoMarginFlag.True }],
-            Legend = [new Legend { Orientation = Plotly.Blazor.LayoutLib.LegendLib.OrientationEnum.H }],
             Margin = new Plotly.Blazor.LayoutLib.Margin { T = 16 },
         };
     }
@@ -301,14 +300,18 @@ public sealed partial class Schedules
 /// <summary>How the Schedules page and its form write times, outcomes, triggers and gates in the user's language.</summary>
 internal static class SchedulesFormat
 {
-    /// <summary>A fire time in the schedule's own time zone, named: "Wed 12/2/2026 3:00 AM Europe/Berlin".</summary>
-    public static string InZone(DateTimeOffset at, string? zoneId)
+    /// <summary>A fire time in the schedule's own time zone: "Wed 12/2/2026 3:00 AM", followed by the zone's name unless it is shown once above.</summary>
+    public static string InZone(DateTimeOffset at, string? zoneId, bool named = true)
     {
         var zone = ScheduleService.FindTimeZone(zoneId) ?? TimeZoneInfo.Utc;
         var local = TimeZoneInfo.ConvertTime(at, zone);
         var culture = CultureInfo.CurrentCulture;
-        return $"{local.ToString("ddd", culture)} {local.ToString("g", culture)} {zone.Id}";
+        var text = $"{local.ToString("ddd", culture)} {local.ToString("g", culture)}";
+        return named ? $"{text} {zone.Id}" : text;
     }
+
+    /// <summary>The zone the times are in, as the server knows it (an unknown one reads as UTC, as the service schedules it).</summary>
+    public static string ZoneName(string? zoneId) => (ScheduleService.FindTimeZone(zoneId) ?? TimeZoneInfo.Utc).Id;
 
     /// <summary>"in 3 h 5 min".</summary>
     public static string Relative(DateTimeOffset at, DateTimeOffset now, IStringLocalizer<RetrainingText> l, IStringLocalizer<ShellText> s) =>

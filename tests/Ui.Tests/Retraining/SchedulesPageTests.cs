@@ -179,7 +179,7 @@ public sealed partial class SchedulesPageTests : PortalUiTest
         page.WaitForAssertion(() => Assert.Equal("paused", page.Find($"[data-testid=schedule-{schedule.Id}]").GetAttribute("data-state")), Wait);
         Assert.True(Stored(schedule.Id).Paused);
         Assert.Equal("paused", page.Find($"[data-testid=schedule-state-{schedule.Id}]").GetAttribute("data-state"));
-        Assert.Equal("Resume", page.Find($"[data-testid=schedule-pause-{schedule.Id}]").TextContent.Trim());
+        Assert.Equal("Resume", page.Find($"[data-testid=schedule-pause-{schedule.Id}]").GetAttribute("aria-label"));
         Assert.Equal("0", page.Find($"[data-testid=schedule-next-{schedule.Id}]").GetAttribute("data-count"));
         Assert.Contains(Services.GetRequiredService<ISnackbar>().ShownSnackbars, s => s.Message == "Schedule 'nightly' is paused: it does not fire until it is resumed.");
 
@@ -187,7 +187,7 @@ public sealed partial class SchedulesPageTests : PortalUiTest
 
         page.WaitForAssertion(() => Assert.Equal("active", page.Find($"[data-testid=schedule-{schedule.Id}]").GetAttribute("data-state")), Wait);
         Assert.False(Stored(schedule.Id).Paused);
-        Assert.Equal("Pause", page.Find($"[data-testid=schedule-pause-{schedule.Id}]").TextContent.Trim());
+        Assert.Equal("Pause", page.Find($"[data-testid=schedule-pause-{schedule.Id}]").GetAttribute("aria-label"));
         Assert.Equal("3", page.Find($"[data-testid=schedule-next-{schedule.Id}]").GetAttribute("data-count"));
         Assert.Contains(Services.GetRequiredService<ISnackbar>().ShownSnackbars, s => s.Message == "Schedule 'nightly' is active again.");
     }
@@ -289,7 +289,8 @@ public sealed partial class SchedulesPageTests : PortalUiTest
         Assert.Contains("by tester", page.Find($"[data-testid=fire-trigger-{pending.Id}]").TextContent);
         // The row's last fire is the pending one; the run counts.
         Assert.Equal(FireOutcomes.Pending, page.Find($"[data-testid=schedule-last-{schedule.Id}]").GetAttribute("data-outcome"));
-        Assert.Equal("1", page.Find($"[data-testid=schedule-runs-{schedule.Id}]").TextContent.Trim());
+        Assert.Equal("1", page.Find($"[data-testid=schedule-runs-{schedule.Id}]").GetAttribute("data-runs"));
+        Assert.Equal("1 run(s)", page.Find($"[data-testid=schedule-runs-{schedule.Id}]").TextContent.Trim());
 
         // The chart: the candidate per decided fire, oldest first, and Production beside it.
         var chart = page.FindComponents<PortalChart>().Single(c => c.Instance.TestId == "fires-chart");
@@ -451,7 +452,7 @@ public sealed partial class SchedulesPageTests : PortalUiTest
         Assert.Contains("门控", headings);
         Assert.Contains("上次触发", headings);
         Assert.Contains("启用", page.Find($"[data-testid=schedule-state-{schedule.Id}]").TextContent);
-        Assert.Contains("立即运行", page.Find($"[data-testid=schedule-run-{schedule.Id}]").TextContent);
+        Assert.Equal("立即运行", page.Find($"[data-testid=schedule-run-{schedule.Id}]").GetAttribute("aria-label"));
         Assert.Contains("新建计划", page.Find("[data-testid=schedule-new]").TextContent);
         Assert.Contains("后", page.Find($"[data-testid=schedule-next-{schedule.Id}]").TextContent);
         Assert.DoesNotContain("Retraining schedules", page.Markup);
