@@ -300,4 +300,23 @@ public sealed class ScheduleTests : IDisposable
         Assert.Null(await FireAsync(id, FireTriggers.Cron));
         Assert.Equal(FireOutcomes.Pending, (await FireAsync(id, FireTriggers.Manual))!.Outcome);
     }
+
+    [Fact]
+    public async Task A_finished_run_whose_model_cannot_be_registered_ends_its_fire_so_later_fires_are_not_held_back()
+    {
+        await UploadAsync("pts-data", 200, 7);
+        var id = await CreateAsync(Recipe("brittle", "pts-data"));
+        var fire = (await FireAsync(id))!;
+        await TrainAsync(fire.RunId!.Value);
+        var paths = _portal.Services.GetRequiredService<ModelOps.Portal.Infrastructure.DataPaths>();
+        File.Delete(WorkerApi.ArtifactPath(paths, fire.RunId.Value, ModelOps.Jobs.Protocol.WorkerArtifacts.Model));
+
+        await DecideAsync(fire.Id);
+
+        var ended = Fire(fire.Id);
+        Assert.Equal(FireOutcomes.Failed, ended.Outcome);
+        Assert.Contains("could not be registered or promoted: The model file of run", ended.Reason);
+        Assert.Equal(0, _portal.Db(db => db.ModelVersions.Count()));
+        Assert.Equal(FireOutcomes.Pending, (await FireAsync(id))!.Outcome);
+    }
 }

@@ -163,39 +163,50 @@ public sealed class ScheduleRunner(
         }
 
         var actor = Actor(schedule);
-        int registered = await db.ModelVersions.AsNoTracking()
-            .Where(v => v.RegisteredModel!.Name == schedule.TargetModel && v.RunId == run.Id).MaxAsync(v => (int?)v.Version, ct)
-            ?? (await registry.RegisterAsync(run.Id, schedule.TargetModel, allowDuplicate: false, ct, actor)).Version;
-
-        var metric = schedule.GateMetric;
-        var candidate = MetricOf(RunEvaluation.From(run), metric);
-        var production = await db.ModelVersions.AsNoTracking()
-            .Where(v => v.RegisteredModel!.Name == schedule.TargetModel && v.Stage == ModelStages.Production && v.Version != registered)
-            .FirstOrDefaultAsync(ct);
-        double? productionValue = null;
-        string? unscored = null;
-        if (production is not null)
+        string outcome, reason, metric = schedule.GateMetric;
+        int registered;
+        double? candidate, productionValue = null;
+        Registry.ModelVersion? production;
+        try
         {
-            try
+            registered = await db.ModelVersions.AsNoTracking()
+                .Where(v => v.RegisteredModel!.Name == schedule.TargetModel && v.RunId == run.Id).MaxAsync(v => (int?)v.Version, ct)
+                ?? (await registry.RegisterAsync(run.Id, schedule.TargetModel, allowDuplicate: false, ct, actor)).Version;
+
+            candidate = MetricOf(RunEvaluation.From(run), metric);
+            production = await db.ModelVersions.AsNoTracking()
+                .Where(v => v.RegisteredModel!.Name == schedule.TargetModel && v.Stage == ModelStages.Production && v.Version != registered)
+                .FirstOrDefaultAsync(ct);
+            string? unscored = null;
+            if (production is not null)
             {
-                var report = Trainer.EvaluatePackage(paths.Resolve(production.ArtifactPath), RunOptions.Read(run), FilesOf(run.DatasetVersion!));
-                productionValue = MetricOf(report, metric);
+                try
+                {
+                    var report = Trainer.EvaluatePackage(paths.Resolve(production.ArtifactPath), RunOptions.Read(run), FilesOf(run.DatasetVersion!));
+                    productionValue = MetricOf(report, metric);
+                }
+                catch (Exception e) when (e is Engine.Data.DatasetFormatException or InvalidDataException or IOException or Engine.EngineException or ArgumentException)
+                {
+                    unscored = e.Message;
+                }
             }
-            catch (Exception e) when (e is Engine.Data.DatasetFormatException or InvalidDataException or IOException or Engine.EngineException or ArgumentException)
+
+            (outcome, reason) = Gate(schedule, registered, candidate, production?.Version, productionValue, unscored);
+            var stage = outcome switch
             {
-                unscored = e.Message;
-            }
+                FireOutcomes.Promoted => ModelStages.Production,
+                FireOutcomes.Staged => ModelStages.Staging,
+                _ => null,
+            };
+            if (stage is not null)
+                await registry.PromoteAsync(schedule.TargetModel, registered, stage, ct, actor, reason);
         }
-
-        var (outcome, reason) = Gate(schedule, registered, candidate, production?.Version, productionValue, unscored);
-        var stage = outcome switch
+        catch (PortalException e)
         {
-            FireOutcomes.Promoted => ModelStages.Production,
-            FireOutcomes.Staged => ModelStages.Staging,
-            _ => null,
-        };
-        if (stage is not null)
-            await registry.PromoteAsync(schedule.TargetModel, registered, stage, ct, actor, reason);
+            // A fire left pending would hold every later fire back as "overlapping": it ends, with the reason.
+            await EndAsync(fireId, schedule, FireOutcomes.Failed, $"Run {run.Id} finished, but its model could not be registered or promoted: {e.Text.English}", ct);
+            return;
+        }
 
         await using (await gate.EnterAsync(db, ct))
         {
