@@ -53,7 +53,8 @@ public sealed class ScheduleRestartTests
         {
             var until = DateTime.UtcNow.AddSeconds(30);
             JsonElement[] fires = [];
-            while (DateTime.UtcNow < until && fires.Length == 0)
+            // The fire is recorded first and gets its run a moment later: wait for both.
+            while (DateTime.UtcNow < until && (fires.Length == 0 || fires[0].GetProperty("runId").ValueKind != JsonValueKind.Number))
             {
                 await Task.Delay(250);
                 fires = await FiresAsync(portal, scheduleId);

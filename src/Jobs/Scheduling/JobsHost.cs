@@ -92,8 +92,11 @@ public sealed class JobsHost(JobsOptions options, IServiceScopeFactory scopes, I
             return;
         }
         var activator = new ServiceJobActivator(scopes);
-        BackgroundJobServer Server(string queue, int workers) => new(new BackgroundJobServerOptions
+        BackgroundJobServer Server(string queue, int workers, bool lightweight = false) => new(new BackgroundJobServerOptions
         {
+            // A lightweight server runs its workers only: the cpu (and gpu) servers already run the
+            // delayed and recurring schedulers, the expiration manager and the cancellation watcher.
+            IsLightweightServer = lightweight,
             ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{queue}",
             Queues = [queue],
             WorkerCount = workers,
@@ -106,7 +109,7 @@ public sealed class JobsHost(JobsOptions options, IServiceScopeFactory scopes, I
         if (GpuSlots > 0) _servers.Add(Server(SlotQueues.Gpu, GpuSlots));
         _servers.Add(Server(SlotQueues.Cpu, CpuSlots));
         // One worker for fires and gate decisions: they are short, and serial by design.
-        _servers.Add(Server(SlotQueues.Schedules, 1));
+        _servers.Add(Server(SlotQueues.Schedules, 1, lightweight: true));
         log.LogInformation("Hangfire started: {Gpu} gpu slot(s), {Cpu} cpu slot(s), store {Path}", GpuSlots, CpuSlots, StoreDescription);
     }
 
