@@ -319,4 +319,59 @@ public sealed class ScheduleTests : IDisposable
         Assert.Equal(0, _portal.Db(db => db.ModelVersions.Count()));
         Assert.Equal(FireOutcomes.Pending, (await FireAsync(id))!.Outcome);
     }
+
+    [Theory]
+    [InlineData("promote", "accuracy", 0.80, 0.70, 0.05, "promoted")]
+    [InlineData("promote", "accuracy", 0.74, 0.70, 0.05, "kept")]
+    [InlineData("promote", "accuracy", 0.70, 0.70, 0.0, "kept")]
+    [InlineData("promote", "mse", 0.20, 0.30, 0.05, "promoted")]
+    [InlineData("promote", "mse", 0.30, 0.20, 0.0, "kept")]
+    [InlineData("stage", "accuracy", 0.99, 0.10, 0.0, "staged")]
+    [InlineData("stage", "accuracy", 0.10, 0.99, 0.0, "staged")]
+    [InlineData("register", "accuracy", 0.99, 0.10, 0.0, "registered")]
+    public void The_gate_compares_in_the_metrics_direction_by_the_margin(string mode, string metric, double candidate, double production, double margin, string expected)
+    {
+        var schedule = new Schedule { Name = "s", DatasetName = "d", OptionsJson = "{}", TargetModel = "m", CreatedBy = "x", UpdatedBy = "x", GateMode = mode, GateMetric = metric, GateMargin = margin };
+        var (outcome, reason) = ScheduleRunner.Gate(schedule, 4, candidate, 3, production, null);
+        Assert.Equal(expected, outcome);
+        Assert.Contains("Production v3", reason);
+    }
+
+    [Fact]
+    public void The_gate_promotes_a_first_version_and_never_over_a_production_it_cannot_score()
+    {
+        var schedule = new Schedule { Name = "s", DatasetName = "d", OptionsJson = "{}", TargetModel = "m", CreatedBy = "x", UpdatedBy = "x", GateMetric = "accuracy" };
+        Assert.Equal(FireOutcomes.Promoted, ScheduleRunner.Gate(schedule, 1, 0.6, null, null, null).Outcome);
+        var (outcome, reason) = ScheduleRunner.Gate(schedule, 2, 0.99, 1, null, "the model knows the classes a, b, but this data has a, b, c");
+        Assert.Equal(FireOutcomes.Kept, outcome);
+        Assert.Contains("cannot be scored on this test data (the model knows the classes", reason);
+        Assert.Equal(FireOutcomes.Kept, ScheduleRunner.Gate(schedule, 2, null, 1, 0.5, null).Outcome);
+    }
+
+    [Fact]
+    public async Task A_fine_tuning_recipe_fine_tunes_the_version_in_production_at_each_fire()
+    {
+        await UploadAsync("pts-data", 200, 7);
+        var first = await SimulatedWorker.QueueCsvRunAsync(_http, "pts-data");
+        await TrainAsync(first);
+        var second = await SimulatedWorker.QueueCsvRunAsync(_http, "pts-data");
+        await TrainAsync(second);
+        (await _http.PostAsJsonAsync("/api/v1/models/base/versions", new { runId = first })).EnsureSuccessStatusCode();
+        (await _http.PostAsJsonAsync("/api/v1/models/base/versions", new { runId = second })).EnsureSuccessStatusCode();
+        (await _http.PostAsJsonAsync("/api/v1/models/base/versions/1/stage", new { stage = "Production" })).EnsureSuccessStatusCode();
+        var id = await CreateAsync(new
+        {
+            name = "tune", dataset = "pts-data", fineTuneModel = "base", targetModel = "pts", onNewDatasetVersion = true, allowOverlap = true,
+            options = new { epochs = 2 },
+        });
+
+        int? ParentOf(ScheduleFire fire) => _portal.Db(db => db.Runs.AsNoTracking().Where(r => r.Id == fire.RunId)
+            .Select(r => r.ParentModelVersion!.Version).First());
+        Assert.Equal(1, ParentOf((await FireAsync(id))!));
+        (await _http.PostAsJsonAsync("/api/v1/models/base/versions/2/stage", new { stage = "Production" })).EnsureSuccessStatusCode();
+        Assert.Equal(2, ParentOf((await FireAsync(id))!));
+        // The fine-tune takes its parent's template, and the fine-tuning learning rate, as the run form does.
+        var run = _portal.Db(db => db.Runs.AsNoTracking().OrderByDescending(r => r.Id).First());
+        Assert.Equal(("mlp", ModelOps.Portal.Runs.FineTuning.DefaultLearningRate), (run.Template, run.LearningRate));
+    }
 }
