@@ -374,4 +374,31 @@ public sealed class ScheduleTests : IDisposable
         var run = _portal.Db(db => db.Runs.AsNoTracking().OrderByDescending(r => r.Id).First());
         Assert.Equal(("mlp", ModelOps.Portal.Runs.FineTuning.DefaultLearningRate), (run.Template, run.LearningRate));
     }
+
+    [Fact]
+    public async Task A_new_version_whose_schema_the_fine_tuned_model_cannot_read_fails_the_fire_with_the_reason()
+    {
+        await UploadAsync("pts-data", 200, 7);
+        var first = await SimulatedWorker.QueueCsvRunAsync(_http, "pts-data");
+        await TrainAsync(first);
+        (await _http.PostAsJsonAsync("/api/v1/models/base/versions", new { runId = first })).EnsureSuccessStatusCode();
+        var id = await CreateAsync(new { name = "tune", dataset = "pts-data", fineTuneModel = "base", targetModel = "pts", onNewDatasetVersion = true, options = new { epochs = 2 } });
+
+        // v2 has lost the column 'y' the model reads.
+        var csv = string.Join("\n", TestData.SeparableCsv(200, 8).Split('\n').Select(line => string.Join(',', line.Split(',').Where((_, i) => i != 1))));
+        var form = new MultipartFormDataContent
+        {
+            { new StringContent("pts-data"), "name" },
+            { new ByteArrayContent(Encoding.UTF8.GetBytes(csv)), "file", "points.csv" },
+        };
+        (await _http.PostAsync("/api/v1/datasets/csv", form)).EnsureSuccessStatusCode();
+        var fire = (await FireAsync(id, FireTriggers.DatasetVersion, Assert.Single(QueuedFireJobs())))!;
+
+        Assert.Equal(FireOutcomes.Failed, fire.Outcome);
+        Assert.Null(fire.RunId);
+        Assert.StartsWith("The recipe cannot run: ", fire.Reason);
+        Assert.Contains("'y'", fire.Reason);
+        var view = await _http.GetFromJsonAsync<JsonElement>($"/api/v1/schedules/{id}");
+        Assert.Equal(fire.Reason, view.GetProperty("problem").GetString());
+    }
 }
