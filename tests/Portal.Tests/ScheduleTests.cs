@@ -207,6 +207,11 @@ public sealed class ScheduleTests : IDisposable
         Assert.Equal(candidateAccuracy, decided.CandidateValue);
         Assert.True(decided.CandidateValue > decided.ProductionValue + 0.05, decided.Reason);
         Assert.Contains("on the same test data", decided.Reason);
+        // The page shows the stored sentence in the reader's language, figures included.
+        var chinese = FireReason.Localized(decided, System.Globalization.CultureInfo.GetCultureInfo("zh-CN"))!;
+        Assert.StartsWith("v2 已晋级为生产版本：在同一测试数据上 accuracy 为", chinese);
+        Assert.Contains(decided.ProductionValue!.Value.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture), chinese);
+        Assert.Equal(decided.Reason, FireReason.Localized(decided, System.Globalization.CultureInfo.GetCultureInfo("en")));
         Assert.Equal([(1, ModelStages.Archived), (2, ModelStages.Production)], Stages());
         var gateAudit = _portal.Db(db => db.AuditEvents.AsNoTracking().Single(a => a.Action == "schedule.gate"));
         Assert.Equal(("schedule:on-new-data", "model:pts:v2"), (gateAudit.Actor, gateAudit.Subject));
@@ -270,6 +275,8 @@ public sealed class ScheduleTests : IDisposable
         var failed = Fire(first.Id);
         Assert.Equal(FireOutcomes.Failed, failed.Outcome);
         Assert.Contains("failed: out of memory", failed.Reason);
+        // A raw sentence (the worker's error) stays as it was, inside the translated one.
+        Assert.Equal($"运行 {first.RunId} 失败：out of memory", FireReason.Localized(failed, System.Globalization.CultureInfo.GetCultureInfo("zh-CN")));
         Assert.Equal(FireOutcomes.Pending, (await FireAsync(serial))!.Outcome);
 
         // A dataset with no runs can be deleted; its schedule's next fire fails and says why, and so does the schedule.
@@ -334,7 +341,8 @@ public sealed class ScheduleTests : IDisposable
         var schedule = new Schedule { Name = "s", DatasetName = "d", OptionsJson = "{}", TargetModel = "m", CreatedBy = "x", UpdatedBy = "x", GateMode = mode, GateMetric = metric, GateMargin = margin };
         var (outcome, reason) = ScheduleRunner.Gate(schedule, 4, candidate, 3, production, null);
         Assert.Equal(expected, outcome);
-        Assert.Contains("Production v3", reason);
+        Assert.Contains("Production v3", reason.English);
+        Assert.Contains("生产版本 v3", reason.Localized(System.Globalization.CultureInfo.GetCultureInfo("zh-CN")));
     }
 
     [Fact]
@@ -344,7 +352,7 @@ public sealed class ScheduleTests : IDisposable
         Assert.Equal(FireOutcomes.Promoted, ScheduleRunner.Gate(schedule, 1, 0.6, null, null, null).Outcome);
         var (outcome, reason) = ScheduleRunner.Gate(schedule, 2, 0.99, 1, null, "the model knows the classes a, b, but this data has a, b, c");
         Assert.Equal(FireOutcomes.Kept, outcome);
-        Assert.Contains("cannot be scored on this test data (the model knows the classes", reason);
+        Assert.Contains("cannot be scored on this test data (the model knows the classes", reason.English);
         Assert.Equal(FireOutcomes.Kept, ScheduleRunner.Gate(schedule, 2, null, 1, 0.5, null).Outcome);
     }
 
@@ -398,6 +406,8 @@ public sealed class ScheduleTests : IDisposable
         Assert.Null(fire.RunId);
         Assert.StartsWith("The recipe cannot run: ", fire.Reason);
         Assert.Contains("'y'", fire.Reason);
+        // Nested in the fire's own sentence, the launcher's problem is translated too.
+        Assert.StartsWith("配方无法运行：", FireReason.Localized(fire, System.Globalization.CultureInfo.GetCultureInfo("zh-CN")));
         var view = await _http.GetFromJsonAsync<JsonElement>($"/api/v1/schedules/{id}");
         Assert.Equal(fire.Reason, view.GetProperty("problem").GetString());
     }

@@ -31,6 +31,9 @@ public sealed class ErrorMessage
     public static ErrorMessage Of(FormattableString text) => new(text.Format, text.GetArguments(), translatable: true);
     public static ErrorMessage Raw(string sentence) => new(sentence, [], translatable: false);
 
+    /// <summary>A translatable sentence rebuilt from a stored template and its arguments (Retraining.FireReason).</summary>
+    public static ErrorMessage Compose(string template, object?[] arguments) => new(template, arguments, translatable: true);
+
     public string English => Localized(EnglishCulture);
 
     /// <summary>The sentence in <paramref name="culture"/> (its UI language), arguments formatted in that culture.</summary>

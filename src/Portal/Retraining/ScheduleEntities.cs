@@ -110,6 +110,8 @@ public sealed class ScheduleFire
     public string Outcome { get; set; } = FireOutcomes.Pending;
     /// <summary>Why it ended so: the failure, or the gate's reasoning with both figures.</summary>
     public string? Reason { get; set; }
+    /// <summary>The same reason as a sentence the page can show in the reader's language (<see cref="FireReason"/>).</summary>
+    public string? ReasonJson { get; set; }
     public string? Metric { get; set; }
     public double? CandidateValue { get; set; }
     /// <summary>The Production version's figure on the candidate's test data.</summary>

@@ -63,9 +63,9 @@ public sealed class ScheduleRunner(
                 {
                     fire.Outcome = FireOutcomes.Skipped;
                     fire.DecidedAt = DateTime.UtcNow;
-                    fire.Reason = busy.RunId is { } busyRun
-                        ? $"Fire {busy.Id} is still going (run {busyRun}); this schedule does not allow overlapping fires."
-                        : $"Fire {busy.Id} is still going; this schedule does not allow overlapping fires.";
+                    SetReason(fire, busy.RunId is { } busyRun
+                        ? ErrorMessage.Of($"Fire {busy.Id} is still going (run {busyRun}); this schedule does not allow overlapping fires.")
+                        : ErrorMessage.Of($"Fire {busy.Id} is still going; this schedule does not allow overlapping fires."));
                 }
                 await db.SaveChangesAsync(ct);
                 if (fire.Outcome == FireOutcomes.Skipped)
@@ -86,8 +86,7 @@ public sealed class ScheduleRunner(
         }
         catch (PortalException e) when (e.Error is not PortalError.TooLarge)
         {
-            var reason = $"The recipe cannot run: {string.Join(" ", e.Problems.Select(p => p.English))}";
-            await EndAsync(fire.Id, schedule, FireOutcomes.Failed, reason, ct);
+            await EndAsync(fire.Id, schedule, FireOutcomes.Failed, ErrorMessage.Of($"The recipe cannot run: {FireReason.Joined(e.Problems)}"), ct);
             return await db.ScheduleFires.AsNoTracking().FirstAsync(f => f.Id == fire.Id, ct);
         }
         await using (await gate.EnterAsync(db, ct))
@@ -158,12 +157,15 @@ public sealed class ScheduleRunner(
         if (run.Status != RunStatus.Finished || !run.HasModel)
         {
             await EndAsync(fireId, schedule, FireOutcomes.Failed,
-                run.Status == RunStatus.Cancelled ? $"Run {run.Id} was cancelled." : $"Run {run.Id} failed: {run.Error ?? run.StatusMessage}", ct);
+                run.Status == RunStatus.Cancelled
+                    ? ErrorMessage.Of($"Run {run.Id} was cancelled.")
+                    : ErrorMessage.Of($"Run {run.Id} failed: {ErrorMessage.Raw(run.Error ?? run.StatusMessage ?? "")}"), ct);
             return;
         }
 
         var actor = Actor(schedule);
-        string outcome, reason, metric = schedule.GateMetric;
+        string outcome, metric = schedule.GateMetric;
+        ErrorMessage reason;
         int registered;
         double? candidate, productionValue = null;
         Registry.ModelVersion? production;
@@ -199,12 +201,12 @@ public sealed class ScheduleRunner(
                 _ => null,
             };
             if (stage is not null)
-                await registry.PromoteAsync(schedule.TargetModel, registered, stage, ct, actor, reason);
+                await registry.PromoteAsync(schedule.TargetModel, registered, stage, ct, actor, reason.English);
         }
         catch (PortalException e)
         {
             // A fire left pending would hold every later fire back as "overlapping": it ends, with the reason.
-            await EndAsync(fireId, schedule, FireOutcomes.Failed, $"Run {run.Id} finished, but its model could not be registered or promoted: {e.Text.English}", ct);
+            await EndAsync(fireId, schedule, FireOutcomes.Failed, ErrorMessage.Of($"Run {run.Id} finished, but its model could not be registered or promoted: {e.Text}"), ct);
             return;
         }
 
@@ -213,7 +215,7 @@ public sealed class ScheduleRunner(
             var tracked = await db.ScheduleFires.FirstAsync(f => f.Id == fireId, ct);
             if (FireOutcomes.IsEnded(tracked.Outcome)) return;
             tracked.Outcome = outcome;
-            tracked.Reason = reason;
+            SetReason(tracked, reason);
             tracked.Metric = metric;
             tracked.CandidateValue = candidate;
             tracked.ProductionValue = productionValue;
@@ -223,11 +225,11 @@ public sealed class ScheduleRunner(
             db.AuditEvents.Add(new AuditEvent
             {
                 At = DateTime.UtcNow, Actor = actor, Action = "schedule.gate", Subject = $"model:{schedule.TargetModel}:v{registered}",
-                Details = $"{outcome}: {reason}",
+                Details = $"{outcome}: {reason.English}",
             });
             await db.SaveChangesAsync(ct);
         }
-        log.LogInformation("Schedule {Name}, run {RunId}: {Outcome} ({Reason})", schedule.Name, run.Id, outcome, reason);
+        log.LogInformation("Schedule {Name}, run {RunId}: {Outcome} ({Reason})", schedule.Name, run.Id, outcome, reason.English);
     }
 
     /// <summary>
@@ -235,33 +237,41 @@ public sealed class ScheduleRunner(
     /// (and strictly better) on the same test data, or when there is no Production version yet. Stage and
     /// register never touch Production; their reason still carries both figures.
     /// </summary>
-    public static (string Outcome, string Reason) Gate(Schedule s, int version, double? candidate, int? productionVersion, double? production, string? unscored)
+    public static (string Outcome, ErrorMessage Reason) Gate(Schedule s, int version, double? candidate, int? productionVersion, double? production, string? unscored)
     {
         var metric = s.GateMetric;
         string F(double? v) => v is { } x ? x.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture) : "n/a";
         var margin = F(s.GateMargin);
-        string comparison;
+        ErrorMessage comparison;
         bool? better = null;
         if (candidate is null)
-            comparison = $"v{version} has no {metric}";
+            comparison = ErrorMessage.Of($"v{version} has no {metric}");
         else if (productionVersion is null)
-            comparison = $"{metric} {F(candidate)}; there is no Production version to compare with";
+            comparison = ErrorMessage.Of($"{metric} {F(candidate)}; there is no Production version to compare with");
         else if (production is null)
-            comparison = $"{metric} {F(candidate)}; Production v{productionVersion} cannot be scored on this test data ({unscored})";
+            comparison = ErrorMessage.Of($"{metric} {F(candidate)}; Production v{productionVersion} cannot be scored on this test data ({ErrorMessage.Raw(unscored ?? "")})");
         else
         {
             var gain = GateMetrics.Lower(metric) ? production.Value - candidate.Value : candidate.Value - production.Value;
             better = gain > 0 && gain >= s.GateMargin - 1e-12;
-            comparison = $"{metric} {F(candidate)} against Production v{productionVersion}'s {F(production)} on the same test data (a gain of {F(gain)}; the gate asks for {margin})";
+            comparison = ErrorMessage.Of($"{metric} {F(candidate)} against Production v{productionVersion}'s {F(production)} on the same test data (a gain of {F(gain)}; the gate asks for {margin})");
         }
         return s.GateMode switch
         {
-            GateModes.Stage => (FireOutcomes.Staged, $"v{version} staged for approval: {comparison}."),
-            GateModes.Register => (FireOutcomes.Registered, $"v{version} registered: {comparison}."),
-            _ when candidate is not null && productionVersion is null => (FireOutcomes.Promoted, $"v{version} promoted: {comparison}."),
-            _ when better == true => (FireOutcomes.Promoted, $"v{version} promoted to Production: {comparison}."),
-            _ => (FireOutcomes.Kept, $"Production v{productionVersion} kept; v{version} registered only: {comparison}."),
+            GateModes.Stage => (FireOutcomes.Staged, ErrorMessage.Of($"v{version} staged for approval: {comparison}.")),
+            GateModes.Register => (FireOutcomes.Registered, ErrorMessage.Of($"v{version} registered: {comparison}.")),
+            _ when candidate is not null && productionVersion is null => (FireOutcomes.Promoted, ErrorMessage.Of($"v{version} promoted: {comparison}.")),
+            _ when better == true => (FireOutcomes.Promoted, ErrorMessage.Of($"v{version} promoted to Production: {comparison}.")),
+            _ when productionVersion is null => (FireOutcomes.Registered, ErrorMessage.Of($"v{version} registered only: {comparison}.")),
+            _ => (FireOutcomes.Kept, ErrorMessage.Of($"Production v{productionVersion} kept; v{version} registered only: {comparison}.")),
         };
+    }
+
+    /// <summary>The reason in English (API, audit) and as a sentence the page translates.</summary>
+    private static void SetReason(ScheduleFire fire, ErrorMessage reason)
+    {
+        fire.Reason = Cut(reason.English, 2000);
+        fire.ReasonJson = FireReason.Serialize(reason);
     }
 
     /// <summary>A gate metric from the run's stored evaluation (null when the run does not have it).</summary>
@@ -311,19 +321,19 @@ public sealed class ScheduleRunner(
         };
     }
 
-    private async Task EndAsync(long fireId, Schedule schedule, string outcome, string reason, CancellationToken ct)
+    private async Task EndAsync(long fireId, Schedule schedule, string outcome, ErrorMessage reason, CancellationToken ct)
     {
         await using (await gate.EnterAsync(db, ct))
         {
             var fire = await db.ScheduleFires.FirstAsync(f => f.Id == fireId, ct);
             if (FireOutcomes.IsEnded(fire.Outcome)) return;
             fire.Outcome = outcome;
-            fire.Reason = Cut(reason, 2000);
+            SetReason(fire, reason);
             fire.DecidedAt = DateTime.UtcNow;
             db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = Actor(schedule), Action = $"schedule.fire.{outcome}", Subject = $"schedule:{schedule.Name}", Details = fire.Reason });
             await db.SaveChangesAsync(ct);
         }
-        log.LogWarning("Schedule {Name}: fire {FireId} {Outcome}: {Reason}", schedule.Name, fireId, outcome, reason);
+        log.LogWarning("Schedule {Name}: fire {FireId} {Outcome}: {Reason}", schedule.Name, fireId, outcome, reason.English);
     }
 
     private static string? Cut(string? s, int max) => s is null ? null : s.Length > max ? s[..max] : s;

@@ -52,8 +52,12 @@ public sealed record ScheduleView(
     bool DatasetExists)
 {
     /// <summary>A fire that failed is the schedule's state until the next fire succeeds: the page shows it in red.</summary>
-    public string? Problem => !DatasetExists ? $"Dataset '{Schedule.DatasetName}' no longer exists."
-        : LastFire is { Outcome: FireOutcomes.Failed } f ? f.Reason : null;
+    public string? Problem => ProblemIn(System.Globalization.CultureInfo.GetCultureInfo(PortalCultures.English));
+
+    /// <summary>The problem in a reader's language (the Schedules page).</summary>
+    public string? ProblemIn(System.Globalization.CultureInfo culture) =>
+        !DatasetExists ? ErrorMessage.Of($"Dataset '{Schedule.DatasetName}' no longer exists.").Localized(culture)
+        : LastFire is { Outcome: FireOutcomes.Failed } f ? FireReason.Localized(f, culture) : null;
 }
 
 /// <summary>

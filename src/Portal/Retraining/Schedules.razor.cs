@@ -126,7 +126,10 @@ public sealed partial class Schedules
 
     /// <summary>What the row shows in red: a deleted dataset (in the user's language), else the last fire's failure as the service recorded it.</summary>
     private string? ProblemOf(ScheduleView view) =>
-        !view.DatasetExists ? L["Dataset '{0}' no longer exists.", view.Schedule.DatasetName] : view.Problem;
+        !view.DatasetExists ? L["Dataset '{0}' no longer exists.", view.Schedule.DatasetName] : view.ProblemIn(CultureInfo.CurrentUICulture);
+
+    /// <summary>A fire's reason in the reader's language.</summary>
+    private static string? ReasonOf(ScheduleFire fire) => FireReason.Localized(fire, CultureInfo.CurrentUICulture);
 
     private string DatasetText(Schedule s) =>
         s.DatasetVersion is { } v ? L["{0} v{1} (pinned)", s.DatasetName, v] : L["{0} (latest version)", s.DatasetName];

@@ -51,6 +51,7 @@ public sealed class M0007_Schedules : Migration
                 RunId INTEGER NULL,
                 Outcome TEXT NOT NULL,
                 Reason TEXT NULL,
+                ReasonJson TEXT NULL,
                 Metric TEXT NULL,
                 CandidateValue REAL NULL,
                 ProductionValue REAL NULL,
