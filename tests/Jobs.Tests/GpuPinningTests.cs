@@ -37,6 +37,15 @@ public sealed class GpuPinningTests
         Assert.Null(new GpuPool(0).Rent());
     }
 
+    [Theory]
+    [InlineData("cuda:1", true)]
+    [InlineData("CUDA:0", true)]
+    [InlineData("cuda", false)]
+    [InlineData("auto", false)]
+    [InlineData(null, false)]
+    public void A_run_that_names_its_gpu_is_not_pinned_to_another(string? device, bool namesGpu) =>
+        Assert.Equal(namesGpu, new WorkerLaunch(1, 1, "token", SlotQueues.Gpu, device).NamesGpu);
+
     [Fact]
     public async Task The_worker_process_sees_only_its_gpu()
     {

@@ -7,6 +7,14 @@ using Xunit.Abstractions;
 namespace ModelOps.Jobs.Tests;
 
 /// <summary>The worker's system sampler over this test process's real /proc figures, and a stand-in nvidia-smi.</summary>
+/// <summary>
+/// The sampler reads this test process's CPU time, so nothing else may run in the process meanwhile:
+/// the class runs alone, after the parallel ones (an "idle" reading of 72 % came from a neighbour).
+/// </summary>
+[CollectionDefinition(nameof(SystemSamplerTests), DisableParallelization = true)]
+public sealed class SystemSamplerCollection;
+
+[Collection(nameof(SystemSamplerTests))]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class SystemSamplerTests(ITestOutputHelper output)
 {

@@ -107,6 +107,11 @@ public sealed class ScheduleTests : IDisposable
         Assert.Contains(errors, e => e.Contains("Gate 'yolo' is not one of promote, stage, register"));
         Assert.Contains(errors, e => e.Contains("gate margin must be a number of at least 0"));
 
+        // Input Cronos itself cannot take ('H' without a seed), a per-second cron, AUC on three classes: 400s, not 500s.
+        var hashed = await _http.PostAsJsonAsync("/api/v1/schedules", new { name = "h", dataset = "pts-data", targetModel = "pts", cron = "H 3 * * *" });
+        await HttpAssert.ProblemAsync(hashed, 400, "'H 3 * * *' is not a cron expression");
+        var everySecond = await _http.PostAsJsonAsync("/api/v1/schedules", new { name = "busy", dataset = "pts-data", targetModel = "pts", cron = "* * * * * *" });
+        await HttpAssert.ProblemAsync(everySecond, 400, "fires more than once a minute");
         var noTrigger = await _http.PostAsJsonAsync("/api/v1/schedules", new { name = "idle", dataset = "pts-data", targetModel = "pts" });
         await HttpAssert.ProblemAsync(noTrigger, 400, "Choose when the schedule fires");
         // A recipe that could not launch today is refused now, with the run form's own reason.
@@ -218,6 +223,13 @@ public sealed class ScheduleTests : IDisposable
         Assert.Contains(decided.CandidateValue!.Value.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture), gateAudit.Details);
         Assert.Contains(decided.ProductionValue!.Value.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture), gateAudit.Details);
         Assert.True(_portal.Db(db => db.AuditEvents.Any(a => a.Action == "model.stage.changed" && a.Actor == "schedule:on-new-data" && a.Details!.Contains("promoted"))));
+        // A decide job that died after the promotion, before the fire was updated: delivered again, it
+        // finishes the same decision (Production was v1), rather than finding v2 in Production and no one to compare with.
+        _portal.Db(db => db.ScheduleFires.Where(f => f.Id == fire.Id)
+            .ExecuteUpdate(u => u.SetProperty(f => f.Outcome, FireOutcomes.Pending).SetProperty(f => f.DecidedAt, (DateTime?)null)));
+        await DecideAsync(fire.Id);
+        var again = Fire(fire.Id);
+        Assert.Equal((FireOutcomes.Promoted, (int?)1, decided.ProductionValue, decided.Reason), (again.Outcome, again.ProductionVersion, again.ProductionValue, again.Reason));
         // Deciding again (a re-delivered job, the sweep) changes nothing.
         await DecideAsync(fire.Id);
         Assert.Equal(2, _portal.Db(db => db.ModelVersions.Count()));
@@ -270,6 +282,10 @@ public sealed class ScheduleTests : IDisposable
         // The run failing ends its fire as failed, with the run's reason; the schedule may fire again.
         var worker = await SimulatedWorker.BeginAsync(_portal, first.RunId!.Value);
         (await worker.Http.PostAsJsonAsync($"/api/v1/runs/{first.RunId}/finish", new ModelOps.Jobs.Protocol.FinishReport("Failed", "out of memory", null))).EnsureSuccessStatusCode();
+        // Its run has ended: a new fire is not held back while that fire's gate is still to run.
+        var next = (await FireAsync(serial))!;
+        Assert.Equal(FireOutcomes.Pending, next.Outcome);
+        Assert.NotNull(next.RunId);
         Assert.Equal(1, await _portal.Services.GetRequiredService<ScheduleDecisions>().SweepAsync(CancellationToken.None));
         await DecideAsync(first.Id);
         var failed = Fire(first.Id);
@@ -277,7 +293,6 @@ public sealed class ScheduleTests : IDisposable
         Assert.Contains("failed: out of memory", failed.Reason);
         // A raw sentence (the worker's error) stays as it was, inside the translated one.
         Assert.Equal($"运行 {first.RunId} 失败：out of memory", FireReason.Localized(failed, System.Globalization.CultureInfo.GetCultureInfo("zh-CN")));
-        Assert.Equal(FireOutcomes.Pending, (await FireAsync(serial))!.Outcome);
 
         // A dataset with no runs can be deleted; its schedule's next fire fails and says why, and so does the schedule.
         await UploadAsync("gone-data", 100, 7);

@@ -2,7 +2,12 @@ namespace ModelOps.Jobs.Scheduling;
 
 /// <summary>What the portal decides when the scheduler dispatches a run's job.</summary>
 /// <param name="Queue">The slot queue the run waits in (gpu or cpu); a gpu run is pinned to one free GPU.</param>
-public sealed record WorkerLaunch(int RunId, int Attempt, string Token, string? Queue = null);
+/// <param name="Device">The device the run asked for (auto, cpu, cuda, cuda:1); a run that names a GPU index is not pinned.</param>
+public sealed record WorkerLaunch(int RunId, int Attempt, string Token, string? Queue = null, string? Device = null)
+{
+    /// <summary>Whether the run names one GPU itself (cuda:1): pinning it to another would hide the one it asked for.</summary>
+    public bool NamesGpu => Device is { } d && d.StartsWith("cuda:", StringComparison.OrdinalIgnoreCase);
+}
 
 /// <summary>
 /// The scheduler's view of the run store. Implemented by the portal, which owns the database:

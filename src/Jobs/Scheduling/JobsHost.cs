@@ -44,7 +44,11 @@ public sealed class JobsHost(JobsOptions options, IServiceScopeFactory scopes, I
     /// The GPUs gpu-queue workers are pinned to, one each: the counted GPUs. With <c>GpuSlots</c> set by
     /// hand nothing is pinned (more slots than GPUs shares them, as configured).
     /// </summary>
-    public GpuPool Gpus => field ??= new GpuPool(options.GpuSlots is null ? GpuSlots : 0, Environment.GetEnvironmentVariable(GpuPool.VisibleDevicesVariable));
+    // Published once: two gpu workers starting together after a restart share one pool, never one each.
+    public GpuPool Gpus => LazyInitializer.EnsureInitialized(ref _gpus,
+        () => new GpuPool(options.GpuSlots is null ? GpuSlots : 0, Environment.GetEnvironmentVariable(GpuPool.VisibleDevicesVariable)));
+
+    private GpuPool? _gpus;
 
     /// <summary>The queue a run with this device setting waits in.</summary>
     public string QueueFor(string? device) => SlotQueues.For(device, GpuSlots);

@@ -43,7 +43,7 @@ public sealed class TrainingJob(IRunLifecycle lifecycle, WorkerProcesses workers
             });
         });
         // A gpu-queue run trains on a GPU no other worker of this portal holds (one Hangfire worker per GPU).
-        using var gpu = launch.Queue == SlotQueues.Gpu ? host.Gpus.Rent() : null;
+        using var gpu = launch.Queue == SlotQueues.Gpu && !launch.NamesGpu ? host.Gpus.Rent() : null;
         WorkerExit exit;
         try
         {

@@ -47,7 +47,7 @@ public sealed class ScheduleDecisions(RunEvents events, JobsHost jobs, IDbContex
     }
 
     private void Enqueue(long fireId) =>
-        jobs.Client.Create<ScheduleRunner>(r => r.DecideAsync(fireId, CancellationToken.None), new Hangfire.States.EnqueuedState(SlotQueues.Schedules));
+        jobs.Client.Enqueue<ScheduleRunner>(SlotQueues.Schedules, r => r.DecideAsync(fireId, CancellationToken.None));
 
     /// <summary>Queues the gate of every pending fire whose run has ended; returns how many.</summary>
     public async Task<int> SweepAsync(CancellationToken ct)

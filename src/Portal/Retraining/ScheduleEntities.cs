@@ -108,6 +108,11 @@ public sealed class ScheduleFire
     public string? JobId { get; set; }
     public int? RunId { get; set; }
     public string Outcome { get; set; } = FireOutcomes.Pending;
+    /// <summary>
+    /// The gate's decision, saved with its figures before the stage change: a decide job that dies between the
+    /// promotion and the fire's update finishes the same decision when delivered again, not a new one.
+    /// </summary>
+    public string? Decision { get; set; }
     /// <summary>Why it ended so: the failure, or the gate's reasoning with both figures.</summary>
     public string? Reason { get; set; }
     /// <summary>The same reason as a sentence the page can show in the reader's language (<see cref="FireReason"/>).</summary>

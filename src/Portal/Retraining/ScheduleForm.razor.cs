@@ -104,6 +104,19 @@ public sealed partial class ScheduleForm
 
     protected override async Task OnInitializedAsync()
     {
+        try
+        {
+            await LoadChoicesAsync();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The form stays up with the message; the circuit must not end over a failed read.
+            error = L["The datasets and models to choose from could not be read: {0}", ex.Message];
+        }
+    }
+
+    private async Task LoadChoicesAsync()
+    {
         await using var db = await DbFactory.CreateDbContextAsync();
         var versions = await db.DatasetVersions.AsNoTracking()
             .Select(v => new { v.DatasetId, v.Version, v.Kind, v.Rows }).ToListAsync();

@@ -105,11 +105,16 @@ public sealed class ScheduleRunner(
         return fire;
     }
 
-    /// <summary>A fire of this schedule whose run has not been decided yet (queued, training, or waiting for its gate).</summary>
+    /// <summary>
+    /// A fire of this schedule whose run is still queued or training. One whose run has ended and only
+    /// waits for its gate does not hold a new fire back: the new data would otherwise go untrained.
+    /// </summary>
     private Task<ScheduleFire?> RunningFireAsync(int scheduleId, CancellationToken ct) =>
-        db.ScheduleFires.AsNoTracking()
-            .Where(f => f.ScheduleId == scheduleId && f.Outcome == FireOutcomes.Pending && f.RunId != null)
-            .OrderBy(f => f.Id).FirstOrDefaultAsync(ct);
+        (from f in db.ScheduleFires.AsNoTracking()
+         join r in db.Runs.AsNoTracking() on f.RunId equals r.Id
+         where f.ScheduleId == scheduleId && f.Outcome == FireOutcomes.Pending && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running)
+         orderby f.Id
+         select f).FirstOrDefaultAsync(ct);
 
     /// <summary>What the fire trains: the recipe resolved against today's dataset and registry.</summary>
     private async Task<NewRunRequest> RequestAsync(Schedule schedule, ScheduleFire fire, CancellationToken ct)
@@ -164,44 +169,19 @@ public sealed class ScheduleRunner(
         }
 
         var actor = Actor(schedule);
-        string outcome, metric = schedule.GateMetric;
-        ErrorMessage reason;
-        int registered;
-        double? candidate, productionValue = null;
-        Registry.ModelVersion? production;
         try
         {
-            registered = await db.ModelVersions.AsNoTracking()
-                .Where(v => v.RegisteredModel!.Name == schedule.TargetModel && v.RunId == run.Id).MaxAsync(v => (int?)v.Version, ct)
-                ?? (await registry.RegisterAsync(run.Id, schedule.TargetModel, allowDuplicate: false, ct, actor)).Version;
-
-            candidate = MetricOf(RunEvaluation.From(run), metric);
-            production = await db.ModelVersions.AsNoTracking()
-                .Where(v => v.RegisteredModel!.Name == schedule.TargetModel && v.Stage == ModelStages.Production && v.Version != registered)
-                .FirstOrDefaultAsync(ct);
-            string? unscored = null;
-            if (production is not null)
-            {
-                try
-                {
-                    var report = Trainer.EvaluatePackage(paths.Resolve(production.ArtifactPath), RunOptions.Read(run), FilesOf(run.DatasetVersion!));
-                    productionValue = MetricOf(report, metric);
-                }
-                catch (Exception e) when (e is Engine.Data.DatasetFormatException or InvalidDataException or IOException or Engine.EngineException or ArgumentException)
-                {
-                    unscored = e.Message;
-                }
-            }
-
-            (outcome, reason) = Gate(schedule, registered, candidate, production?.Version, productionValue, unscored);
-            var stage = outcome switch
+            if (fire.Decision is null)
+                fire = await PlanAsync(fire, schedule, run, actor, ct);
+            // The plan is saved: from here a re-delivery finishes this decision (a promotion is idempotent).
+            var stage = fire.Decision switch
             {
                 FireOutcomes.Promoted => ModelStages.Production,
                 FireOutcomes.Staged => ModelStages.Staging,
                 _ => null,
             };
             if (stage is not null)
-                await registry.PromoteAsync(schedule.TargetModel, registered, stage, ct, actor, reason.English);
+                await registry.PromoteAsync(schedule.TargetModel, fire.ModelVersion!.Value, stage, ct, actor, fire.Reason);
         }
         catch (PortalException e)
         {
@@ -209,27 +189,73 @@ public sealed class ScheduleRunner(
             await EndAsync(fireId, schedule, FireOutcomes.Failed, ErrorMessage.Of($"Run {run.Id} finished, but its model could not be registered or promoted: {e.Text}"), ct);
             return;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or Engine.EngineException)
+        {
+            await EndAsync(fireId, schedule, FireOutcomes.Failed, ErrorMessage.Of($"Run {run.Id} finished, but its model could not be registered or promoted: {ErrorMessage.Raw(e.Message)}"), ct);
+            return;
+        }
 
+        string outcome;
         await using (await gate.EnterAsync(db, ct))
         {
             var tracked = await db.ScheduleFires.FirstAsync(f => f.Id == fireId, ct);
             if (FireOutcomes.IsEnded(tracked.Outcome)) return;
-            tracked.Outcome = outcome;
+            outcome = tracked.Outcome = tracked.Decision!;
+            tracked.DecidedAt = DateTime.UtcNow;
+            db.AuditEvents.Add(new AuditEvent
+            {
+                At = DateTime.UtcNow, Actor = actor, Action = "schedule.gate", Subject = $"model:{schedule.TargetModel}:v{tracked.ModelVersion}",
+                Details = $"{outcome}: {tracked.Reason}",
+            });
+            await db.SaveChangesAsync(ct);
+            fire = tracked;
+        }
+        log.LogInformation("Schedule {Name}, run {RunId}: {Outcome} ({Reason})", schedule.Name, run.Id, outcome, fire.Reason);
+    }
+
+    /// <summary>
+    /// Registers the run's model (or finds the version a first delivery registered), scores Production on
+    /// the candidate's test split, applies the gate, and saves the decision with both figures on the fire.
+    /// </summary>
+    private async Task<ScheduleFire> PlanAsync(ScheduleFire fire, Schedule schedule, Run run, string actor, CancellationToken ct)
+    {
+        var metric = schedule.GateMetric;
+        var registered = await db.ModelVersions.AsNoTracking()
+            .Where(v => v.RegisteredModel!.Name == schedule.TargetModel && v.RunId == run.Id).MaxAsync(v => (int?)v.Version, ct)
+            ?? (await registry.RegisterAsync(run.Id, schedule.TargetModel, allowDuplicate: false, ct, actor)).Version;
+        var candidate = MetricOf(RunEvaluation.From(run), metric);
+        var production = await db.ModelVersions.AsNoTracking()
+            .Where(v => v.RegisteredModel!.Name == schedule.TargetModel && v.Stage == ModelStages.Production && v.Version != registered)
+            .FirstOrDefaultAsync(ct);
+        double? productionValue = null;
+        string? unscored = null;
+        if (production is not null)
+        {
+            try
+            {
+                var report = Trainer.EvaluatePackage(paths.Resolve(production.ArtifactPath), RunOptions.Read(run), FilesOf(run.DatasetVersion!));
+                productionValue = MetricOf(report, metric);
+            }
+            catch (Exception e) when (e is Engine.Data.DatasetFormatException or InvalidDataException or IOException or Engine.EngineException or ArgumentException)
+            {
+                unscored = e.Message;
+            }
+        }
+        var (decision, reason) = Gate(schedule, registered, candidate, production?.Version, productionValue, unscored);
+        await using (await gate.EnterAsync(db, ct))
+        {
+            var tracked = await db.ScheduleFires.FirstAsync(f => f.Id == fire.Id, ct);
+            if (tracked.Decision is not null) return tracked;
+            tracked.Decision = decision;
             SetReason(tracked, reason);
             tracked.Metric = metric;
             tracked.CandidateValue = candidate;
             tracked.ProductionValue = productionValue;
             tracked.ProductionVersion = production?.Version;
             tracked.ModelVersion = registered;
-            tracked.DecidedAt = DateTime.UtcNow;
-            db.AuditEvents.Add(new AuditEvent
-            {
-                At = DateTime.UtcNow, Actor = actor, Action = "schedule.gate", Subject = $"model:{schedule.TargetModel}:v{registered}",
-                Details = $"{outcome}: {reason.English}",
-            });
             await db.SaveChangesAsync(ct);
+            return tracked;
         }
-        log.LogInformation("Schedule {Name}, run {RunId}: {Outcome} ({Reason})", schedule.Name, run.Id, outcome, reason.English);
     }
 
     /// <summary>

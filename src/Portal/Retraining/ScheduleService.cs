@@ -146,7 +146,8 @@ public sealed class ScheduleService(
     }
 
     public string EnqueueFire(int scheduleId, string trigger, string? detail) =>
-        jobs.Client.Create<ScheduleRunner>(r => r.FireAsync(scheduleId, trigger, detail, null, CancellationToken.None), new Hangfire.States.EnqueuedState(SlotQueues.Schedules));
+        // The queue is the job's own, so Hangfire's retries of it go back to the schedules queue too.
+        jobs.Client.Enqueue<ScheduleRunner>(SlotQueues.Schedules, r => r.FireAsync(scheduleId, trigger, detail, null, CancellationToken.None));
 
     /// <summary>
     /// A version of a dataset was registered: every active schedule that retrains on new versions of it
@@ -224,8 +225,9 @@ public sealed class ScheduleService(
         {
             return Cronos.CronExpression.Parse(trimmed, fields == 6 ? Cronos.CronFormat.IncludeSeconds : Cronos.CronFormat.Standard);
         }
-        catch (Cronos.CronFormatException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // CronFormatException, and the others Cronos throws for input it cannot take (an 'H' without a seed).
             return null;
         }
     }
@@ -345,6 +347,8 @@ public sealed class ScheduleService(
         var cron = string.IsNullOrWhiteSpace(r.Cron) ? null : r.Cron.Trim();
         if (cron is not null && ParseCron(cron) is null)
             problems.Add(ErrorMessage.Of($"'{cron}' is not a cron expression: use five fields (minute hour day-of-month month day-of-week), e.g. '0 3 * * *' for 03:00 every day."));
+        else if (cron is not null && NextFires(cron, "UTC", DateTimeOffset.UtcNow, 3) is { Count: 3 } ticks && (ticks[1] - ticks[0] < TimeSpan.FromMinutes(1) || ticks[2] - ticks[1] < TimeSpan.FromMinutes(1)))
+            problems.Add(ErrorMessage.Of($"'{cron}' fires more than once a minute; a retraining schedule fires at most every minute."));
         var zoneId = string.IsNullOrWhiteSpace(r.TimeZone) ? "UTC" : r.TimeZone.Trim();
         var zone = FindTimeZone(zoneId);
         if (zone is null)
@@ -357,21 +361,16 @@ public sealed class ScheduleService(
         var mode = (r.GateMode ?? GateModes.Promote).Trim().ToLowerInvariant();
         if (!GateModes.All.Contains(mode))
             problems.Add(ErrorMessage.Of($"Gate '{r.GateMode}' is not one of {string.Join(", ", GateModes.All)}."));
-        var metric = (r.GateMetric ?? (options.Task == TrainingTasks.Regression ? "r2" : "accuracy")).Trim().ToLowerInvariant();
-        string[] fitting = options.Task == TrainingTasks.Regression ? ["r2", "mse", "mae"] : ["accuracy", "f1_macro", "f1_weighted", "roc_auc"];
-        if (!fitting.Contains(metric))
-            problems.Add(ErrorMessage.Of($"Gate metric '{metric}' does not fit a {options.Task} run; use one of {string.Join(", ", fitting)}."));
-        var margin = r.GateMargin ?? 0;
-        if (!double.IsFinite(margin) || margin < 0)
-            problems.Add(ErrorMessage.Of($"The gate margin must be a number of at least 0."));
         var experimentId = r.ExperimentId ?? Tracking.Experiment.DefaultId;
 
         // The recipe must launch today: the same checks as a run, on the version the next fire would take.
-        if (version is not null && problems.Count == 0)
+        // What it would train also says the task (a fine-tune takes its parent's), which the gate metric must fit.
+        RunLauncher.Prepared? prepared = null;
+        if (version is not null && (fineTune is null || parent is not null))
         {
             try
             {
-                await launcher.PrepareAsync(new NewRunRequest(version.Id, ExperimentId: experimentId)
+                prepared = await launcher.PrepareAsync(new NewRunRequest(version.Id, ExperimentId: experimentId)
                 {
                     Options = options,
                     ParentModel = parent,
@@ -383,6 +382,16 @@ public sealed class ScheduleService(
                 problems.AddRange(e.Problems);
             }
         }
+        var task = prepared?.Options.Task ?? options.Task;
+        var metric = (r.GateMetric ?? (task == TrainingTasks.Regression ? "r2" : "accuracy")).Trim().ToLowerInvariant();
+        string[] fitting = task == TrainingTasks.Regression ? ["r2", "mse", "mae"] : ["accuracy", "f1_macro", "f1_weighted", "roc_auc"];
+        if (!fitting.Contains(metric))
+            problems.Add(ErrorMessage.Of($"Gate metric '{metric}' does not fit a {task} run; use one of {string.Join(", ", fitting)}."));
+        else if (metric == "roc_auc" && version is not null && Datasets.DatasetIngest.ReadProfile(version).ClassNames is { Count: not 2 } classes)
+            problems.Add(ErrorMessage.Of($"Gate metric 'roc_auc' needs two classes; this dataset has {classes.Count}: use accuracy, f1_macro or f1_weighted."));
+        var margin = r.GateMargin ?? 0;
+        if (!double.IsFinite(margin) || margin < 0)
+            problems.Add(ErrorMessage.Of($"The gate margin must be a number of at least 0."));
         if (problems.Count > 0)
             throw PortalException.InvalidAll(problems.DistinctBy(p => p.English).ToList());
 

@@ -45,7 +45,10 @@ public sealed partial class Schedules
     private bool pending;
     private DateTime watchUntil = DateTime.MinValue;
     private readonly HashSet<int> busy = [];
+    /// <summary>The last action's failure, until the next action.</summary>
     private string? error;
+    /// <summary>The last read's failure, until a read succeeds.</summary>
+    private string? loadError;
 
     private bool formOpen;
     private int? editId;
@@ -58,6 +61,7 @@ public sealed partial class Schedules
     private int chartVersion;
 
     private Timer? timer;
+    private bool disposed;
     private int refreshing;
 
     private ScheduleView? selectedView => views?.FirstOrDefault(v => v.Schedule.Id == selectedId);
@@ -66,7 +70,8 @@ public sealed partial class Schedules
     {
         selectedId = ScheduleQuery;
         await LoadAsync();
-        if (RendererInfo.IsInteractive)
+        // A page closed during that first load is disposed already: it must not start a timer nobody stops.
+        if (RendererInfo.IsInteractive && !disposed)
             timer = new Timer(_ => _ = InvokeAsync(TickAsync), null, RefreshInterval, RefreshInterval);
     }
 
@@ -84,10 +89,13 @@ public sealed partial class Schedules
                     : [];
                 views = list;
                 fires = history;
+                loadError = null;
                 if (selectedId is { } chosen && list.All(v => v.Schedule.Id != chosen)) selectedId = null;
             }
+            // Only a fire whose run is still going (or has just ended) moves on its own; a stuck one does not keep every tab polling.
+            var since = DateTime.UtcNow.AddHours(-24);
             await using (var db = await DbFactory.CreateDbContextAsync())
-                pending = await db.ScheduleFires.AnyAsync(f => f.Outcome == FireOutcomes.Pending);
+                pending = await db.ScheduleFires.AnyAsync(f => f.Outcome == FireOutcomes.Pending && f.FiredAt > since);
             now = DateTimeOffset.UtcNow;
             BuildChart();
         }
@@ -95,7 +103,7 @@ public sealed partial class Schedules
         {
             Log.LogWarning(ex, "Reading the schedules failed");
             views ??= [];
-            error = ex.Sentence();
+            loadError = ex.Sentence();
         }
     }
 
@@ -296,6 +304,7 @@ public sealed partial class Schedules
 
     public async ValueTask DisposeAsync()
     {
+        disposed = true;
         if (timer is not null) await timer.DisposeAsync();
     }
 }

@@ -54,7 +54,7 @@ public sealed class RunLifecycle(PortalDb db, WriteGate gate, RunEvents events, 
         var run = await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId, ct);
         events.Publish(run);
         log.LogInformation("Run {RunId} attempt {Attempt} dispatched", runId, run.Attempt);
-        return new WorkerLaunch(runId, run.Attempt, token, run.Queue);
+        return new WorkerLaunch(runId, run.Attempt, token, run.Queue, RunOptions.Read(run).Device);
     }
 
     public async Task JobCancelledAsync(int runId, CancellationToken ct)

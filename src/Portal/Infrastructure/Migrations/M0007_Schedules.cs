@@ -50,6 +50,7 @@ public sealed class M0007_Schedules : Migration
                 JobId TEXT NULL,
                 RunId INTEGER NULL,
                 Outcome TEXT NOT NULL,
+                Decision TEXT NULL,
                 Reason TEXT NULL,
                 ReasonJson TEXT NULL,
                 Metric TEXT NULL,
