@@ -121,23 +121,12 @@ public sealed class ScheduleRunner(
     {
         var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == schedule.DatasetId, ct)
             ?? throw PortalException.Invalid($"Dataset '{schedule.DatasetName}' no longer exists.", "dataset");
-        var version = await db.DatasetVersions.AsNoTracking()
-            .Where(v => v.DatasetId == dataset.Id && (schedule.DatasetVersion == null || v.Version == schedule.DatasetVersion))
-            .OrderByDescending(v => v.Version).FirstOrDefaultAsync(ct)
-            ?? throw (schedule.DatasetVersion is { } pinned
-                ? PortalException.Invalid($"Dataset '{dataset.Name}' has no version {pinned}.", "dataset")
-                : PortalException.Invalid($"Dataset '{dataset.Name}' has no versions.", "dataset"));
+        var version = await RecipeVersions.DatasetVersionAsync(db, dataset.Id, schedule.DatasetVersion, ct)
+            ?? throw PortalException.Invalid(RecipeVersions.NoDatasetVersion(dataset.Name, schedule.DatasetVersion), "dataset");
         ModelVersionRef? parent = null;
         if (schedule.FineTuneModel is { } model)
-        {
-            var versions = await db.ModelVersions.AsNoTracking().Where(v => v.RegisteredModel!.Name == model)
-                .Select(v => new { v.Version, v.Stage }).ToListAsync(ct);
-            var chosen = schedule.FineTuneVersion is { } wanted ? versions.FirstOrDefault(v => v.Version == wanted)
-                : versions.FirstOrDefault(v => v.Stage == ModelStages.Production) ?? versions.MaxBy(v => v.Version);
-            if (chosen is null)
-                throw PortalException.Invalid($"Model '{model}' has no versions to fine-tune.", "fineTuneModel");
-            parent = new ModelVersionRef(model, chosen.Version);
-        }
+            parent = await RecipeVersions.FineTuneAsync(db, model, schedule.FineTuneVersion, ct)
+                ?? throw PortalException.Invalid(RecipeVersions.NoFineTuneVersion(model, schedule.FineTuneVersion), "fineTuneModel");
         var options = ScheduleService.OptionsOf(schedule);
         return new NewRunRequest(version.Id, $"{schedule.Name} #{fire.Id} on {dataset.Name} v{version.Version}", $"schedule-fire:{fire.Id}", schedule.ExperimentId)
         {
@@ -313,17 +302,10 @@ public sealed class ScheduleRunner(
         _ => null,
     });
 
-    public static double? MetricOf(EvaluationReport r, string metric) => Finite(metric switch
-    {
-        "accuracy" => r.Accuracy,
-        "f1_macro" => r.F1Macro,
-        "f1_weighted" => r.F1Weighted,
-        "roc_auc" => r.RocAuc,
-        "r2" => r.R2,
-        "mse" => r.Mse,
-        "mae" => r.Mae,
-        _ => null,
-    });
+    /// <summary>The same figure from an engine report (the Production model scored here), read as a run's stored evaluation is.</summary>
+    public static double? MetricOf(EvaluationReport r, string metric) => MetricOf(new RunEvaluation(
+        r.Accuracy, r.PrecisionMacro, r.RecallMacro, r.F1Macro, r.ConfusionMatrix, r.ClassNames, r.Samples, r.Task,
+        r.PrecisionWeighted, r.RecallWeighted, r.F1Weighted, r.RocAuc, r.Mse, r.Mae, r.R2), metric);
 
     private static double? Finite(double? v) => v is { } x && double.IsFinite(x) ? x : null;
 

@@ -168,15 +168,13 @@ public sealed class ScheduleService(
     public async Task<IReadOnlyList<ScheduleView>> ListAsync(CancellationToken ct)
     {
         var schedules = await db.Schedules.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct);
-        var views = new List<ScheduleView>(schedules.Count);
-        foreach (var s in schedules) views.Add(await ViewAsync(s, ct));
-        return views;
+        return await ViewsAsync(schedules, ct);
     }
 
     public async Task<ScheduleView> GetAsync(int id, CancellationToken ct)
     {
         var schedule = await db.Schedules.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct) ?? throw PortalException.NotFound($"Schedule {id}");
-        return await ViewAsync(schedule, ct);
+        return (await ViewsAsync([schedule], ct))[0];
     }
 
     public async Task<Schedule?> FindByNameAsync(string name, CancellationToken ct) =>
@@ -195,18 +193,34 @@ public sealed class ScheduleService(
         return rows.Select(x => new FireView(x.Fire, x.Status, RunCompute.View(x.GpuSeconds, x.CpuCoreSeconds, prices.Value))).ToList();
     }
 
-    private async Task<ScheduleView> ViewAsync(Schedule s, CancellationToken ct)
+    /// <summary>
+    /// The schedules with their last fire, fire count, runs and summed compute: four queries for the whole
+    /// list, not four per schedule (the page re-reads it every 2 s while a fire is pending).
+    /// </summary>
+    private async Task<IReadOnlyList<ScheduleView>> ViewsAsync(IReadOnlyList<Schedule> schedules, CancellationToken ct)
     {
-        var last = await db.ScheduleFires.AsNoTracking().Where(f => f.ScheduleId == s.Id).OrderByDescending(f => f.Id).FirstOrDefaultAsync(ct);
-        var fires = await db.ScheduleFires.CountAsync(f => f.ScheduleId == s.Id, ct);
-        var runIds = db.ScheduleFires.Where(f => f.ScheduleId == s.Id && f.RunId != null).Select(f => f.RunId);
-        var totals = await db.Runs.Where(r => runIds.Contains(r.Id))
-            .GroupBy(_ => 1)
-            .Select(g => new { Runs = g.Count(), Gpu = g.Sum(r => r.GpuSeconds ?? 0), Cpu = g.Sum(r => r.CpuCoreSeconds ?? 0) })
-            .FirstOrDefaultAsync(ct);
-        var datasetExists = await db.Datasets.AnyAsync(d => d.Id == s.DatasetId, ct);
-        var next = s.Paused ? [] : NextFires(s.Cron, s.TimeZone, DateTimeOffset.UtcNow, 3);
-        return new ScheduleView(s, next, last, fires, totals?.Runs ?? 0, RunCompute.Sum(totals?.Gpu ?? 0, totals?.Cpu ?? 0, prices.Value), datasetExists);
+        var ids = schedules.Select(s => s.Id).ToList();
+        var fires = db.ScheduleFires.AsNoTracking().Where(f => ids.Contains(f.ScheduleId));
+        var counts = await fires.GroupBy(f => f.ScheduleId)
+            .Select(g => new { ScheduleId = g.Key, Fires = g.Count(), LastId = g.Max(f => f.Id) })
+            .ToDictionaryAsync(x => x.ScheduleId, ct);
+        var lastIds = counts.Values.Select(c => c.LastId).ToList();
+        var last = await fires.Where(f => lastIds.Contains(f.Id)).ToDictionaryAsync(f => f.ScheduleId, ct);
+        var totals = await (from f in fires
+                            join r in db.Runs.AsNoTracking() on f.RunId equals r.Id
+                            group r by f.ScheduleId into g
+                            select new { ScheduleId = g.Key, Runs = g.Count(), Gpu = g.Sum(r => r.GpuSeconds ?? 0), Cpu = g.Sum(r => r.CpuCoreSeconds ?? 0) })
+            .ToDictionaryAsync(x => x.ScheduleId, ct);
+        var datasetIds = schedules.Select(s => s.DatasetId).Distinct().ToList();
+        var datasets = (await db.Datasets.AsNoTracking().Where(d => datasetIds.Contains(d.Id)).Select(d => d.Id).ToListAsync(ct)).ToHashSet();
+        var now = DateTimeOffset.UtcNow;
+        return schedules.Select(s =>
+        {
+            var total = totals.GetValueOrDefault(s.Id);
+            return new ScheduleView(s, s.Paused ? [] : NextFires(s.Cron, s.TimeZone, now, 3), last.GetValueOrDefault(s.Id),
+                counts.GetValueOrDefault(s.Id)?.Fires ?? 0, total?.Runs ?? 0,
+                RunCompute.Sum(total?.Gpu ?? 0, total?.Cpu ?? 0, prices.Value), datasets.Contains(s.DatasetId));
+        }).ToList();
     }
 
     /// <summary>The next <paramref name="count"/> cron ticks after <paramref name="from"/> in the schedule's time zone; none without a cron expression.</summary>
@@ -306,13 +320,8 @@ public sealed class ScheduleService(
         Datasets.DatasetVersion? version = null;
         if (dataset is not null)
         {
-            version = await db.DatasetVersions.AsNoTracking()
-                .Where(v => v.DatasetId == dataset.Id && (r.DatasetVersion == null || v.Version == r.DatasetVersion))
-                .OrderByDescending(v => v.Version).FirstOrDefaultAsync(ct);
-            if (version is null)
-                problems.Add(r.DatasetVersion is { } pinned
-                    ? ErrorMessage.Of($"Dataset '{dataset.Name}' has no version {pinned}.")
-                    : ErrorMessage.Of($"Dataset '{dataset.Name}' has no versions."));
+            version = await RecipeVersions.DatasetVersionAsync(db, dataset.Id, r.DatasetVersion, ct);
+            if (version is null) problems.Add(RecipeVersions.NoDatasetVersion(dataset.Name, r.DatasetVersion));
         }
 
         string target = "";
@@ -329,15 +338,8 @@ public sealed class ScheduleService(
         ModelVersionRef? parent = null;
         if (fineTune is not null)
         {
-            var versions = await db.ModelVersions.AsNoTracking().Where(v => v.RegisteredModel!.Name == fineTune)
-                .Select(v => new { v.Version, v.Stage }).ToListAsync(ct);
-            var chosen = r.FineTuneVersion is { } wanted ? versions.FirstOrDefault(v => v.Version == wanted)
-                : versions.FirstOrDefault(v => v.Stage == Registry.ModelStages.Production) ?? versions.MaxBy(v => v.Version);
-            if (chosen is null)
-                problems.Add(r.FineTuneVersion is { } missing
-                    ? ErrorMessage.Of($"Model '{fineTune}' has no version {missing} to fine-tune.")
-                    : ErrorMessage.Of($"Model '{fineTune}' has no versions to fine-tune."));
-            else parent = new ModelVersionRef(fineTune, chosen.Version);
+            parent = await RecipeVersions.FineTuneAsync(db, fineTune, r.FineTuneVersion, ct);
+            if (parent is null) problems.Add(RecipeVersions.NoFineTuneVersion(fineTune, r.FineTuneVersion));
         }
 
         var options = r.Options ?? new TrainingOptions();
