@@ -4,6 +4,7 @@ using ModelOps.Jobs;
 using ModelOps.Jobs.Scheduling;
 using ModelOps.Portal.Datasets;
 using ModelOps.Portal.Demo;
+using ModelOps.Portal.Identity;
 using ModelOps.Portal.Infrastructure;
 using ModelOps.Portal.Jobs;
 using ModelOps.Portal.Registry;
@@ -43,6 +44,7 @@ public static class PortalSetup
         services.AddHealthChecks().AddDbContextCheck<PortalDb>();
 
         services.AddSingleton<DataPaths>();
+        services.AddPortalIdentity(configuration);
         services.AddScoped<CurrentUser>();
         services.AddScoped<DatasetIngest>();
         services.AddScoped<RunLauncher>();
@@ -105,6 +107,7 @@ public static class PortalSetup
             var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
             db.Database.Migrate();
             db.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;");
+            scope.ServiceProvider.GetRequiredService<Identity.FirstAdmin>().EnsureAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
         RemoveLegacySchedulerStore(options, app.Logger);
         var jobs = app.Services.GetRequiredService<JobsHost>();
@@ -191,10 +194,15 @@ public static class PortalSetup
         app.UseExceptionHandler();
         // Any 4xx on /api that ends without a body (no route, wrong method) becomes ProblemDetails.
         app.UseStatusCodePages(ApiStatusPages.WriteAsync);
+        // Every endpoint needs an identity (IdentitySetup's fallback policy) unless it allows anonymous callers.
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
         app.UseMiddleware<Tracking.ApiCallers>();
         app.MapOpenApi("/api/v1/openapi.json");
-        app.MapHealthChecks("/healthz");
-        var api = app.MapGroup("/api/v1");
+        app.MapHealthChecks("/healthz").AllowAnonymous();
+        app.MapAccountEndpoints();
+        var api = app.MapGroup("/api/v1").RequireResourceAccess();
         api.MapDatasetsApi();
         api.MapRunsApi();
         api.MapExperimentsApi();

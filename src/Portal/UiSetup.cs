@@ -19,10 +19,11 @@ public static class UiSetup
     public static WebApplication MapPortalUi(this WebApplication app)
     {
         // Serves wwwroot and the packages' _content/* (MudBlazor, Plotly.Blazor's plotly.js).
-        app.MapStaticAssets();
+        app.MapStaticAssets().AllowAnonymous();
         app.MapJobsDashboard();
         app.UseAntiforgery();
-        app.MapGet("/ui/culture", SetCulture).ExcludeFromDescription();
+        app.MapGet("/ui/culture", SetCulture).ExcludeFromDescription().AllowAnonymous();
+        app.MapGet("/ui/team", SetTeam).ExcludeFromDescription();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
@@ -39,6 +40,16 @@ public static class UiSetup
         http.Response.Cookies.Append(PortalCultures.CookieName,
             CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(chosen)),
             new CookieOptions { Path = "/", MaxAge = TimeSpan.FromDays(365), IsEssential = true, SameSite = SameSiteMode.Lax, HttpOnly = false });
+        return Results.LocalRedirect(IsLocal(redirect) ? redirect! : "/");
+    }
+
+    /// <summary>The app bar's team switch: remembers the team in a cookie and reloads the page, whose new circuit then works in it.</summary>
+    private static async Task<IResult> SetTeam(HttpContext http, int id, string? redirect, Identity.Access access)
+    {
+        // Only a team the caller is in; another answers 404 as if it did not exist.
+        await access.RequireAsync(id, Identity.TeamRole.Viewer, $"Team {id}");
+        http.Response.Cookies.Append(Identity.PortalClaims.TeamCookie, id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            new CookieOptions { Path = "/", MaxAge = TimeSpan.FromDays(365), IsEssential = true, SameSite = SameSiteMode.Lax, HttpOnly = true, Secure = http.Request.IsHttps });
         return Results.LocalRedirect(IsLocal(redirect) ? redirect! : "/");
     }
 

@@ -17,7 +17,8 @@ internal sealed class BrowserSession : IAsyncDisposable
     public IPage Page { get; private set; } = default!;
     public List<string> Errors { get; } = [];
 
-    public static async Task<BrowserSession> StartAsync(string baseUrl)
+    /// <summary>A browser signed in through the login page as <paramref name="userName"/> (the first Admin unless named; null: not signed in).</summary>
+    public static async Task<BrowserSession> StartAsync(string baseUrl, string? userName = PortalProcess.AdminName, string password = PortalProcess.AdminPassword)
     {
         // Offline: the driver ships in the package (.playwright next to the test assembly) and the
         // browser is Debian's; nothing may try to fetch a browser build.
@@ -43,7 +44,18 @@ internal sealed class BrowserSession : IAsyncDisposable
         page.PageError += (_, e) => { lock (errors) errors.Add("pageerror: " + e); };
         page.Console += (_, m) => { if (m.Type == "error") lock (errors) errors.Add("console: " + m.Text); };
         page.Response += (_, r) => { if (r.Status >= 400) lock (errors) errors.Add($"HTTP {r.Status}: {r.Request.Method} {r.Url}"); };
+        if (userName is not null) await session.SignInAsync(userName, password);
         return session;
+    }
+
+    /// <summary>Signs in with the static login form, as a person would, and waits for the page it returns to.</summary>
+    public async Task SignInAsync(string userName, string password, string returnUrl = "/")
+    {
+        await Page.GotoAsync($"/login?returnUrl={Uri.EscapeDataString(returnUrl)}");
+        await Page.GetByTestId("login-user").FillAsync(userName);
+        await Page.GetByTestId("login-password").FillAsync(password);
+        await Page.GetByTestId("login-submit").ClickAsync();
+        await Page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal), new PageWaitForURLOptions { Timeout = 30_000 });
     }
 
     public async ValueTask DisposeAsync()

@@ -8,7 +8,10 @@ using ModelOps.TestSupport;
 namespace ModelOps.Portal.Tests;
 
 /// <summary>
-/// The portal in-process over a real SQLite file in a temp data folder. Dispatch is paused: no
+/// The portal in-process over a real SQLite file in a temp data folder. It starts with a first Admin
+/// ("admin", from configuration as a deployment would) and every client it makes carries a personal
+/// token of that Admin; <see cref="ClientForAsync"/> makes real users with a role, and
+/// <see cref="AnonymousClient"/> one without credentials. Dispatch is paused: no
 /// worker process could call back into an in-process server, so tests that need a worker play
 /// its part over the same REST protocol (see WorkerProtocolTests).
 /// </summary>
@@ -31,8 +34,60 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
         builder.UseSetting("ModelOps:DataDirectory", _data.Path);
         builder.UseSetting("ModelOps:SeedDemoData", "false");
         builder.UseSetting("ModelOps:PauseDispatch", "true");
+        builder.UseSetting("ModelOps:Auth:AdminUserName", AdminName);
+        builder.UseSetting("ModelOps:Auth:AdminPassword", AdminPassword);
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
     }
+
+    public const string AdminName = "admin";
+    public const string AdminPassword = "admin-test-password";
+
+    private string? _adminToken;
+
+    /// <summary>A personal token of the first Admin (a site Admin, Admin of the default team).</summary>
+    public string AdminToken => _adminToken ??= IssueAsync(AdminName, null).GetAwaiter().GetResult();
+
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminToken);
+    }
+
+    /// <summary>A client with no credentials at all.</summary>
+    public HttpClient AnonymousClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = null;
+        return client;
+    }
+
+    /// <summary>A client acting as <paramref name="userName"/> (created on first use) with the role in the team, through a personal token.</summary>
+    public async Task<HttpClient> ClientForAsync(string userName, Identity.TeamRole role, int teamId = Identity.Team.DefaultId, bool readOnly = false)
+    {
+        var token = await IssueAsync(userName, (teamId, role), readOnly);
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// <summary>A team made by the Admin, by id.</summary>
+    public Task<int> TeamAsync(string name) => InScopeAsync(async sp =>
+    {
+        var db = sp.GetRequiredService<PortalDb>();
+        var existing = await db.Teams.Where(t => t.Name == name).Select(t => (int?)t.Id).FirstOrDefaultAsync();
+        return existing ?? (await sp.GetRequiredService<Identity.People>().CreateTeamAsync(name, null, CancellationToken.None)).Id;
+    });
+
+    private Task<string> IssueAsync(string userName, (int Team, Identity.TeamRole Role)? membership, bool readOnly = false) => InScopeAsync(async sp =>
+    {
+        var db = sp.GetRequiredService<PortalDb>();
+        var people = sp.GetRequiredService<Identity.People>();
+        var userId = await db.Users.Where(u => u.UserName == userName).Select(u => (int?)u.Id).FirstOrDefaultAsync()
+                     ?? (await people.CreateUserAsync(userName, null, userName + "-test-password", siteAdmin: false, CancellationToken.None, actor: "test")).Id;
+        if (membership is { } m) await people.SetMemberAsync(m.Team, userName, m.Role, CancellationToken.None, actor: "test");
+        var token = await sp.GetRequiredService<Tracking.TokenService>().IssueAsync("test", null, userId, userName, null, null, readOnly, CancellationToken.None);
+        return token.Token;
+    });
 
     public T Db<T>(Func<PortalDb, T> query)
     {

@@ -48,6 +48,9 @@ public sealed class PortalProcess : IAsyncDisposable
         };
         start.ArgumentList.Add($"--urls={url}");
         start.ArgumentList.Add($"--ModelOps:DataDirectory={dataDirectory}");
+        // The first Admin from configuration, as a deployment would make it; the API helpers act as them.
+        start.ArgumentList.Add($"--ModelOps:Auth:AdminUserName={AdminName}");
+        start.ArgumentList.Add($"--ModelOps:Auth:AdminPassword={AdminPassword}");
         foreach (var setting in settings) start.ArgumentList.Add(setting);
         var process = Process.Start(start) ?? throw new InvalidOperationException("The portal did not start.");
         var portal = new PortalProcess(process, dataDirectory, url);
@@ -56,7 +59,41 @@ public sealed class PortalProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         await portal.WaitHealthyAsync(TimeSpan.FromSeconds(90));
+        portal.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await portal.TokenAsync(AdminName, AdminPassword));
         return portal;
+    }
+
+    public const string AdminName = "admin";
+    public const string AdminPassword = "admin-test-password";
+
+    /// <summary>Signs in through the login form (antiforgery token and all) and returns a client holding the sign-in cookie.</summary>
+    public async Task<HttpClient> SignInAsync(string userName, string password)
+    {
+        var client = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false })
+        {
+            BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromMinutes(2),
+        };
+        var page = await client.GetStringAsync("/login");
+        var antiforgery = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"");
+        if (!antiforgery.Success) throw new InvalidOperationException("The login page has no antiforgery token:\n" + page);
+        using var response = await client.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = antiforgery.Groups[1].Value, ["userName"] = userName, ["password"] = password, ["returnUrl"] = "/",
+        }));
+        var location = response.Headers.Location?.ToString() ?? "";
+        if (response.StatusCode != HttpStatusCode.Redirect || location.Contains("error=", StringComparison.Ordinal))
+            throw new InvalidOperationException($"Sign-in as {userName} failed: {(int)response.StatusCode} {location}");
+        return client;
+    }
+
+    /// <summary>A personal API token of the user, made after signing in with the password.</summary>
+    public async Task<string> TokenAsync(string userName, string password, bool readOnly = false)
+    {
+        using var client = await SignInAsync(userName, password);
+        using var response = await client.PostAsJsonAsync("/api/v1/tokens", new { name = "tests", readOnly }, Json);
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"Token for {userName} failed: {(int)response.StatusCode} {body}");
+        return JsonDocument.Parse(body).RootElement.GetProperty("token").GetString()!;
     }
 
     private void Append(string? line)

@@ -33,7 +33,29 @@ public abstract class PortalUiTest : BunitContext, IAsyncLifetime
         Services.AddLogging();
         Services.AddPortal(configuration);
         Services.AddMudServices();
+        authorization = AddAuthorization();
         UseCulture(PortalCultures.English);
+    }
+
+    private readonly BunitAuthorizationContext authorization;
+
+    /// <summary>The signed-in user pages render for: a real user in the store, a site Admin unless a test signs in as another.</summary>
+    protected int UserId { get; private set; }
+
+    /// <summary>Renders from here on as <paramref name="userName"/> (created on first use) with the role in the team.</summary>
+    protected async Task SignInAsync(string userName, ModelOps.Portal.Identity.TeamRole? role = null, int teamId = ModelOps.Portal.Identity.Team.DefaultId, bool siteAdmin = false)
+    {
+        UserId = await InScopeAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<PortalDb>();
+            var people = sp.GetRequiredService<ModelOps.Portal.Identity.People>();
+            var id = await db.Users.Where(u => u.UserName == userName).Select(u => (int?)u.Id).FirstOrDefaultAsync()
+                     ?? (await people.CreateUserAsync(userName, null, userName + "-test-password", siteAdmin, CancellationToken.None, actor: "test")).Id;
+            if (role is { } r) await people.SetMemberAsync(teamId, userName, r, CancellationToken.None, actor: "test");
+            return id;
+        });
+        authorization.SetAuthorized(userName);
+        authorization.SetClaims(new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.NameIdentifier, UserId.ToString()));
     }
 
     protected string DataDirectory => data.Path;
@@ -66,7 +88,7 @@ public abstract class PortalUiTest : BunitContext, IAsyncLifetime
         var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
         db.Database.Migrate();
         db.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;");
-        return Task.CompletedTask;
+        return SignInAsync("admin", ModelOps.Portal.Identity.TeamRole.Admin, siteAdmin: true);
     }
 
     async Task IAsyncLifetime.DisposeAsync()

@@ -9,4 +9,7 @@ public sealed class AuditEvent
     public required string Action { get; set; }
     public required string Subject { get; set; }
     public string? Details { get; set; }
+    public int? TeamId { get; set; }
+    public string? Before { get; set; }
+    public string? After { get; set; }
 }

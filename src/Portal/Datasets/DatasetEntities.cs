@@ -4,6 +4,8 @@ namespace ModelOps.Portal.Datasets;
 public sealed class Dataset
 {
     public int Id { get; set; }
+    /// <summary>The owning team (docs/identity.md); team 1 owns what existed before teams.</summary>
+    public int TeamId { get; set; } = Identity.Team.DefaultId;
     public required string Name { get; set; }
     public string? Description { get; set; }
     public DateTime CreatedAt { get; set; }

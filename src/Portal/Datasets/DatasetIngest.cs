@@ -176,9 +176,15 @@ public sealed class DatasetIngest(PortalDb db, WriteGate gate, DataPaths paths, 
         await using var writing = await gate.EnterAsync(db, ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var dataset = await db.Datasets.FirstOrDefaultAsync(d => d.Name == name, ct);
+        // A signed-in caller needs Editor in the dataset's team, or in the team they work in for a new one;
+        // the portal's own callers (the demo seed) have no principal and write to the default team.
+        var access = services.GetRequiredService<Identity.Access>();
+        if (dataset is not null && user.Principal is not null)
+            await access.RequireAsync(dataset.TeamId, Identity.TeamRole.Editor, $"Dataset {name}", ct);
         if (dataset is null)
         {
-            dataset = new Dataset { Name = name, CreatedAt = DateTime.UtcNow, CreatedBy = actor };
+            var team = user.Principal is null ? Identity.Team.DefaultId : await access.TeamToWriteAsync(Identity.TeamRole.Editor, ct);
+            dataset = new Dataset { Name = name, TeamId = team, CreatedAt = DateTime.UtcNow, CreatedBy = actor };
             db.Datasets.Add(dataset);
             await db.SaveChangesAsync(ct);
         }
@@ -207,7 +213,7 @@ public sealed class DatasetIngest(PortalDb db, WriteGate gate, DataPaths paths, 
                 CreatedBy = actor,
             };
             db.DatasetVersions.Add(version);
-            db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = actor, Action = "dataset.version.created", Subject = $"dataset:{name}:v{next}", Details = $"{profile.Rows} rows, sha256 {sha[..12]}" });
+            db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = actor, Action = "dataset.version.created", Subject = $"dataset:{name}:v{next}", TeamId = dataset.TeamId, Details = $"{profile.Rows} rows, sha256 {sha[..12]}" });
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             log.LogInformation("Registered dataset {Name} v{Version} ({Rows} rows)", name, next, profile.Rows);

@@ -31,8 +31,11 @@ public static class DatasetsApi
         return api;
     }
 
-    public static async Task<IReadOnlyList<DatasetView>> List(PortalDb db, CancellationToken ct) =>
-        (await db.Datasets.AsNoTracking().Include(d => d.Versions).OrderBy(d => d.Name).ToListAsync(ct)).Select(ToView).ToList();
+    public static async Task<IReadOnlyList<DatasetView>> List(PortalDb db, Identity.Access access, CancellationToken ct)
+    {
+        var teams = await access.ListTeamsAsync(ct);
+        return (await db.Datasets.AsNoTracking().Include(d => d.Versions).Where(d => teams.Contains(d.TeamId)).OrderBy(d => d.Name).ToListAsync(ct)).Select(ToView).ToList();
+    }
 
     public static async Task<DatasetView> Get(int id, PortalDb db, CancellationToken ct) =>
         ToView(await db.Datasets.AsNoTracking().Include(d => d.Versions).FirstOrDefaultAsync(d => d.Id == id, ct)
@@ -142,9 +145,9 @@ public static class DatasetsApi
 
     public static async Task<IResult> DownloadFile(int id, int version, string name, PortalDb db, DataPaths paths, CancellationToken ct)
     {
+        var v = await FindVersion(db, id, version, ct);
         if (!DatasetFileRoles.All.Contains(name))
             throw PortalException.Invalid($"'{name}' is not a dataset file name; the files are {string.Join(", ", DatasetFileRoles.All)}.", "name");
-        var v = await FindVersion(db, id, version, ct);
         var path = Path.Combine(paths.Resolve(v.StoragePath), name);
         if (!File.Exists(path))
             throw PortalException.NotFound($"File '{name}' of dataset {id} v{version}");
@@ -165,9 +168,9 @@ public static class DatasetsApi
 
     public static async Task<IResult> SampleImage(int id, int version, int index, PortalDb db, DataPaths paths, CancellationToken ct)
     {
+        var v = await FindVersion(db, id, version, ct);
         if (index is < 0 or >= MaxSamples)
             throw PortalException.Invalid($"Sample images are served for indexes 0 to {MaxSamples - 1}.", "index");
-        var v = await FindVersion(db, id, version, ct);
         if (v.Kind != DatasetKinds.Idx)
             throw PortalException.Invalid($"Dataset {id} v{version} holds no images.");
         var pixels = IdxFile.ReadImage(Path.Combine(paths.Resolve(v.StoragePath), DatasetFileRoles.TrainImages), index);

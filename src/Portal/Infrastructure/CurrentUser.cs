@@ -1,27 +1,64 @@
+using System.Security.Claims;
+using ModelOps.Portal.Identity;
+
 namespace ModelOps.Portal.Infrastructure;
 
 /// <summary>
-/// Who is acting, for the audit trail. Sign-in is not built yet (see docs/architecture.md): the name
-/// comes from an authenticated principal when there is one, else the owner of the API token, else the X-ModelOps-User header an API
-/// client may send, else ModelOps:DefaultUser, else the account the portal runs under.
+/// Who is acting: always an authenticated principal (docs/identity.md), never a header a client sends.
+/// On an API request it is the request's principal (the sign-in cookie, or a token); inside an
+/// interactive circuit it is the circuit's authentication state, which is revalidated while the
+/// circuit lives. Work the portal does on its own (a schedule's fire, the watchdog) runs without
+/// one and names itself in what it writes; <see cref="Name"/> is then "system".
 /// </summary>
-public sealed class CurrentUser(IHttpContextAccessor http, IConfiguration configuration)
+public sealed class CurrentUser(IHttpContextAccessor http, CircuitPrincipal circuit, IServiceProvider services)
 {
-    public const string HeaderName = "X-ModelOps-User";
+    public const string System = "system";
 
-    public string Name => Resolve();
+    public ClaimsPrincipal? Principal =>
+        circuit.User is { Identity.IsAuthenticated: true } inCircuit ? inCircuit
+        : http.HttpContext?.User is { Identity.IsAuthenticated: true } user ? user
+        : StateNow();
 
-    private string Resolve()
+    /// <summary>
+    /// The authentication state when it is known already (a component test's provider sets it up front);
+    /// on an API request the server's provider has none and says so by throwing.
+    /// </summary>
+    private ClaimsPrincipal? StateNow()
     {
-        var context = http.HttpContext;
-        var principal = context?.User?.Identity;
-        if (principal is { IsAuthenticated: true, Name: { Length: > 0 } name })
-            return name;
-        if (Tracking.Caller.Of(context) is { Kind: Tracking.CallerKind.User, User: { Length: > 0 } owner })
-            return owner;
-        var header = context?.Request.Headers[HeaderName].ToString();
-        if (!string.IsNullOrWhiteSpace(header) && header.Length <= 64 && header.All(c => !char.IsControl(c)))
-            return header.Trim();
-        return configuration["ModelOps:DefaultUser"] is { Length: > 0 } configured ? configured : Environment.UserName;
+        try
+        {
+            return services.GetService<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider>()?.GetAuthenticationStateAsync() is
+                { IsCompletedSuccessfully: true } state && state.Result.User is { Identity.IsAuthenticated: true } user ? user : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
+
+    public string Name => Principal?.Identity?.Name is { Length: > 0 } name ? name : System;
+
+    /// <summary>The signed-in person, or the owner of a personal token; null for a service or worker token.</summary>
+    public int? UserId => int.TryParse(Principal?.FindFirstValue(ClaimTypes.NameIdentifier), out var id) ? id : null;
+}
+
+/// <summary>
+/// The principal of the interactive circuit, kept current by <see cref="PrincipalCircuitHandler"/>. Pages
+/// often open a scope of their own for a query or an action; those scopes are not the circuit's, so the
+/// circuit's principal also travels with each inbound circuit activity (an event, a render, a JS call)
+/// on an async-local, as the Blazor docs advise for services in other scopes.
+/// </summary>
+public sealed class CircuitPrincipal
+{
+    private static readonly AsyncLocal<ClaimsPrincipal?> Ambient = new();
+    private ClaimsPrincipal? own;
+
+    public ClaimsPrincipal? User
+    {
+        get => own ?? Ambient.Value;
+        set => own = value;
+    }
+
+    /// <summary>For the circuit's inbound activities (set by <see cref="PrincipalCircuitHandler"/>).</summary>
+    internal static void Flow(ClaimsPrincipal? user) => Ambient.Value = user;
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using ModelOps.Portal.Audit;
 using ModelOps.Portal.Datasets;
@@ -12,8 +13,10 @@ namespace ModelOps.Portal.Infrastructure;
 /// All times are UTC. Metric points and latest values are not entities: they are written and read with
 /// plain SQL by <see cref="Tracking.MetricStore"/>, which is where the volume is.
 /// </summary>
-public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(options)
+public sealed class PortalDb(DbContextOptions<PortalDb> options) : IdentityUserContext<Identity.PortalUser, int>(options)
 {
+    public DbSet<Identity.Team> Teams => Set<Identity.Team>();
+    public DbSet<Identity.TeamMember> TeamMembers => Set<Identity.TeamMember>();
     public DbSet<Dataset> Datasets => Set<Dataset>();
     public DbSet<DatasetVersion> DatasetVersions => Set<DatasetVersion>();
     public DbSet<Run> Runs => Set<Run>();
@@ -42,9 +45,26 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(opt
 
     protected override void OnModelCreating(ModelBuilder b)
     {
+        // Identity's users, claims, logins and tokens (AspNet* tables); roles are per team, below.
+        base.OnModelCreating(b);
+        b.Entity<Identity.Team>(e =>
+        {
+            e.ToTable("teams");
+            e.HasIndex(x => x.Name).IsUnique();
+        });
+        b.Entity<Identity.TeamMember>(e =>
+        {
+            e.ToTable("team_members");
+            e.HasKey(x => new { x.TeamId, x.UserId });
+            e.Property(x => x.Role).HasConversion<string>();
+            e.HasOne<Identity.Team>().WithMany().HasForeignKey(x => x.TeamId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Identity.PortalUser>().WithMany().HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(x => x.UserId);
+        });
         b.Entity<Dataset>(e =>
         {
             e.ToTable("datasets");
+            e.HasIndex(x => x.TeamId);
             e.HasIndex(x => x.Name).IsUnique();
             e.HasMany(x => x.Versions).WithOne(x => x.Dataset).HasForeignKey(x => x.DatasetId);
         });
@@ -72,6 +92,7 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(opt
         b.Entity<Tracking.Experiment>(e =>
         {
             e.ToTable("experiments");
+            e.HasIndex(x => x.TeamId);
             e.HasIndex(x => x.Name).IsUnique();
             e.HasMany(x => x.Tags).WithOne().HasForeignKey(x => x.ExperimentId);
         });
@@ -99,6 +120,9 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(opt
         {
             e.ToTable("api_tokens");
             e.HasIndex(x => x.TokenHash).IsUnique();
+            e.Property(x => x.Role).HasConversion<string>();
+            e.HasIndex(x => x.UserId);
+            e.HasIndex(x => x.TeamId);
         });
         b.Entity<Tracking.SavedView>(e =>
         {
@@ -108,6 +132,7 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(opt
         b.Entity<RegisteredModel>(e =>
         {
             e.ToTable("registered_models");
+            e.HasIndex(x => x.TeamId);
             e.HasIndex(x => x.Name).IsUnique();
             e.HasMany(x => x.Versions).WithOne(x => x.RegisteredModel).HasForeignKey(x => x.RegisteredModelId);
         });
@@ -125,6 +150,7 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : DbContext(opt
         b.Entity<Retraining.Schedule>(e =>
         {
             e.ToTable("schedules");
+            e.HasIndex(x => x.TeamId);
             e.HasIndex(x => x.Name).IsUnique();
             e.HasIndex(x => x.DatasetId);
         });

@@ -13,6 +13,7 @@ public enum PortalError
     Unprocessable,
     Unauthorized,
     Forbidden,
+    TooManyRequests,
 }
 
 /// <summary>
@@ -62,6 +63,7 @@ public sealed class PortalException : Exception
         PortalError.Unprocessable => StatusCodes.Status422UnprocessableEntity,
         PortalError.Unauthorized => StatusCodes.Status401Unauthorized,
         PortalError.Forbidden => StatusCodes.Status403Forbidden,
+        PortalError.TooManyRequests => StatusCodes.Status429TooManyRequests,
         _ => StatusCodes.Status500InternalServerError,
     };
 
@@ -75,6 +77,7 @@ public sealed class PortalException : Exception
         PortalError.Unprocessable => "Unprocessable content",
         PortalError.Unauthorized => "Unauthorized",
         PortalError.Forbidden => "Forbidden",
+        PortalError.TooManyRequests => "Too many requests",
         _ => "Error",
     };
 

@@ -24,16 +24,17 @@ public static class ModelsApi
         var models = api.MapGroup("/models").WithTags("Models");
         models.MapGet("/", List);
         models.MapGet("/{name}", Get);
-        models.MapPost("/{name}/versions", Register);
+        models.MapPost("/{name}/versions", Register).WithMetadata(new Identity.NeedsRole(Identity.TeamRole.Editor, OrNew: true));
         models.MapPost("/{name}/versions/{version:int}/stage", SetStage);
         models.MapGet("/{name}/versions/{version:int}/package", Package);
         models.MapGet("/{name}/versions/{version:int}/pytorch", PyTorchStateDict);
         return api;
     }
 
-    public static async Task<IReadOnlyList<ModelView>> List(PortalDb db, DataPaths paths, CancellationToken ct)
+    public static async Task<IReadOnlyList<ModelView>> List(PortalDb db, DataPaths paths, Identity.Access access, CancellationToken ct)
     {
-        var models = await WithLineage(db).OrderBy(m => m.Name).ToListAsync(ct);
+        var teams = await access.ListTeamsAsync(ct);
+        var models = await WithLineage(db).Where(m => teams.Contains(m.TeamId)).OrderBy(m => m.Name).ToListAsync(ct);
         return models.Select(m => ToView(m, paths)).ToList();
     }
 
@@ -64,16 +65,30 @@ public static class ModelsApi
         await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.RegisteredModel!.Name == name && v.Version == version, ct)
         ?? throw PortalException.NotFound($"Version {version} of model '{name}'");
 
-    public static async Task<IResult> Register(string name, RegisterRequest request, RegistryService registry, PortalDb db, DataPaths paths, CancellationToken ct)
+    public static async Task<IResult> Register(string name, RegisterRequest request, RegistryService registry, PortalDb db, DataPaths paths, Identity.Access access, CancellationToken ct)
     {
+        // The model belongs to the team of the run it is registered from.
+        var team = await db.Runs.Where(r => r.Id == request.RunId && r.DeletedAt == null).Select(r => (int?)r.Experiment!.TeamId).FirstOrDefaultAsync(ct)
+            ?? throw PortalException.NotFound($"Run {request.RunId}");
+        await access.RequireAsync(team, Identity.TeamRole.Editor, $"Run {request.RunId}", ct);
         var version = await registry.RegisterAsync(request.RunId, name, request.AllowDuplicate, ct);
         return TypedResults.Created($"/api/v1/models/{version.RegisteredModel!.Name}", await Get(version.RegisteredModel.Name, db, paths, ct));
     }
 
-    public static async Task<ModelView> SetStage(string name, int version, StageRequest request, RegistryService registry, PortalDb db, DataPaths paths, CancellationToken ct)
+    public static async Task<ModelView> SetStage(string name, int version, StageRequest request, RegistryService registry, PortalDb db, DataPaths paths, Identity.Access access, CancellationToken ct)
     {
+        await RequireStageRoleAsync(db, access, name, version, request.Stage, ct);
         await registry.PromoteAsync(name, version, request.Stage, ct);
         return await Get(name, db, paths, ct);
+    }
+
+    /// <summary>Moving a version into or out of Production is an Approver's decision; other stage moves are an Editor's.</summary>
+    public static async Task RequireStageRoleAsync(PortalDb db, Identity.Access access, string name, int version, string? stage, CancellationToken ct)
+    {
+        var found = await db.ModelVersions.AsNoTracking().Where(v => v.RegisteredModel!.Name == name && v.Version == version)
+            .Select(v => new { v.Stage, v.RegisteredModel!.TeamId }).FirstOrDefaultAsync(ct) ?? throw PortalException.NotFound($"Version {version} of model '{name}'");
+        var production = string.Equals(stage?.Trim(), ModelStages.Production, StringComparison.OrdinalIgnoreCase) || found.Stage == ModelStages.Production;
+        await access.RequireAsync(found.TeamId, production ? Identity.TeamRole.Approver : Identity.TeamRole.Editor, $"Model '{name}'", ct);
     }
 
     private static ModelView ToView(RegisteredModel m, DataPaths paths) => new(m.Name, m.CreatedAt, m.CreatedBy,

@@ -13,6 +13,8 @@ public static class ModelStages
 public sealed class RegisteredModel
 {
     public int Id { get; set; }
+    /// <summary>The owning team (docs/identity.md); team 1 owns what existed before teams.</summary>
+    public int TeamId { get; set; } = Identity.Team.DefaultId;
     public required string Name { get; set; }
     public string? Description { get; set; }
     public DateTime CreatedAt { get; set; }

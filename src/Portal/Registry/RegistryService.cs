@@ -41,9 +41,12 @@ public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths
         await using var writing = await gate.EnterAsync(db, ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var model = await db.RegisteredModels.FirstOrDefaultAsync(m => m.Name == name, ct);
+        var team = await db.Runs.Where(r => r.Id == runId).Select(r => r.Experiment!.TeamId).FirstAsync(ct);
+        if (model is not null && model.TeamId != team)
+            throw new PortalException(PortalError.Conflict, $"Model '{name}' belongs to another team than run {runId}; register the run under a model of its own team.", "name");
         if (model is null)
         {
-            model = new RegisteredModel { Name = name, CreatedAt = DateTime.UtcNow, CreatedBy = actor };
+            model = new RegisteredModel { Name = name, TeamId = team, CreatedAt = DateTime.UtcNow, CreatedBy = actor };
             db.RegisteredModels.Add(model);
             await db.SaveChangesAsync(ct);
         }
@@ -69,7 +72,7 @@ public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths
                 CreatedAt = DateTime.UtcNow, CreatedBy = actor, ArtifactPath = relative,
             };
             db.ModelVersions.Add(version);
-            db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = actor, Action = "model.version.registered", Subject = $"model:{name}:v{next}", Details = $"from run {runId}" });
+            db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = actor, Action = "model.version.registered", Subject = $"model:{name}:v{next}", TeamId = model.TeamId, Details = $"from run {runId}" });
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             log.LogInformation("Registered {Model} v{Version} from run {RunId}", name, next, runId);

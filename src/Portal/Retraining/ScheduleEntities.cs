@@ -58,6 +58,8 @@ public static class FireTriggers
 public sealed class Schedule
 {
     public int Id { get; set; }
+    /// <summary>The owning team (docs/identity.md); team 1 owns what existed before teams.</summary>
+    public int TeamId { get; set; } = Identity.Team.DefaultId;
     public required string Name { get; set; }
     public string? Description { get; set; }
 

@@ -82,13 +82,15 @@ public sealed class ScheduleService(
             CreatedAt = DateTime.UtcNow, CreatedBy = user.Name, UpdatedBy = user.Name,
         };
         await ApplyAsync(schedule, request, ct);
+        // The schedule belongs to the team of the experiment it trains in (the launcher's checks held the caller to Editor there).
+        schedule.TeamId = await db.Experiments.Where(e => e.Id == schedule.ExperimentId).Select(e => e.TeamId).FirstAsync(ct);
         await using (await gate.EnterAsync(db, ct))
         {
             if (await db.Schedules.AnyAsync(s => s.Name == schedule.Name, ct))
                 throw new PortalException(PortalError.Conflict, $"A schedule named '{schedule.Name}' exists already.", "name");
             schedule.UpdatedAt = schedule.CreatedAt;
             db.Schedules.Add(schedule);
-            db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = user.Name, Action = "schedule.created", Subject = $"schedule:{schedule.Name}", Details = Describe(schedule) });
+            db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = user.Name, Action = "schedule.created", Subject = $"schedule:{schedule.Name}", TeamId = schedule.TeamId, Details = Describe(schedule) });
             await db.SaveChangesAsync(ct);
         }
         SyncRecurring(schedule);
@@ -165,9 +167,10 @@ public sealed class ScheduleService(
         }
     }
 
-    public async Task<IReadOnlyList<ScheduleView>> ListAsync(CancellationToken ct)
+    /// <summary>The schedules of <paramref name="teams"/> (null: all, for the portal's own callers).</summary>
+    public async Task<IReadOnlyList<ScheduleView>> ListAsync(CancellationToken ct, IReadOnlyCollection<int>? teams = null)
     {
-        var schedules = await db.Schedules.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct);
+        var schedules = await db.Schedules.AsNoTracking().Where(s => teams == null || teams.Contains(s.TeamId)).OrderBy(s => s.Name).ToListAsync(ct);
         return await ViewsAsync(schedules, ct);
     }
 

@@ -55,8 +55,8 @@ public static class SchedulesApi
         return api;
     }
 
-    public static async Task<IReadOnlyList<ScheduleDto>> List(ScheduleService schedules, CancellationToken ct) =>
-        (await schedules.ListAsync(ct)).Select(ScheduleDto.From).ToList();
+    public static async Task<IReadOnlyList<ScheduleDto>> List(ScheduleService schedules, Identity.Access access, CancellationToken ct) =>
+        (await schedules.ListAsync(ct, await access.ListTeamsAsync(ct))).Select(ScheduleDto.From).ToList();
 
     public static async Task<ScheduleDto> Get(int id, ScheduleService schedules, CancellationToken ct) =>
         ScheduleDto.From(await schedules.GetAsync(id, ct));

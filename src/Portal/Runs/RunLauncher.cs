@@ -100,7 +100,8 @@ public static class Templates
 }
 
 /// <summary>Creates runs (queued on the persistent scheduler) and cancels them.</summary>
-public sealed class RunLauncher(PortalDb db, RunJobs jobs, WorkerProcesses workers, RunEvents events, CurrentUser user, DataPaths paths, ILogger<RunLauncher> log)
+public sealed class RunLauncher(PortalDb db, RunJobs jobs, WorkerProcesses workers, RunEvents events, CurrentUser user, DataPaths paths, ILogger<RunLauncher> log,
+    IServiceProvider services)
 {
     /// <summary>Creates the run and its job; <paramref name="actor"/> names who launched it when that is not the caller (a schedule).</summary>
     public async Task<Run> LaunchAsync(NewRunRequest request, string source, CancellationToken ct, string? actor = null)
@@ -188,8 +189,17 @@ public sealed class RunLauncher(PortalDb db, RunJobs jobs, WorkerProcesses worke
         if (problems.Count > 0)
             throw PortalException.InvalidAll(problems.DistinctBy(p => p.English).ToList());
         var experimentId = request.ExperimentId ?? Tracking.Experiment.DefaultId;
-        if (!await db.Experiments.AnyAsync(e => e.Id == experimentId && e.DeletedAt == null, ct))
-            throw PortalException.NotFound($"Experiment {experimentId}");
+        var team = await db.Experiments.Where(e => e.Id == experimentId && e.DeletedAt == null).Select(e => (int?)e.TeamId).FirstOrDefaultAsync(ct)
+            ?? throw PortalException.NotFound($"Experiment {experimentId}");
+        // A signed-in caller trains in an experiment of a team they are an Editor of, on that team's data;
+        // the portal's own callers (a schedule's fire) have no principal and were checked when the schedule was saved.
+        if (user.Principal is not null)
+        {
+            var access = services.GetRequiredService<Identity.Access>();
+            await access.RequireAsync(team, Identity.TeamRole.Editor, $"Experiment {experimentId}", ct);
+            await access.RequireAsync(version.Dataset!.TeamId, Identity.TeamRole.Viewer, $"Dataset version {version.Id}", ct);
+            if (parent is { } parentModel) await access.RequireAsync(parentModel.Version.RegisteredModel!.TeamId, Identity.TeamRole.Viewer, $"Model '{parentModel.Ref.Name}'", ct);
+        }
         return new Prepared(version, options, parent);
     }
 

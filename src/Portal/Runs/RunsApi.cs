@@ -72,11 +72,12 @@ public static class RunsApi
         return TypedResults.Created($"/api/v1/runs/{run.Id}", await Get(run.Id, db, ct));
     }
 
-    public static async Task<RunPage> List(PortalDb db, IOptions<CostOptions> cost, int page = 1, int pageSize = 50, string? status = null, CancellationToken ct = default)
+    public static async Task<RunPage> List(PortalDb db, IOptions<CostOptions> cost, Identity.Access access, int page = 1, int pageSize = 50, string? status = null, CancellationToken ct = default)
     {
         pageSize = Math.Clamp(pageSize, 1, 500);
         page = Math.Max(1, page);
-        var query = db.Runs.AsNoTracking().Where(r => r.DeletedAt == null);
+        var teams = await access.ListTeamsAsync(ct);
+        var query = db.Runs.AsNoTracking().Where(r => r.DeletedAt == null && teams.Contains(r.Experiment!.TeamId));
         if (!string.IsNullOrEmpty(status))
         {
             if (!Enum.TryParse<RunStatus>(status, ignoreCase: true, out var parsed))

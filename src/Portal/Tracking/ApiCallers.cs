@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using ModelOps.Portal.Infrastructure;
 using ModelOps.Portal.Runs;
 
@@ -9,9 +8,9 @@ namespace ModelOps.Portal.Tracking;
 
 public enum CallerKind
 {
-    /// <summary>No token. Allowed unless ModelOps:RequireApiToken is set.</summary>
+    /// <summary>No token: the sign-in cookie, or nobody (refused by the authorization policy).</summary>
     Anonymous,
-    /// <summary>An API token: acts as its owner.</summary>
+    /// <summary>An API token: a personal one acts as its user, a service one with its role in its team.</summary>
     User,
     /// <summary>The token of a training run's current attempt: that run only.</summary>
     Worker,
@@ -27,7 +26,7 @@ public sealed record Caller(CallerKind Kind, string? User = null, int? TokenId =
     public static Caller Of(HttpContext? http) =>
         http?.Items.TryGetValue(ItemKey, out var value) == true && value is Caller caller ? caller : Anonymous;
 
-    internal void Attach(HttpContext http) => http.Items[ItemKey] = this;
+    public void Attach(HttpContext http) => http.Items[ItemKey] = this;
 
     /// <summary>For the routes that act beyond one run (experiments, tokens, new runs): a worker's token may not.</summary>
     public static void RefuseWorkers(HttpContext http, FormattableString message)
@@ -38,16 +37,15 @@ public sealed record Caller(CallerKind Kind, string? User = null, int? TokenId =
 }
 
 /// <summary>
-/// Works out who calls /api/v1 from the bearer token (docs/tracking.md, "Who may write") and enforces
-/// the two rules that hold for every route: a worker's token writes only under its own run, and with
-/// RequireApiToken a call without a token is refused.
+/// The two rules that hold for every /api/v1 route, after authentication (docs/identity.md): a path
+/// with a "." or ".." segment is refused, and a worker's token writes only under its own run.
+/// Who the caller is comes from <see cref="Identity.TokenAuthentication"/> or the sign-in cookie.
 /// </summary>
 public sealed partial class ApiCallers(RequestDelegate next)
 {
     public const string TokenPrefix = "mop_";
-    private static readonly TimeSpan TouchEvery = TimeSpan.FromMinutes(5);
 
-    public async Task InvokeAsync(HttpContext http, IDbContextFactory<PortalDb> dbs, IOptions<PortalOptions> options)
+    public async Task InvokeAsync(HttpContext http)
     {
         var path = http.Request.Path.Value ?? "";
         // Kestrel resolves "." and ".." segments before routing, so ".../artifacts/../../x" would reach
@@ -55,48 +53,12 @@ public sealed partial class ApiCallers(RequestDelegate next)
         var raw = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? "";
         if (raw.StartsWith("/api/", StringComparison.Ordinal) && DotSegment().IsMatch(raw.Split('?')[0]))
             throw PortalException.Invalid($"The request path holds a '.' or '..' segment; paths in this API are never relative.", "path");
-        if (!path.StartsWith("/api/v1/", StringComparison.Ordinal) || path == "/api/v1/openapi.json")
-        {
-            await next(http);
-            return;
-        }
-        var caller = await IdentifyAsync(http, dbs);
-        caller.Attach(http);
-        if (caller.Kind == CallerKind.Anonymous && options.Value.RequireApiToken)
-            throw new PortalException(PortalError.Unauthorized, $"This portal requires an API token: send 'Authorization: Bearer mop_...'. Create one on the Tokens page.");
-        if (caller.Kind == CallerKind.Worker && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method)
+        var caller = Caller.Of(http);
+        if (caller.Kind == CallerKind.Worker && path.StartsWith("/api/v1/", StringComparison.Ordinal)
+            && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method)
             && OwnRun().Match(path) is var m && (!m.Success || m.Groups[1].Value != caller.RunId.ToString()))
             throw new PortalException(PortalError.Forbidden, $"A worker's token writes only its own run (run {caller.RunId}).");
         await next(http);
-    }
-
-    private static async Task<Caller> IdentifyAsync(HttpContext http, IDbContextFactory<PortalDb> dbs)
-    {
-        var header = http.Request.Headers.Authorization.ToString();
-        if (header.Length == 0) return Caller.Anonymous;
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
-            throw new PortalException(PortalError.Unauthorized, $"The Authorization header must be 'Bearer <token>'.");
-        var token = header[7..].Trim();
-        var hash = Hash(token);
-        await using var db = await dbs.CreateDbContextAsync(http.RequestAborted);
-        if (token.StartsWith(TokenPrefix, StringComparison.Ordinal))
-        {
-            var now = DateTime.UtcNow;
-            var found = await db.ApiTokens.FirstOrDefaultAsync(t => t.TokenHash == hash, http.RequestAborted);
-            if (found is null || found.RevokedAt is not null || found.ExpiresAt <= now)
-                throw found is null ? new PortalException(PortalError.Unauthorized, $"The API token is not known.")
-                    : found.RevokedAt is not null ? new PortalException(PortalError.Unauthorized, $"The API token was revoked.")
-                    : new PortalException(PortalError.Unauthorized, $"The API token has expired.");
-            // Last use is kept to the nearest few minutes: a write per request would cost the ingest path.
-            if (found.LastUsedAt is null || now - found.LastUsedAt > TouchEvery)
-            {
-                found.LastUsedAt = now;
-                await db.SaveChangesAsync(http.RequestAborted);
-            }
-            return new Caller(CallerKind.User, found.Owner, TokenId: found.Id);
-        }
-        var runId = await db.Runs.Where(r => r.WorkerTokenHash == hash).Select(r => (int?)r.Id).FirstOrDefaultAsync(http.RequestAborted);
-        return runId is null ? new Caller(CallerKind.Unrecognised) : new Caller(CallerKind.Worker, RunId: runId);
     }
 
     public static string Hash(string token) => RunLifecycle.HashToken(token);

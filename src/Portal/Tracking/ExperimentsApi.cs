@@ -12,7 +12,7 @@ public sealed record ExperimentPatch(string? Name = null, string? Description = 
 
 public sealed record ExperimentView(
     int Id, string Name, string? Description, string Owner, IReadOnlyDictionary<string, string> Tags,
-    DateTime CreatedAt, DateTime UpdatedAt, int RunCount);
+    DateTime CreatedAt, DateTime UpdatedAt, int RunCount, int TeamId = Identity.Team.DefaultId);
 
 public static class ExperimentsApi
 {
@@ -27,10 +27,10 @@ public static class ExperimentsApi
         return api;
     }
 
-    public static async Task<IResult> Create(NewExperiment request, HttpContext http, PortalDb db, CurrentUser user, CancellationToken ct)
+    public static async Task<IResult> Create(NewExperiment request, HttpContext http, PortalDb db, CurrentUser user, Identity.Access access, CancellationToken ct)
     {
         Caller.RefuseWorkers(http, $"A worker's token writes only its own run.");
-        var created = await CreateAsync(db, user, request, ct);
+        var created = await CreateAsync(db, user, request, await access.TeamToWriteAsync(Identity.TeamRole.Editor, ct), ct);
         return TypedResults.Created($"/api/v1/experiments/{created.Id}", created);
     }
 
@@ -38,7 +38,7 @@ public static class ExperimentsApi
     /// Creates an experiment: the one rule for a name and a description, shared by POST /experiments and the
     /// Experiments page's "New experiment" dialog, so both refuse the same input with the same sentence.
     /// </summary>
-    public static async Task<ExperimentView> CreateAsync(PortalDb db, CurrentUser user, NewExperiment request, CancellationToken ct)
+    public static async Task<ExperimentView> CreateAsync(PortalDb db, CurrentUser user, NewExperiment request, int teamId, CancellationToken ct)
     {
         var name = Names.Experiment(request.Name);
         if (await db.Experiments.AnyAsync(e => e.Name == name, ct))
@@ -46,11 +46,11 @@ public static class ExperimentsApi
         var now = DateTime.UtcNow;
         var experiment = new Experiment
         {
-            Name = name, Description = Description(request.Description), Owner = user.Name, CreatedAt = now, UpdatedAt = now,
+            Name = name, TeamId = teamId, Description = Description(request.Description), Owner = user.Name, CreatedAt = now, UpdatedAt = now,
             Tags = Tags(request.Tags).Where(t => t.Value is not null).Select(t => new ExperimentTag { Key = t.Key, Value = t.Value! }).ToList(),
         };
         db.Experiments.Add(experiment);
-        db.AuditEvents.Add(new AuditEvent { At = now, Actor = user.Name, Action = "experiment.created", Subject = $"experiment:{name}" });
+        db.AuditEvents.Add(new AuditEvent { At = now, Actor = user.Name, Action = "experiment.created", Subject = $"experiment:{name}", TeamId = teamId });
         try
         {
             await db.SaveChangesAsync(ct);
@@ -62,9 +62,10 @@ public static class ExperimentsApi
         return await Get(experiment.Id, db, ct);
     }
 
-    public static async Task<IReadOnlyList<ExperimentView>> List(PortalDb db, CancellationToken ct)
+    public static async Task<IReadOnlyList<ExperimentView>> List(PortalDb db, Identity.Access access, CancellationToken ct)
     {
-        var experiments = await db.Experiments.AsNoTracking().Include(e => e.Tags).Where(e => e.DeletedAt == null).OrderBy(e => e.Name).ToListAsync(ct);
+        var teams = await access.ListTeamsAsync(ct);
+        var experiments = await db.Experiments.AsNoTracking().Include(e => e.Tags).Where(e => e.DeletedAt == null && teams.Contains(e.TeamId)).OrderBy(e => e.Name).ToListAsync(ct);
         var counts = await db.Runs.Where(r => r.DeletedAt == null).GroupBy(r => r.ExperimentId)
             .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
         return experiments.Select(e => View(e, counts.GetValueOrDefault(e.Id))).ToList();
@@ -83,6 +84,7 @@ public static class ExperimentsApi
         Caller.RefuseWorkers(http, $"A worker's token writes only its own run.");
         var experiment = await db.Experiments.Include(e => e.Tags).FirstOrDefaultAsync(e => e.Id == id && e.DeletedAt == null, ct)
             ?? throw PortalException.NotFound($"Experiment {id}");
+        var before = $"{experiment.Name}: {experiment.Description}";
         if (patch.Name is not null)
         {
             var name = Names.Experiment(patch.Name);
@@ -102,7 +104,7 @@ public static class ExperimentsApi
             else existing.Value = value;
         }
         experiment.UpdatedAt = DateTime.UtcNow;
-        db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = user.Name, Action = "experiment.updated", Subject = $"experiment:{experiment.Name}" });
+        db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = user.Name, Action = "experiment.updated", Subject = $"experiment:{experiment.Name}", TeamId = experiment.TeamId, Before = before, After = $"{experiment.Name}: {experiment.Description}" });
         await db.SaveChangesAsync(ct);
         return await Get(id, db, ct);
     }
@@ -110,23 +112,23 @@ public static class ExperimentsApi
     public static async Task<IResult> Delete(int id, HttpContext http, PortalDb db, CurrentUser user, CancellationToken ct)
     {
         Caller.RefuseWorkers(http, $"A worker's token writes only its own run.");
-        if (id == Experiment.DefaultId)
-            throw new PortalException(PortalError.Conflict, $"The Default experiment holds runs that name no other; it cannot be deleted.");
         var experiment = await db.Experiments.FirstOrDefaultAsync(e => e.Id == id && e.DeletedAt == null, ct)
             ?? throw PortalException.NotFound($"Experiment {id}");
+        if (id == Experiment.DefaultId)
+            throw new PortalException(PortalError.Conflict, $"The Default experiment holds runs that name no other; it cannot be deleted.");
         if (await db.Runs.AnyAsync(r => r.ExperimentId == id && r.Kind == Runs.RunKind.Training && r.DeletedAt == null
                 && (r.Status == Runs.RunStatus.Queued || r.Status == Runs.RunStatus.Running), ct))
             throw new PortalException(PortalError.Conflict, $"Experiment '{experiment.Name}' has runs in the queue or training; cancel them first.");
         experiment.DeletedAt = DateTime.UtcNow;
         // The name is freed for a new experiment; the deleted one keeps a unique, recognisable name.
         experiment.Name = $"{experiment.Name} (deleted {experiment.Id})";
-        db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = user.Name, Action = "experiment.deleted", Subject = $"experiment:{id}" });
+        db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = user.Name, Action = "experiment.deleted", Subject = $"experiment:{id}", TeamId = experiment.TeamId, Before = experiment.Name });
         await db.SaveChangesAsync(ct);
         return TypedResults.NoContent();
     }
 
     private static ExperimentView View(Experiment e, int runs) => new(
-        e.Id, e.Name, e.Description, e.Owner, e.Tags.OrderBy(t => t.Key).ToDictionary(t => t.Key, t => t.Value), e.CreatedAt, e.UpdatedAt, runs);
+        e.Id, e.Name, e.Description, e.Owner, e.Tags.OrderBy(t => t.Key).ToDictionary(t => t.Key, t => t.Value), e.CreatedAt, e.UpdatedAt, runs, e.TeamId);
 
     private static string? Description(string? text) =>
         text is { Length: > 5000 } ? throw PortalException.Invalid($"A description holds at most 5,000 characters.", "description") : text?.Trim();

@@ -18,11 +18,29 @@ public static class SearchApi
 {
     public static RouteGroupBuilder MapSearchApi(this RouteGroupBuilder api)
     {
-        api.MapPost("/runs/search", (RunSearchBody body, HttpContext http, PortalDb db, IOptions<CostOptions> cost, CancellationToken ct) =>
-            SearchAsync(body, http, db, cost.Value, ct)).WithTags("Runs");
-        api.MapGet("/runs/search", (HttpContext http, PortalDb db, IOptions<CostOptions> cost, int[]? experimentIds, string? filter, string[]? orderBy, int? maxResults, string? pageToken, CancellationToken ct) =>
-            SearchAsync(new RunSearchBody(experimentIds, filter, orderBy, maxResults ?? 50, pageToken), http, db, cost.Value, ct)).WithTags("Runs");
+        api.MapPost("/runs/search", async (RunSearchBody body, HttpContext http, PortalDb db, IOptions<CostOptions> cost, Identity.Access access, CancellationToken ct) =>
+            await SearchAsync(await ReadableAsync(body, db, access, ct), http, db, cost.Value, ct)).WithTags("Runs");
+        api.MapGet("/runs/search", async (HttpContext http, PortalDb db, IOptions<CostOptions> cost, Identity.Access access, int[]? experimentIds, string? filter, string[]? orderBy, int? maxResults, string? pageToken, CancellationToken ct) =>
+            await SearchAsync(await ReadableAsync(new RunSearchBody(experimentIds, filter, orderBy, maxResults ?? 50, pageToken), db, access, ct), http, db, cost.Value, ct)).WithTags("Runs");
         return api;
+    }
+
+    /// <summary>
+    /// The search within what the caller reads: the experiments it names must all be in the caller's teams
+    /// (another team's answers 404); naming none means every experiment of those teams.
+    /// </summary>
+    public static async Task<RunSearchBody> ReadableAsync(RunSearchBody body, PortalDb db, Identity.Access access, CancellationToken ct)
+    {
+        var teams = await access.ListTeamsAsync(ct);
+        var readable = await db.Experiments.Where(e => teams.Contains(e.TeamId)).Select(e => e.Id).ToListAsync(ct);
+        if (body.ExperimentIds is { Count: > 0 } named)
+        {
+            if (named.FirstOrDefault(id => !readable.Contains(id)) is var missing && !readable.Contains(missing))
+                throw PortalException.NotFound($"Experiment {missing}");
+            return body;
+        }
+        // An empty list would mean every experiment; -1 matches none when the caller reads no team.
+        return body with { ExperimentIds = readable.Count > 0 ? readable : [-1] };
     }
 
     public static async Task<RunSearchResult> SearchAsync(RunSearchBody body, HttpContext http, PortalDb db, CostOptions prices, CancellationToken ct)

@@ -6,6 +6,8 @@ public sealed class Experiment
     public const int DefaultId = 1;
 
     public int Id { get; set; }
+    /// <summary>The owning team (docs/identity.md); team 1 owns what existed before teams.</summary>
+    public int TeamId { get; set; } = Identity.Team.DefaultId;
     public required string Name { get; set; }
     public string? Description { get; set; }
     public required string Owner { get; set; }
@@ -61,6 +63,13 @@ public sealed class ApiToken
     public DateTime? ExpiresAt { get; set; }
     public DateTime? LastUsedAt { get; set; }
     public DateTime? RevokedAt { get; set; }
+    /// <summary>A personal token acts as this user (never more than the user may).</summary>
+    public int? UserId { get; set; }
+    /// <summary>A service token belongs to this team and acts with <see cref="Role"/> in it only.</summary>
+    public int? TeamId { get; set; }
+    public Identity.TeamRole? Role { get; set; }
+    /// <summary>A personal token narrowed to reading.</summary>
+    public bool ReadOnly { get; set; }
 }
 
 /// <summary>A named runs-table view of an experiment: filter, order and columns.</summary>

@@ -1,0 +1,122 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using ModelOps.Portal.Infrastructure;
+
+namespace ModelOps.Portal.Identity;
+
+/// <summary>The claims a token's principal carries beside the name (docs/identity.md).</summary>
+public static class PortalClaims
+{
+    public const string TokenId = "mop:token";
+    public const string ReadOnly = "mop:readonly";
+    public const string ServiceTeam = "mop:team";
+    public const string ServiceRole = "mop:role";
+    public const string WorkerRun = "mop:run";
+    /// <summary>The header an API client names the team it works in with (id or name); the UI keeps it in a cookie.</summary>
+    public const string TeamHeader = "X-ModelOps-Team";
+    public const string TeamCookie = "mop.team";
+}
+
+/// <summary>
+/// Who may do what to which team's resources, checked in every API handler and UI action (not only
+/// on pages). The role is read from the store on every check, so a revoked role or a disabled user
+/// stops the next action, in an open circuit as on the API. A resource of a team the caller is not in
+/// answers 404, as if it did not exist; a lower role than needed answers 403.
+/// </summary>
+public sealed class Access(CurrentUser user, IDbContextFactory<PortalDb> dbs, IHttpContextAccessor http)
+{
+    public CurrentUser User => user;
+
+    /// <summary>The caller's role in the team, or null when they have none (or none any more).</summary>
+    public async Task<TeamRole?> RoleAsync(int teamId, CancellationToken ct = default)
+    {
+        var principal = user.Principal;
+        if (principal is null || principal.HasClaim(c => c.Type == PortalClaims.WorkerRun)) return null;
+        if (principal.FindFirstValue(PortalClaims.ServiceTeam) is { } serviceTeam)
+            return serviceTeam == teamId.ToString() && Enum.TryParse<TeamRole>(principal.FindFirstValue(PortalClaims.ServiceRole), out var serviceRole) ? serviceRole : null;
+        if (user.UserId is not { } userId) return null;
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var person = await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => new { u.IsSiteAdmin, u.DisabledAt }).FirstOrDefaultAsync(ct);
+        if (person is null || person.DisabledAt is not null) return null;
+        TeamRole? role = person.IsSiteAdmin && await db.Teams.AnyAsync(t => t.Id == teamId, ct)
+            ? TeamRole.Admin
+            : await db.TeamMembers.Where(m => m.TeamId == teamId && m.UserId == userId).Select(m => (TeamRole?)m.Role).FirstOrDefaultAsync(ct);
+        return role is not null && principal.HasClaim(PortalClaims.ReadOnly, "true") ? TeamRole.Viewer : role;
+    }
+
+    /// <summary>
+    /// Refuses unless the caller holds at least <paramref name="needed"/> in the team: 404 naming
+    /// <paramref name="resource"/> when they are not in it at all, 403 when their role is lower.
+    /// </summary>
+    public async Task<TeamRole> RequireAsync(int teamId, TeamRole needed, FormattableString resource, CancellationToken ct = default)
+    {
+        var role = await RoleAsync(teamId, ct) ?? throw PortalException.NotFound(resource);
+        if (role < needed)
+            throw new PortalException(PortalError.Forbidden, $"This needs the {needed} role in the team that owns {resource}; you are a {role}.");
+        return role;
+    }
+
+    public async Task<bool> HasAsync(int teamId, TeamRole needed, CancellationToken ct = default) =>
+        await RoleAsync(teamId, ct) is { } role && role >= needed;
+
+    /// <summary>The teams the caller holds at least <paramref name="least"/> in, by id.</summary>
+    public async Task<IReadOnlyList<int>> TeamsAsync(TeamRole least = TeamRole.Viewer, CancellationToken ct = default)
+    {
+        var principal = user.Principal;
+        if (principal is null || principal.HasClaim(c => c.Type == PortalClaims.WorkerRun)) return [];
+        if (principal.FindFirstValue(PortalClaims.ServiceTeam) is { } serviceTeam)
+            return Enum.TryParse<TeamRole>(principal.FindFirstValue(PortalClaims.ServiceRole), out var role) && role >= least && int.TryParse(serviceTeam, out var id) ? [id] : [];
+        if (user.UserId is not { } userId) return [];
+        if (principal.HasClaim(PortalClaims.ReadOnly, "true") && least > TeamRole.Viewer) return [];
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var person = await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => new { u.IsSiteAdmin, u.DisabledAt }).FirstOrDefaultAsync(ct);
+        if (person is null || person.DisabledAt is not null) return [];
+        if (person.IsSiteAdmin) return await db.Teams.OrderBy(t => t.Id).Select(t => t.Id).ToListAsync(ct);
+        // Roles are stored by name, so they are compared here rather than in SQL.
+        var memberships = await db.TeamMembers.Where(m => m.UserId == userId).OrderBy(m => m.TeamId).Select(m => new { m.TeamId, m.Role }).ToListAsync(ct);
+        return memberships.Where(m => m.Role >= least).Select(m => m.TeamId).ToList();
+    }
+
+    /// <summary>What a list shows: the team the request names (header or team switch) when it names one, else every team the caller reads.</summary>
+    public async Task<IReadOnlyList<int>> ListTeamsAsync(CancellationToken ct = default)
+    {
+        var request = http.HttpContext?.Request;
+        var names = request is not null && (request.Headers.ContainsKey(PortalClaims.TeamHeader) || (user.Principal?.Identity?.AuthenticationType != TokenAuthentication.Name && request.Cookies.ContainsKey(PortalClaims.TeamCookie)));
+        if (!names && http.HttpContext is not null) return await TeamsAsync(TeamRole.Viewer, ct);
+        return await CurrentTeamAsync(ct) is { } team ? [team] : [];
+    }
+
+    /// <summary>
+    /// The team the caller works in: a service token's own; else the one the request names
+    /// (<see cref="PortalClaims.TeamHeader"/> on the API, the team switch's cookie in the UI) when the
+    /// caller is in it; else the first of their teams. Null when they are in none.
+    /// </summary>
+    public async Task<int?> CurrentTeamAsync(CancellationToken ct = default)
+    {
+        var teams = await TeamsAsync(TeamRole.Viewer, ct);
+        if (teams.Count == 0) return null;
+        var request = http.HttpContext?.Request;
+        var named = request?.Headers[PortalClaims.TeamHeader].ToString() is { Length: > 0 } header ? header : request?.Cookies[PortalClaims.TeamCookie];
+        if (string.IsNullOrWhiteSpace(named)) return teams[0];
+        if (int.TryParse(named, out var id)) return teams.Contains(id) ? id : NamedTeamUnknown(named) ?? teams[0];
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var byName = await db.Teams.Where(t => t.Name == named.Trim()).Select(t => (int?)t.Id).FirstOrDefaultAsync(ct);
+        return byName is { } found && teams.Contains(found) ? found : NamedTeamUnknown(named) ?? teams[0];
+    }
+
+    /// <summary>The team to create in, with the role it needs; a caller without one gets the reason.</summary>
+    public async Task<int> TeamToWriteAsync(TeamRole needed, CancellationToken ct = default)
+    {
+        var team = await CurrentTeamAsync(ct) ?? throw new PortalException(PortalError.Forbidden, $"You are not a member of any team yet; ask an Admin to add you to one.");
+        await RequireAsync(team, needed, $"team {team}", ct);
+        return team;
+    }
+
+    private int? NamedTeamUnknown(string named)
+    {
+        // A cookie left from a team one was removed from falls back quietly; a header naming one is an error.
+        if (http.HttpContext?.Request.Headers.ContainsKey(PortalClaims.TeamHeader) == true)
+            throw PortalException.NotFound($"Team {named.Trim()}");
+        return null;
+    }
+}

@@ -1,0 +1,83 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using ModelOps.Portal.Infrastructure;
+using ModelOps.Portal.Tracking;
+
+namespace ModelOps.Portal.Identity;
+
+/// <summary>
+/// "Authorization: Bearer ..." on any route (docs/identity.md): an API token (mop_...), personal or
+/// service, or the token of a training run's current attempt. Every request reads the token's row
+/// and, for a personal token, its user: a revoked or expired token, or a disabled user, stops at once.
+/// A token that is not valid is a 401 with the reason, never a fall-back to another identity.
+/// </summary>
+public sealed class TokenAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
+    IDbContextFactory<PortalDb> dbs) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string Name = "Bearer";
+    private static readonly TimeSpan TouchEvery = TimeSpan.FromMinutes(5);
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (header.Length == 0) return AuthenticateResult.NoResult();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
+            throw new PortalException(PortalError.Unauthorized, $"The Authorization header must be 'Bearer <token>'.");
+        var token = header[7..].Trim();
+        var hash = ApiCallers.Hash(token);
+        var ct = Context.RequestAborted;
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        if (!token.StartsWith(ApiCallers.TokenPrefix, StringComparison.Ordinal))
+        {
+            var runId = await db.Runs.Where(r => r.WorkerTokenHash == hash).Select(r => (int?)r.Id).FirstOrDefaultAsync(ct)
+                ?? throw new PortalException(PortalError.Unauthorized, $"The bearer token is neither an API token nor the token of a running attempt.");
+            new Caller(CallerKind.Worker, RunId: runId).Attach(Context);
+            return Success([new(ClaimTypes.Name, $"run:{runId}"), new(PortalClaims.WorkerRun, runId.ToString())]);
+        }
+        var now = DateTime.UtcNow;
+        var found = await db.ApiTokens.FirstOrDefaultAsync(t => t.TokenHash == hash, ct)
+            ?? throw new PortalException(PortalError.Unauthorized, $"The API token is not known.");
+        if (found.RevokedAt is not null) throw new PortalException(PortalError.Unauthorized, $"The API token was revoked.");
+        if (found.ExpiresAt <= now) throw new PortalException(PortalError.Unauthorized, $"The API token has expired.");
+        var claims = new List<Claim> { new(PortalClaims.TokenId, found.Id.ToString()) };
+        if (found.UserId is { } userId)
+        {
+            var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct);
+            if (user is null || user.DisabledAt is not null)
+                throw new PortalException(PortalError.Unauthorized, $"The API token's user is disabled.");
+            claims.Add(new(ClaimTypes.NameIdentifier, user.Id.ToString()));
+            claims.Add(new(ClaimTypes.Name, user.UserName ?? ""));
+            if (found.ReadOnly) claims.Add(new(PortalClaims.ReadOnly, "true"));
+        }
+        else if (found is { TeamId: { } teamId, Role: { } role })
+        {
+            claims.Add(new(ClaimTypes.Name, $"service:{found.Name}"));
+            claims.Add(new(PortalClaims.ServiceTeam, teamId.ToString()));
+            claims.Add(new(PortalClaims.ServiceRole, role.ToString()));
+        }
+        else
+        {
+            throw new PortalException(PortalError.Unauthorized, $"The API token is not known.");
+        }
+        // Last use is kept to the nearest few minutes: a write per request would cost the ingest path.
+        if (found.LastUsedAt is null || now - found.LastUsedAt > TouchEvery)
+        {
+            found.LastUsedAt = now;
+            await db.SaveChangesAsync(ct);
+        }
+        new Caller(CallerKind.User, claims.First(c => c.Type == ClaimTypes.Name).Value, TokenId: found.Id).Attach(Context);
+        return Success(claims);
+    }
+
+    private AuthenticateResult Success(IEnumerable<Claim> claims) =>
+        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, Name)), Name));
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        throw new PortalException(PortalError.Unauthorized, $"Sign in, or send 'Authorization: Bearer mop_...' (create a token on the Tokens page).");
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        throw new PortalException(PortalError.Forbidden, $"Your identity may not do this.");
+}
