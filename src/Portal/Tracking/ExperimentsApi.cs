@@ -102,7 +102,7 @@ public static class ExperimentsApi
             else existing.Value = value;
         }
         experiment.UpdatedAt = DateTime.UtcNow;
-        db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = user.Name, Action = "experiment.updated", Subject = $"experiment:{experiment.Name}" });
+        db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = user.Name, Action = "experiment.updated", Subject = $"experiment:{experiment.Name}", Before = AuditStates.Experiment(db, experiment, original: true), After = AuditStates.Experiment(db, experiment, original: false) });
         await db.SaveChangesAsync(ct);
         return await Get(id, db, ct);
     }

@@ -69,7 +69,7 @@ public sealed class TokenService(PortalDb db, CurrentUser user)
         var token = await db.ApiTokens.FirstOrDefaultAsync(t => t.Id == id, ct) ?? throw PortalException.NotFound($"Token {id}");
         if (token.RevokedAt is not null) return;
         token.RevokedAt = DateTime.UtcNow;
-        db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = user.Name, Action = "token.revoked", Subject = $"token:{token.Prefix}", Details = token.Name });
+        db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = user.Name, Action = "token.revoked", Subject = $"token:{token.Prefix}", Details = token.Name, Before = "active", After = "revoked" });
         await db.SaveChangesAsync(ct);
     }
 }
