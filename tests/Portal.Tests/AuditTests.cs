@@ -101,6 +101,57 @@ public sealed class AuditTests : IClassFixture<PortalFactory>
     }
 
     [Fact]
+    public async Task Stage_changes_record_the_stage_before_and_after()
+    {
+        var name = "audit-model-" + Tag();
+        var runId = await SimulatedWorker.QueueCsvRunAsync(_http, name);
+        var worker = await SimulatedWorker.BeginAsync(_portal, runId);
+        using var work = new TempFolder();
+        await worker.TrainAndFinishAsync(Directory.CreateDirectory(Path.Combine(work.Path, runId.ToString())).FullName);
+        (await _http.PostAsJsonAsync($"/api/v1/models/{name}/versions", new { runId })).EnsureSuccessStatusCode();
+        (await _http.PostAsJsonAsync($"/api/v1/models/{name}/versions/1/stage", new { stage = "Staging" })).EnsureSuccessStatusCode();
+        (await _http.PostAsJsonAsync($"/api/v1/models/{name}/versions/1/stage", new { stage = "Production" })).EnsureSuccessStatusCode();
+
+        var changes = Items(await AuditAsync($"resource=model:{name}&action=model.stage"));
+        Assert.Equal([("Staging", "Production"), ("None", "Staging")],
+            changes.Select(c => (c.GetProperty("before").GetString(), c.GetProperty("after").GetString())));
+        // "model." finds the registration too; every row is a model resource.
+        var all = Items(await AuditAsync($"resource=model:{name}&action=model."));
+        Assert.Equal(3, all.Count);
+        Assert.All(all, i => Assert.Equal("model", i.GetProperty("resourceType").GetString()));
+    }
+
+    [Fact]
+    public async Task Deleting_a_dataset_records_its_name_and_versions_as_before()
+    {
+        var name = "audit-data-" + Tag();
+        int datasetId = 0;
+        for (var i = 0; i < 2; i++)
+        {
+            var form = new MultipartFormDataContent
+            {
+                { new StringContent(name), "name" },
+                { new ByteArrayContent(Encoding.UTF8.GetBytes($"x,y,label\n1,2,a\n3,4,b\n5,6,a\n7,8,b\n{i},9,a\n")), "file", "d.csv" },
+            };
+            var uploaded = await _http.PostAsync("/api/v1/datasets/csv", form);
+            Assert.True(uploaded.IsSuccessStatusCode, await uploaded.Content.ReadAsStringAsync());
+            datasetId = (await uploaded.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("datasetId").GetInt32();
+        }
+        await _portal.InScopeAsync(async sp =>
+        {
+            await ActivatorUtilities.CreateInstance<Datasets.DatasetRemoval>(sp).DeleteAsync(datasetId, CancellationToken.None);
+            return true;
+        });
+
+        var deleted = Assert.Single(Items(await AuditAsync($"resource=dataset:{name}&action=dataset.deleted")));
+        var before = JsonDocument.Parse(deleted.GetProperty("before").GetString()!).RootElement;
+        Assert.Equal(name, before.GetProperty("name").GetString());
+        Assert.Equal([1, 2], before.GetProperty("versions").EnumerateArray().Select(v => v.GetInt32()));
+        Assert.Equal(JsonValueKind.Null, deleted.GetProperty("after").ValueKind);
+        Assert.Equal(3, (await AuditAsync($"resource=dataset:{name}")).GetProperty("total").GetInt32());
+    }
+
+    [Fact]
     public async Task Person_resource_and_date_filters_narrow_the_trail_and_paging_keeps_the_total()
     {
         var tag = Tag();
