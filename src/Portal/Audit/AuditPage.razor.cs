@@ -25,7 +25,6 @@ public partial class AuditPage
     private int total;
     private string? error;
 
-    private static readonly Dictionary<string, object> DownloadAttributes = new() { ["download"] = "" };
 
     /// <summary>
     /// The teams whose events this user may see: null means every event. The seam for sign-in and teams, the
