@@ -66,6 +66,7 @@ public static class PortalSetup
         services.AddScoped<Retraining.ScheduleRunner>();
         services.AddSingleton<Retraining.ScheduleDecisions>();
         services.AddHostedService(sp => sp.GetRequiredService<Retraining.ScheduleDecisions>());
+        services.AddScoped<Audit.AuditQuery>();
 
         services.AddModelOpsJobs(sp =>
         {
@@ -214,6 +215,7 @@ public static class PortalSetup
         api.MapModelsApi();
         api.MapPredictApi();
         api.MapSchedulesApi();
+        Audit.AuditApi.MapAuditApi(api);
         return app;
     }
 }

@@ -36,6 +36,7 @@ public sealed class DatasetRemoval(PortalDb db, WriteGate gate, DataPaths paths,
             {
                 At = DateTime.UtcNow, Actor = actor, Action = "dataset.deleted", Subject = $"dataset:{name}",
                 Details = $"{folders.Count} {(folders.Count == 1 ? "version" : "versions")}",
+                Before = AuditStates.Dataset(dataset), After = null,
             });
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);

@@ -77,6 +77,24 @@ public sealed class Access(CurrentUser user, IDbContextFactory<PortalDb> dbs, IH
         return memberships.Where(m => m.Role >= least).Select(m => m.TeamId).ToList();
     }
 
+    public async Task<bool> IsSiteAdminAsync(CancellationToken ct = default)
+    {
+        if (user.UserId is not { } userId || user.Principal?.HasClaim(PortalClaims.ReadOnly, "true") == true) return false;
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        return await db.Users.AnyAsync(u => u.Id == userId && u.IsSiteAdmin && u.DisabledAt == null, ct);
+    }
+
+    /// <summary>
+    /// The audit trail is for Admins and Approvers: a site Admin reads every event (null), a team's
+    /// Approver or Admin that team's; anyone else is refused.
+    /// </summary>
+    public async Task<IReadOnlyCollection<int>?> AuditScopeAsync(CancellationToken ct = default)
+    {
+        if (await IsSiteAdminAsync(ct)) return null;
+        var teams = await TeamsAsync(TeamRole.Approver, ct);
+        return teams.Count > 0 ? teams : throw new PortalException(PortalError.Forbidden, $"The audit trail is for Admins and Approvers.");
+    }
+
     /// <summary>What a list shows: the team the request names (header or team switch) when it names one, else every team the caller reads.</summary>
     public async Task<IReadOnlyList<int>> ListTeamsAsync(CancellationToken ct = default)
     {

@@ -146,6 +146,9 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : IdentityUserC
         {
             e.ToTable("audit_events");
             e.HasIndex(x => x.At);
+            e.HasIndex(x => x.Actor);
+            e.HasIndex(x => x.ResourceType);
+            e.HasIndex(x => new { x.TeamId, x.At });
         });
         b.Entity<Retraining.Schedule>(e =>
         {

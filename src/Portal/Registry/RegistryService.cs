@@ -129,10 +129,10 @@ public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths
                 current.Stage = ModelStages.Archived;
                 current.StageChangedAt = now;
                 current.StageChangedBy = actor;
-                db.AuditEvents.Add(new AuditEvent { At = now, Actor = actor, Action = "model.stage.changed", Subject = $"model:{model.Name}:v{current.Version}", Details = $"Production -> Archived (replaced by v{version})" });
+                db.AuditEvents.Add(new AuditEvent { At = now, Actor = actor, Action = "model.stage.changed", Subject = $"model:{model.Name}:v{current.Version}", Details = $"Production -> Archived (replaced by v{version})", Before = ModelStages.Production, After = ModelStages.Archived });
             }
         }
-        db.AuditEvents.Add(new AuditEvent { At = now, Actor = actor, Action = "model.stage.changed", Subject = $"model:{model.Name}:v{version}", Details = why is null ? $"{chosen.Stage} -> {target}" : $"{chosen.Stage} -> {target}: {why}" });
+        db.AuditEvents.Add(new AuditEvent { At = now, Actor = actor, Action = "model.stage.changed", Subject = $"model:{model.Name}:v{version}", Details = why is null ? $"{chosen.Stage} -> {target}" : $"{chosen.Stage} -> {target}: {why}", Before = chosen.Stage, After = target });
         chosen.Stage = target;
         chosen.StageChangedAt = now;
         chosen.StageChangedBy = actor;

@@ -109,7 +109,7 @@ public sealed class ScheduleService(
                 throw new PortalException(PortalError.Conflict, $"A schedule named '{schedule.Name}' exists already.", "name");
             schedule.UpdatedAt = DateTime.UtcNow;
             schedule.UpdatedBy = user.Name;
-            db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = user.Name, Action = "schedule.updated", Subject = $"schedule:{schedule.Name}", Details = $"{before} => {Describe(schedule)}" });
+            db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = user.Name, Action = "schedule.updated", Subject = $"schedule:{schedule.Name}", Details = $"{before} => {Describe(schedule)}", Before = before, After = Describe(schedule) });
             await db.SaveChangesAsync(ct);
         }
         SyncRecurring(schedule);

@@ -84,7 +84,6 @@ public static class ExperimentsApi
         Caller.RefuseWorkers(http, $"A worker's token writes only its own run.");
         var experiment = await db.Experiments.Include(e => e.Tags).FirstOrDefaultAsync(e => e.Id == id && e.DeletedAt == null, ct)
             ?? throw PortalException.NotFound($"Experiment {id}");
-        var before = $"{experiment.Name}: {experiment.Description}";
         if (patch.Name is not null)
         {
             var name = Names.Experiment(patch.Name);
@@ -104,7 +103,7 @@ public static class ExperimentsApi
             else existing.Value = value;
         }
         experiment.UpdatedAt = DateTime.UtcNow;
-        db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = user.Name, Action = "experiment.updated", Subject = $"experiment:{experiment.Name}", TeamId = experiment.TeamId, Before = before, After = $"{experiment.Name}: {experiment.Description}" });
+        db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = user.Name, Action = "experiment.updated", Subject = $"experiment:{experiment.Name}", TeamId = experiment.TeamId, Before = AuditStates.Experiment(db, experiment, original: true), After = AuditStates.Experiment(db, experiment, original: false) });
         await db.SaveChangesAsync(ct);
         return await Get(id, db, ct);
     }
