@@ -18,8 +18,8 @@ public sealed class JobQueueAndClientRunTests : IDisposable
 
     public JobQueueAndClientRunTests()
     {
-        _http = _portal.CreateClient();
-        _http.DefaultRequestHeaders.Add("X-ModelOps-User", "dana");
+        // A real user of the default team, acting through a personal token: the audit trail names them.
+        _http = _portal.ClientForAsync("dana", Identity.TeamRole.Admin).GetAwaiter().GetResult();
     }
 
     public void Dispose() => _portal.Dispose();

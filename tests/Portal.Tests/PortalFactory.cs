@@ -85,7 +85,7 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
         var userId = await db.Users.Where(u => u.UserName == userName).Select(u => (int?)u.Id).FirstOrDefaultAsync()
                      ?? (await people.CreateUserAsync(userName, null, userName + "-test-password", siteAdmin: false, CancellationToken.None, actor: "test")).Id;
         if (membership is { } m) await people.SetMemberAsync(m.Team, userName, m.Role, CancellationToken.None, actor: "test");
-        var token = await sp.GetRequiredService<Tracking.TokenService>().IssueAsync("test", null, userId, userName, null, null, readOnly, CancellationToken.None);
+        var token = await sp.GetRequiredService<ModelOps.Portal.Tracking.TokenService>().IssueAsync("test", null, userId, userName, null, null, readOnly, CancellationToken.None);
         return token.Token;
     });
 
@@ -105,7 +105,7 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
     public IReadOnlyList<string> DataFiles() =>
         Directory.EnumerateFiles(_data.Path, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(_data.Path, f))
-            .Where(f => !f.StartsWith("modelops.db", StringComparison.Ordinal) && !f.StartsWith("jobs.db", StringComparison.Ordinal))
+            .Where(f => !f.StartsWith("modelops.db", StringComparison.Ordinal) && !f.StartsWith("jobs.db", StringComparison.Ordinal) && !f.StartsWith("keys" + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             .ToList();
 
     protected override void Dispose(bool disposing)

@@ -26,8 +26,8 @@ public sealed class ScheduleTests : IDisposable
 
     public ScheduleTests()
     {
-        _http = _portal.CreateClient();
-        _http.DefaultRequestHeaders.Add("X-ModelOps-User", "erin");
+        // A real user of the default team, acting through a personal token: the audit trail names them.
+        _http = _portal.ClientForAsync("erin", Identity.TeamRole.Admin).GetAwaiter().GetResult();
     }
 
     public void Dispose()

@@ -126,7 +126,7 @@ public sealed class Access(CurrentUser user, IDbContextFactory<PortalDb> dbs, IH
     public async Task<int> TeamToWriteAsync(TeamRole needed, CancellationToken ct = default)
     {
         var team = await CurrentTeamAsync(ct) ?? throw new PortalException(PortalError.Forbidden, $"You are not a member of any team yet; ask an Admin to add you to one.");
-        await RequireAsync(team, needed, $"team {team}", ct);
+        await RequireAsync(team, needed, $"Team {team}", ct);
         return team;
     }
 

@@ -27,8 +27,8 @@ public static class ResourceAccess
                 var caller = Caller.Of(http);
                 if (caller.Kind == CallerKind.Worker)
                 {
-                    if (resource.Kind != "runs" || resource.Key != caller.RunId.ToString())
-                        throw PortalException.NotFound($"Run {resource.Key}");
+                    if (!await WorkerMayAsync(http, caller, resource))
+                        throw NotFound(resource);
                 }
                 else
                 {
@@ -50,6 +50,16 @@ public static class ResourceAccess
     }
 
     private sealed record Named(string Kind, string Key);
+
+    /// <summary>A worker's token reaches its own run's routes, and reads the dataset its run trains on.</summary>
+    private static async Task<bool> WorkerMayAsync(HttpContext http, Caller caller, Named resource)
+    {
+        if (resource.Kind == "runs") return resource.Key == caller.RunId.ToString();
+        if (resource.Kind != "datasets" || !HttpMethods.IsGet(http.Request.Method)) return false;
+        var db = http.RequestServices.GetRequiredService<PortalDb>();
+        var dataset = await db.Runs.Where(r => r.Id == caller.RunId).Select(r => (int?)r.DatasetVersion!.DatasetId).FirstOrDefaultAsync(http.RequestAborted);
+        return dataset?.ToString() == resource.Key;
+    }
 
     private static TeamRole ByMethod(string method) =>
         HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? TeamRole.Viewer
@@ -82,14 +92,14 @@ public static class ResourceAccess
         };
     }
 
-    private static PortalException NotFound(Named resource) => PortalException.NotFound($"{Describe(resource)}");
-
-    private static string Describe(Named resource) => resource.Kind switch
+    private static PortalException NotFound(Named resource) => resource.Kind switch
     {
-        "runs" => $"run {resource.Key}",
-        "experiments" => $"experiment {resource.Key}",
-        "datasets" => $"dataset {resource.Key}",
-        "models" => $"model '{resource.Key}'",
-        _ => $"schedule {resource.Key}",
+        "runs" => PortalException.NotFound($"Run {resource.Key}"),
+        "experiments" => PortalException.NotFound($"Experiment {resource.Key}"),
+        "datasets" => PortalException.NotFound($"Dataset {resource.Key}"),
+        "models" => PortalException.NotFound($"Model '{resource.Key}'"),
+        _ => PortalException.NotFound($"Schedule {resource.Key}"),
     };
+
+    private static string Describe(Named resource) => $"{resource.Kind[..^1]} {resource.Key}";
 }

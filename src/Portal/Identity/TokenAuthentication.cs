@@ -14,7 +14,7 @@ namespace ModelOps.Portal.Identity;
 /// and, for a personal token, its user: a revoked or expired token, or a disabled user, stops at once.
 /// A token that is not valid is a 401 with the reason, never a fall-back to another identity.
 /// </summary>
-public sealed class TokenAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
+public sealed partial class TokenAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
     IDbContextFactory<PortalDb> dbs) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string Name = "Bearer";
@@ -32,8 +32,14 @@ public sealed class TokenAuthentication(IOptionsMonitor<AuthenticationSchemeOpti
         await using var db = await dbs.CreateDbContextAsync(ct);
         if (!token.StartsWith(ApiCallers.TokenPrefix, StringComparison.Ordinal))
         {
-            var runId = await db.Runs.Where(r => r.WorkerTokenHash == hash).Select(r => (int?)r.Id).FirstOrDefaultAsync(ct)
-                ?? throw new PortalException(PortalError.Unauthorized, $"The bearer token is neither an API token nor the token of a running attempt.");
+            var runId = await db.Runs.Where(r => r.WorkerTokenHash == hash).Select(r => (int?)r.Id).FirstOrDefaultAsync(ct);
+            if (runId is null)
+            {
+                // On a run's routes it is most likely an earlier attempt's token, which the worker protocol answers with 403.
+                if (RunRoute().Match(Request.Path.Value ?? "") is { Success: true } route)
+                    throw new PortalException(PortalError.Forbidden, $"This token does not belong to the current attempt of run {route.Groups[1].Value}.");
+                throw new PortalException(PortalError.Unauthorized, $"The bearer token is neither an API token nor the token of a running attempt.");
+            }
             new Caller(CallerKind.Worker, RunId: runId).Attach(Context);
             return Success([new(ClaimTypes.Name, $"run:{runId}"), new(PortalClaims.WorkerRun, runId.ToString())]);
         }
@@ -71,6 +77,9 @@ public sealed class TokenAuthentication(IOptionsMonitor<AuthenticationSchemeOpti
         new Caller(CallerKind.User, claims.First(c => c.Type == ClaimTypes.Name).Value, TokenId: found.Id).Attach(Context);
         return Success(claims);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^/api/v1/runs/(\d+)/")]
+    private static partial System.Text.RegularExpressions.Regex RunRoute();
 
     private AuthenticateResult Success(IEnumerable<Claim> claims) =>
         AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, Name)), Name));

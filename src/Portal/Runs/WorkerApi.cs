@@ -208,6 +208,9 @@ public static class WorkerApi
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.Ordinal) || header.Length <= 7)
             throw new PortalException(PortalError.Unauthorized, $"A worker token is required (Authorization: Bearer ...).");
+        // A person's or a service's token is not a worker's, however much it may do elsewhere.
+        if (Tracking.Caller.Of(http).Kind != Tracking.CallerKind.Worker)
+            throw new PortalException(PortalError.Unauthorized, $"A worker token is required (Authorization: Bearer ...).");
         var hash = RunLifecycle.HashToken(header[7..].Trim());
         var run = await db.Runs.FirstOrDefaultAsync(r => r.Id == runId, ct) ?? throw PortalException.NotFound($"Run {runId}");
         if (run.WorkerTokenHash is null || !string.Equals(run.WorkerTokenHash, hash, StringComparison.Ordinal))

@@ -35,8 +35,8 @@ public static class SearchApi
         var readable = await db.Experiments.Where(e => teams.Contains(e.TeamId)).Select(e => e.Id).ToListAsync(ct);
         if (body.ExperimentIds is { Count: > 0 } named)
         {
-            if (named.FirstOrDefault(id => !readable.Contains(id)) is var missing && !readable.Contains(missing))
-                throw PortalException.NotFound($"Experiment {missing}");
+            foreach (var id in named)
+                if (!readable.Contains(id)) throw PortalException.NotFound($"Experiment {id}");
             return body;
         }
         // An empty list would mean every experiment; -1 matches none when the caller reads no team.
