@@ -45,6 +45,7 @@ public static class PortalSetup
         services.AddSingleton<DataPaths>();
         services.AddScoped<CurrentUser>();
         services.AddScoped<DatasetIngest>();
+        services.AddDatasetPrivacy(); // sensitive columns; IRawDataAccess defaults to "everyone may see raw values"
         services.AddScoped<RunLauncher>();
         services.AddScoped<RegistryService>();
         services.AddSingleton<Jobs.JobQueueQuery>();
