@@ -269,6 +269,36 @@ public sealed class SensitiveColumnsTests : IDisposable
     }
 
     [Fact]
+    public async Task The_training_worker_of_a_run_on_the_version_downloads_it_raw_and_is_audited()
+    {
+        var csv = PeopleCsv(60);
+        var version = await UploadAsync("people", csv);
+        var other = await UploadAsync("others", PeopleCsv(20));
+        var created = await _http.PostAsJsonAsync("/api/v1/runs", new
+        {
+            datasetVersionId = version.GetProperty("id").GetInt32(), template = "mlp", epochs = 1, batchSize = 16, learningRate = 0.01, optimizer = "adam",
+            seed = 3, validationFraction = 0.2, testFraction = 0.2,
+        });
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        var runId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt32();
+        // The second host starts (and recovers Running runs) before the attempt begins.
+        var worker = Client(maySeeRaw: false);
+        var launch = await _portal.InScopeAsync(sp => sp.GetRequiredService<Runs.RunLifecycle>().BeginAttemptAsync(runId, CancellationToken.None));
+        worker.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", launch!.Token);
+
+        var bytes = await worker.GetByteArrayAsync($"/api/v1/datasets/{version.GetProperty("datasetId").GetInt32()}/versions/1/files/data.csv");
+        Assert.Equal(Encoding.UTF8.GetBytes(csv), bytes);
+        var audit = Assert.Single(Audit(DatasetPrivacy.RawDownloadedAction));
+        Assert.Equal("dataset:people:v1", audit.Subject);
+        Assert.Contains($"training worker of run {runId}", audit.Details);
+
+        // Its token is no pass to other datasets' values.
+        var others = await worker.GetStringAsync($"/api/v1/datasets/{other.GetProperty("datasetId").GetInt32()}/versions/1/files/data.csv");
+        Assert.DoesNotContain("user0@example.com", others);
+        Assert.Single(Audit(DatasetPrivacy.RawDownloadedAction));
+    }
+
+    [Fact]
     public async Task A_version_without_sensitive_columns_downloads_raw_to_anyone_and_is_not_audited()
     {
         var csv = TestData.SeparableCsv(50);
