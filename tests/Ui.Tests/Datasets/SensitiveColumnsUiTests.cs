@@ -148,6 +148,29 @@ public sealed class SensitiveColumnsUiTests : PortalUiTest
     }
 
     [Fact]
+    public async Task The_models_page_predict_example_masks_sensitive_columns_of_the_first_row()
+    {
+        access.May = true; // the example is masked for everyone: it is a request shape, not a view of the data
+        var version = await IngestCsvAsync("people", PeopleCsv());
+        Db(db =>
+        {
+            ModelOps.Ui.Tests.Registry.RegistryRows.AddModel(db, "people-model", ModelOps.Portal.Registry.ModelStages.Production);
+            foreach (var run in db.Runs) run.DatasetVersionId = version.Id;
+            return db.SaveChanges();
+        });
+        Render<MudPopoverProvider>();
+        Render<MudSnackbarProvider>();
+        Render<MudDialogProvider>();
+        providers = true;
+        var page = Render<ModelOps.Portal.Registry.Models>();
+        page.WaitForAssertion(() => Assert.Contains("u***@example.com", page.Find("[data-testid=predict-people-model]").TextContent));
+        var example = page.Find("[data-testid=predict-people-model]").TextContent;
+        Assert.DoesNotContain("user0@example.com", example);
+        Assert.DoesNotContain(Card(0), example);
+        Assert.Contains("\"amount\": 0", example);
+    }
+
+    [Fact]
     public async Task The_sensitive_columns_speak_chinese_in_zh_CN()
     {
         access.May = false;
