@@ -47,6 +47,7 @@ public static class PortalSetup
         services.AddPortalIdentity(configuration);
         services.AddScoped<CurrentUser>();
         services.AddScoped<DatasetIngest>();
+        services.AddDatasetPrivacy(); // sensitive columns; IRawDataAccess defaults to "everyone may see raw values"
         services.AddScoped<RunLauncher>();
         services.AddScoped<RegistryService>();
         services.AddSingleton<Jobs.JobQueueQuery>();

@@ -306,9 +306,13 @@ public static class CsvInspector
         private double _sum, _min = double.MaxValue, _max = double.MinValue;
         private readonly Dictionary<string, int> _distinct = new(StringComparer.Ordinal);
         private bool _distinctOverflow;
+        /// <summary>The first non-missing values, for the personal-data check (<see cref="PersonalData"/>).</summary>
+        private readonly List<string> _sample = [];
 
         public void Add(string value, long line)
         {
+            if (_sample.Count < PersonalData.SampleSize && value.Length > 0)
+                _sample.Add(value);
             if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number))
             {
                 Numeric++;
@@ -343,7 +347,8 @@ public static class CsvInspector
                 Max: numeric ? _max : null,
                 Mean: numeric ? _sum / Math.Max(1, Numeric) : null,
                 TopValues: top,
-                MissingShare: rows == 0 ? 0 : Math.Round((double)Missing / rows, 4));
+                MissingShare: rows == 0 ? 0 : Math.Round((double)Missing / rows, 4),
+                PersonalData: PersonalData.Detect(_sample));
         }
     }
 }

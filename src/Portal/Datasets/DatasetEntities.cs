@@ -61,11 +61,29 @@ public static class DatasetFileRoles
 /// <summary>
 /// One column of a dataset version. Missing counts the cells that are empty or a missing-value token
 /// (NA, N/A, n/a, NaN, nan, null, NULL, ?); MissingShare is Missing / rows (0 to 1, four decimals). Type,
-/// Distinct, Min, Max, Mean and TopValues describe the other cells only.
+/// Distinct, Min, Max, Mean and TopValues describe the other cells only. PersonalData is the kind of personal
+/// data the upload's check found (<see cref="PersonalDataKinds"/>; null: none, or a version profiled before the
+/// check). Sensitive is not stored: the API and pages fill it in (<see cref="DatasetPrivacy"/>).
 /// </summary>
 public sealed record ColumnProfile(
     string Name, string Type, int Missing, int Distinct, double? Min, double? Max, double? Mean, IReadOnlyList<string>? TopValues,
-    double MissingShare = 0);
+    double MissingShare = 0,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? PersonalData = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] bool? Sensitive = null);
+
+/// <summary>
+/// An explicit mark on a dataset's column (by name, for all its versions): sensitive, or not sensitive
+/// although the upload's check flagged it. Without a mark a column is sensitive when it was flagged.
+/// </summary>
+public sealed class DatasetSensitiveColumn
+{
+    public int Id { get; set; }
+    public int DatasetId { get; set; }
+    public required string Column { get; set; }
+    public bool Sensitive { get; set; }
+    public required string MarkedBy { get; set; }
+    public DateTime MarkedAt { get; set; }
+}
 
 public sealed record DatasetProfile(
     string Kind,

@@ -5,9 +5,10 @@ using ModelOps.Portal.Infrastructure;
 
 namespace ModelOps.Portal.Datasets;
 
+/// <param name="Masked">The profile's values of sensitive columns (first rows, top values, min/max) are masked for this caller.</param>
 public sealed record DatasetVersionView(
     int Id, int DatasetId, int Version, string Kind, string? LabelColumn, int Rows, long SizeBytes, string Sha256,
-    string OriginalFileName, DateTime CreatedAt, string CreatedBy, DatasetProfile Profile);
+    string OriginalFileName, DateTime CreatedAt, string CreatedBy, DatasetProfile Profile, bool Masked = false);
 
 public sealed record DatasetView(int Id, string Name, DateTime CreatedAt, string CreatedBy, IReadOnlyList<DatasetVersionView> Versions);
 
@@ -28,18 +29,25 @@ public static class DatasetsApi
         datasets.MapGet("/{id:int}/versions/{version:int}/files/{name}", DownloadFile);
         datasets.MapGet("/{id:int}/versions/{version:int}/samples", Samples);
         datasets.MapGet("/{id:int}/versions/{version:int}/samples/{index:int}.png", SampleImage);
+        datasets.MapPut("/{id:int}/columns/{column}/sensitive", SensitiveColumnsApi.Mark);
         return api;
     }
 
-    public static async Task<IReadOnlyList<DatasetView>> List(PortalDb db, Identity.Access access, CancellationToken ct)
+    /// <summary>The datasets of the caller's teams; sensitive columns are always masked here (raw values only through one dataset's GET, which is audited).</summary>
+    public static async Task<IReadOnlyList<DatasetView>> List(PortalDb db, DatasetPrivacy privacy, Identity.Access access, CancellationToken ct)
     {
         var teams = await access.ListTeamsAsync(ct);
-        return (await db.Datasets.AsNoTracking().Include(d => d.Versions).Where(d => teams.Contains(d.TeamId)).OrderBy(d => d.Name).ToListAsync(ct)).Select(ToView).ToList();
+        var all = await db.Datasets.AsNoTracking().Include(d => d.Versions).Where(d => teams.Contains(d.TeamId)).OrderBy(d => d.Name).ToListAsync(ct);
+        var marks = await privacy.MarksAsync(all.Select(d => d.Id).ToList(), ct);
+        var views = new List<DatasetView>(all.Count);
+        foreach (var d in all)
+            views.Add(await ToViewAsync(d, privacy, ct, maskAlways: true, marks[d.Id]));
+        return views;
     }
 
-    public static async Task<DatasetView> Get(int id, PortalDb db, CancellationToken ct) =>
-        ToView(await db.Datasets.AsNoTracking().Include(d => d.Versions).FirstOrDefaultAsync(d => d.Id == id, ct)
-               ?? throw PortalException.NotFound($"Dataset {id}"));
+    public static async Task<DatasetView> Get(int id, PortalDb db, DatasetPrivacy privacy, CancellationToken ct) =>
+        await ToViewAsync(await db.Datasets.AsNoTracking().Include(d => d.Versions).FirstOrDefaultAsync(d => d.Id == id, ct)
+               ?? throw PortalException.NotFound($"Dataset {id}"), privacy, ct);
 
     /// <summary>
     /// multipart/form-data: name, labelColumn (optional; default: the last column), file; and for a text
@@ -143,7 +151,8 @@ public static class DatasetsApi
         }
     }
 
-    public static async Task<IResult> DownloadFile(int id, int version, string name, PortalDb db, DataPaths paths, CancellationToken ct)
+    /// <summary>A stored file; data.csv with its sensitive columns masked unless the caller may see raw values (then audited).</summary>
+    public static async Task<IResult> DownloadFile(int id, int version, string name, PortalDb db, DataPaths paths, DatasetPrivacy privacy, CancellationToken ct)
     {
         var v = await FindVersion(db, id, version, ct);
         if (!DatasetFileRoles.All.Contains(name))
@@ -151,6 +160,10 @@ public static class DatasetsApi
         var path = Path.Combine(paths.Resolve(v.StoragePath), name);
         if (!File.Exists(path))
             throw PortalException.NotFound($"File '{name}' of dataset {id} v{version}");
+        var dataset = await db.Datasets.AsNoTracking().FirstAsync(d => d.Id == id, ct);
+        var masking = await privacy.ForDownloadAsync(dataset, v, name, ct);
+        if (!masking.Raw)
+            return TypedResults.Stream(output => Masking.WriteMaskedCsvAsync(path, masking.Columns, output, ct), "application/octet-stream", name);
         return TypedResults.PhysicalFile(path, "application/octet-stream", name);
     }
 
@@ -201,8 +214,13 @@ public static class DatasetsApi
         }
     }
 
-    private static DatasetView ToView(Dataset d) =>
-        new(d.Id, d.Name, d.CreatedAt, d.CreatedBy, d.Versions.OrderByDescending(v => v.Version).Select(ToView).ToList());
+    private static async Task<DatasetView> ToViewAsync(Dataset d, DatasetPrivacy privacy, CancellationToken ct, bool maskAlways = false,
+        IReadOnlyDictionary<string, bool>? marks = null)
+    {
+        var versions = d.Versions.OrderByDescending(v => v.Version).ToList();
+        var profiles = await privacy.ViewAsync(d, versions, ct, maskAlways, marks: marks);
+        return new(d.Id, d.Name, d.CreatedAt, d.CreatedBy, versions.Select((v, i) => ToView(v) with { Profile = profiles[i].Profile, Masked = profiles[i].Masked }).ToList());
+    }
 
     private static DatasetVersionView ToView(DatasetVersion v) =>
         new(v.Id, v.DatasetId, v.Version, v.Kind, v.LabelColumn, v.Rows, v.SizeBytes, v.Sha256, v.OriginalFileName, v.CreatedAt, v.CreatedBy, DatasetIngest.ReadProfile(v));

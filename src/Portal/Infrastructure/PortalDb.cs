@@ -19,6 +19,7 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : IdentityUserC
     public DbSet<Identity.TeamMember> TeamMembers => Set<Identity.TeamMember>();
     public DbSet<Dataset> Datasets => Set<Dataset>();
     public DbSet<DatasetVersion> DatasetVersions => Set<DatasetVersion>();
+    public DbSet<DatasetSensitiveColumn> DatasetSensitiveColumns => Set<DatasetSensitiveColumn>();
     public DbSet<Run> Runs => Set<Run>();
     public DbSet<Tracking.Experiment> Experiments => Set<Tracking.Experiment>();
     public DbSet<Tracking.RunParam> RunParams => Set<Tracking.RunParam>();
@@ -72,6 +73,12 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : IdentityUserC
         {
             e.ToTable("dataset_versions");
             e.HasIndex(x => new { x.DatasetId, x.Version }).IsUnique();
+        });
+        b.Entity<DatasetSensitiveColumn>(e =>
+        {
+            e.ToTable("dataset_sensitive_columns");
+            e.HasOne<Dataset>().WithMany().HasForeignKey(x => x.DatasetId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(x => new { x.DatasetId, x.Column }).IsUnique();
         });
         b.Entity<Run>(e =>
         {

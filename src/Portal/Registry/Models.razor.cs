@@ -188,7 +188,9 @@ public sealed partial class Models
         }
         var latestDatasetVersion = await VersionsOf(db, name).OrderByDescending(v => v.Version).Select(v => v.Run!.DatasetVersionId).FirstOrDefaultAsync();
         var datasetVersion = latestDatasetVersion is { } dv ? await db.DatasetVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Id == dv) : null;
-        detail = new ModelDetail(model.Name, model.CreatedAt, model.CreatedBy, production, rollbackTo, datasetVersion is null ? null : ExampleInput(datasetVersion));
+        // The example's values come from the dataset's first row: sensitive columns are masked in it (Datasets/DatasetPrivacy).
+        var marks = datasetVersion is null ? [] : await db.DatasetSensitiveColumns.AsNoTracking().Where(m => m.DatasetId == datasetVersion.DatasetId).ToDictionaryAsync(m => m.Column, m => m.Sensitive);
+        detail = new ModelDetail(model.Name, model.CreatedAt, model.CreatedBy, production, rollbackTo, datasetVersion is null ? null : ExampleInput(datasetVersion, marks));
         var own = $"model:{name}:";
         audit = await db.AuditEvents.AsNoTracking().Where(a => a.Subject.StartsWith(own) || a.Subject == "model:" + name)
             .OrderByDescending(a => a.Id).Take(AuditCount).ToListAsync();
@@ -352,7 +354,7 @@ public sealed partial class Models
     private static string VersionUrl(string model, int version, string what) => $"api/v1/models/{Uri.EscapeDataString(model)}/versions/{version}/{what}";
 
     /// <summary>A realistic request body: the dataset's first row without its label, or a blank 28x28 image.</summary>
-    private static string? ExampleInput(DatasetVersion version)
+    private static string? ExampleInput(DatasetVersion version, IReadOnlyDictionary<string, bool> marks)
     {
         if (version.Kind == DatasetKinds.Idx)
             return "[" + string.Join(",", Enumerable.Repeat("0", 28 * 28)) + "]";
@@ -366,6 +368,7 @@ public sealed partial class Models
             return null;
         }
         if (profile.PreviewRows.Count == 0) return null;
+        profile = Masking.MaskProfile(profile, DatasetPrivacy.Sensitive(profile, marks));
         var row = profile.PreviewRows[0];
         var pairs = profile.Columns.Select((c, i) => (c.Name, Value: i < row.Count ? row[i] : ""))
             .Where(p => p.Name != profile.LabelColumn)
