@@ -292,9 +292,10 @@ public sealed class SensitiveColumnsTests : IDisposable
         Assert.Equal("dataset:people:v1", audit.Subject);
         Assert.Contains($"training worker of run {runId}", audit.Details);
 
-        // Its token is no pass to other datasets' values.
-        var others = await worker.GetStringAsync($"/api/v1/datasets/{other.GetProperty("datasetId").GetInt32()}/versions/1/files/data.csv");
-        Assert.DoesNotContain("user0@example.com", others);
+        // Its token is no pass to other datasets at all: they answer as if they did not exist.
+        var others = await worker.GetAsync($"/api/v1/datasets/{other.GetProperty("datasetId").GetInt32()}/versions/1/files/data.csv");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, others.StatusCode);
+        Assert.DoesNotContain("user0@example.com", await others.Content.ReadAsStringAsync());
         Assert.Single(Audit(DatasetPrivacy.RawDownloadedAction));
     }
 

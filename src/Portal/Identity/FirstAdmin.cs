@@ -22,6 +22,9 @@ public sealed class FirstAdmin(PortalDb db, People people, UserManager<PortalUse
         ("viewer", TeamRole.Viewer, "demo-viewer-pass"),
     ];
 
+    /// <summary>The shortest password accepted, for the forms that ask for one.</summary>
+    public int PasswordLength => auth.Value.PasswordLength;
+
     /// <summary>True while the store has no user: only then is the setup page open.</summary>
     public async Task<bool> NeededAsync(CancellationToken ct) => !await db.Users.AnyAsync(ct);
 

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using AngleSharp.Dom;
 using Microsoft.AspNetCore.Components;
 using ModelOps.Portal.Audit;
@@ -23,6 +24,8 @@ public sealed class AuditPageTests : PortalUiTest
         Render<MudPopoverProvider>();
         Db(db =>
         {
+            // Only the rows below: the signed-in user's own creation is audited too.
+            db.AuditEvents.ExecuteDelete();
             db.AuditEvents.AddRange(
                 new AuditEvent { At = March, Actor = "dana", Action = "model.version.registered", Subject = "model:churn:v1", Details = "from run 4" },
                 new AuditEvent { At = March.AddDays(1), Actor = "dana", Action = "model.stage.changed", Subject = "model:churn:v1", Before = "Staging", After = "Production" },
