@@ -37,7 +37,7 @@ public abstract class PortalUiTest : BunitContext, IAsyncLifetime
         UseCulture(PortalCultures.English);
     }
 
-    private readonly BunitAuthorizationContext authorization;
+    private readonly Bunit.TestDoubles.BunitAuthorizationContext authorization;
 
     /// <summary>The signed-in user pages render for: a real user in the store, a site Admin unless a test signs in as another.</summary>
     protected int UserId { get; private set; }

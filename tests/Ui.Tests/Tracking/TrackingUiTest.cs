@@ -35,7 +35,7 @@ public abstract class TrackingUiTest : PortalUiTest
 
     protected Task<ExperimentView> CreateExperimentAsync(string name, string? description = null) =>
         InScopeAsync(sp => ExperimentsApi.CreateAsync(sp.GetRequiredService<PortalDb>(), sp.GetRequiredService<CurrentUser>(),
-            new NewExperiment(name, description), CancellationToken.None));
+            new NewExperiment(name, description), ModelOps.Portal.Identity.Team.DefaultId, CancellationToken.None));
 
     /// <summary>A tracked run with params, then its metrics (each key's values are its steps 0, 1, ...).</summary>
     protected async Task<int> CreateRunAsync(int experimentId, string name, IReadOnlyDictionary<string, string> parameters,
