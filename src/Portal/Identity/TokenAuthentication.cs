@@ -41,7 +41,7 @@ public sealed partial class TokenAuthentication(IOptionsMonitor<AuthenticationSc
                 throw new PortalException(PortalError.Unauthorized, $"The bearer token is neither an API token nor the token of a running attempt.");
             }
             new Caller(CallerKind.Worker, RunId: runId).Attach(Context);
-            return Success([new(ClaimTypes.Name, $"run:{runId}"), new(PortalClaims.WorkerRun, runId.ToString())]);
+            return Success([new(ClaimTypes.Name, $"run:{runId}"), new(PortalClaims.WorkerRun, runId.Value.ToString())]);
         }
         var now = DateTime.UtcNow;
         var found = await db.ApiTokens.FirstOrDefaultAsync(t => t.TokenHash == hash, ct)
