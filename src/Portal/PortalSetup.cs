@@ -211,6 +211,7 @@ public static class PortalSetup
         api.MapSearchApi();
         api.MapTrackingApi();
         api.MapTokensApi();
+        api.MapTeamsApi();
         api.MapArtifactsApi();
         api.MapWorkerApi();
         api.MapModelsApi();
