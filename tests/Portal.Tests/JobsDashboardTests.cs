@@ -7,7 +7,7 @@ using ModelOps.Portal.Jobs;
 
 namespace ModelOps.Portal.Tests;
 
-/// <summary>Hangfire's dashboard at /hangfire, over this portal's own job store, for local callers only.</summary>
+/// <summary>Hangfire's dashboard at /hangfire, over this portal's own job store, for signed-in people only.</summary>
 public sealed class JobsDashboardTests : IDisposable
 {
     private readonly PortalFactory _portal = new();
@@ -32,17 +32,15 @@ public sealed class JobsDashboardTests : IDisposable
         Assert.Contains($"/hangfire/jobs/details/{job}", html);
     }
 
-    [Theory]
-    [InlineData("127.0.0.1", true)]
-    [InlineData("::1", true)]
-    [InlineData("10.1.2.3", false)]
-    [InlineData("192.168.0.20", false)]
-    public void Only_local_callers_are_let_in(string remote, bool allowed)
+    [Fact]
+    public void Only_a_signed_in_person_is_let_in()
     {
-        var http = new DefaultHttpContext { RequestServices = _portal.Services };
-        http.Connection.RemoteIpAddress = IPAddress.Parse(remote);
         var storage = _portal.Services.GetRequiredService<JobsHost>().Storage;
-        var context = new AspNetCoreDashboardContext(storage, new Hangfire.DashboardOptions(), http);
-        Assert.Equal(allowed, new JobsDashboard.LocalRequestsOnly().Authorize(context));
+        bool Allowed(System.Security.Claims.ClaimsPrincipal user) =>
+            new JobsDashboard.SignedInOnly().Authorize(new AspNetCoreDashboardContext(storage, new Hangfire.DashboardOptions(),
+                new DefaultHttpContext { RequestServices = _portal.Services, User = user }));
+        Assert.False(Allowed(new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity())));
+        Assert.True(Allowed(new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity([new System.Security.Claims.Claim("name", "admin")], "Identity.Application"))));
+        Assert.False(Allowed(new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity([new System.Security.Claims.Claim(Identity.PortalClaims.WorkerRun, "3")], "Bearer"))));
     }
 }

@@ -9,11 +9,6 @@ public sealed class PortalOptions
     public string DataDirectory { get; set; } = "data";
     /// <summary>Empty: an SQLite file "modelops.db" in the data folder.</summary>
     public string? ConnectionString { get; set; }
-    /// <summary>
-    /// When true, every /api/v1 call must carry an API token or a worker token. False by default while the
-    /// portal has no sign-in and listens on loopback only (docs/tracking.md).
-    /// </summary>
-    public bool RequireApiToken { get; set; }
     /// <summary>Concurrent training workers on the CPU queue (runs that asked for cpu, or every run without GPU slots).</summary>
     public int WorkerSlots { get; set; } = 1;
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Net;
 using Hangfire;
 using Hangfire.Dashboard;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -8,8 +7,8 @@ namespace ModelOps.Portal.Jobs;
 
 /// <summary>
 /// Hangfire's own dashboard at <see cref="Path"/> for engineers (queues, servers, retries, a job's
-/// history), over this portal's job store. The Jobs page stays the product's view. Until the portal has
-/// sign-in, the dashboard answers local requests only, like the rest of the portal's write surface.
+/// history), over this portal's job store. The Jobs page stays the product's view. It answers signed-in
+/// people only (the sign-in cookie or a personal token; a worker's token is refused), like every page.
 /// </summary>
 public static class JobsDashboard
 {
@@ -28,7 +27,7 @@ public static class JobsDashboard
     {
         app.UseHangfireDashboard(Path, new DashboardOptions
         {
-            Authorization = [new LocalRequestsOnly()],
+            Authorization = [new SignedInOnly()],
             DashboardTitle = "ModelOps · Hangfire",
             AppPath = "/jobs",
             DisplayStorageConnectionString = false,
@@ -36,14 +35,10 @@ public static class JobsDashboard
         return app;
     }
 
-    /// <summary>Loopback callers only (the portal listens on 127.0.0.1 by default).</summary>
-    public sealed class LocalRequestsOnly : IDashboardAuthorizationFilter
+    /// <summary>A signed-in person (authentication runs before the dashboard's middleware); anyone else gets a 401.</summary>
+    public sealed class SignedInOnly : IDashboardAuthorizationFilter
     {
-        public bool Authorize(DashboardContext context)
-        {
-            var remote = context.GetHttpContext().Connection.RemoteIpAddress;
-            // The in-process test server has no remote address: it is local by construction.
-            return remote is null || IPAddress.IsLoopback(remote);
-        }
+        public bool Authorize(DashboardContext context) =>
+            context.GetHttpContext().User is { Identity.IsAuthenticated: true } user && !user.HasClaim(c => c.Type == Identity.PortalClaims.WorkerRun);
     }
 }
