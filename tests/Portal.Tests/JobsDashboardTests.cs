@@ -33,6 +33,18 @@ public sealed class JobsDashboardTests : IDisposable
     }
 
     [Fact]
+    public async Task Without_a_signed_in_person_the_dashboard_answers_401()
+    {
+        using var anonymous = _portal.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        anonymous.DefaultRequestHeaders.Authorization = null;
+        using var response = await anonymous.GetAsync("/hangfire/jobs/enqueued/cpu");
+        // A browser is sent to sign in (the path matches a page route first), a script gets 401; nothing of the dashboard either way.
+        Assert.True(response.StatusCode is HttpStatusCode.Unauthorized || (response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location!.ToString().Contains("/login")),
+            $"{(int)response.StatusCode} {response.Headers.Location}");
+        Assert.DoesNotContain("Hangfire", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public void Only_a_signed_in_person_is_let_in()
     {
         var storage = _portal.Services.GetRequiredService<JobsHost>().Storage;

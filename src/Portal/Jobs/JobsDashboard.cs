@@ -25,6 +25,16 @@ public static class JobsDashboard
 
     public static WebApplication MapJobsDashboard(this WebApplication app)
     {
+        // Refused before Hangfire sees the request as well as by its filter: a page for people, signed in.
+        app.UseWhen(http => http.Request.Path.StartsWithSegments(Path), branch => branch.Use(async (http, next) =>
+        {
+            if (http.User is not { Identity.IsAuthenticated: true } user || user.HasClaim(c => c.Type == Identity.PortalClaims.WorkerRun))
+            {
+                http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return;
+            }
+            await next(http);
+        }));
         app.UseHangfireDashboard(Path, new DashboardOptions
         {
             Authorization = [new SignedInOnly()],
