@@ -74,7 +74,7 @@ public sealed class PortalProcess : IAsyncDisposable
             BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromMinutes(2),
         };
         var page = await client.GetStringAsync("/login");
-        var antiforgery = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"");
+        var antiforgery = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"");
         if (!antiforgery.Success) throw new InvalidOperationException("The login page has no antiforgery token:\n" + page);
         using var response = await client.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
