@@ -192,6 +192,7 @@ public static class PortalSetup
     public static WebApplication MapPortalApi(this WebApplication app)
     {
         // Before the exception handler, so ProblemDetails are written in the request's language.
+        app.UseSecurityHeaders();
         app.UseRequestLocalization();
         app.UseExceptionHandler();
         // Any 4xx on /api that ends without a body (no route, wrong method) becomes ProblemDetails.

@@ -17,10 +17,17 @@ namespace ModelOps.Portal.Tests;
 /// </summary>
 public sealed class PortalFactory : WebApplicationFactory<Program>
 {
-    private readonly TempFolder _data = new();
+    private readonly TempFolder? _data;
     private readonly Dictionary<string, string?> _settings = new();
 
-    public string DataDirectory => _data.Path;
+    /// <summary>A portal over a temp data folder of its own, or over <paramref name="dataDirectory"/> (kept: a restart).</summary>
+    public PortalFactory(string? dataDirectory = null)
+    {
+        _data = dataDirectory is null ? new TempFolder() : null;
+        DataDirectory = dataDirectory ?? _data!.Path;
+    }
+
+    public string DataDirectory { get; }
 
     public PortalFactory With(string key, string value)
     {
@@ -31,7 +38,7 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.UseSetting("ModelOps:DataDirectory", _data.Path);
+        builder.UseSetting("ModelOps:DataDirectory", DataDirectory);
         builder.UseSetting("ModelOps:SeedDemoData", "false");
         builder.UseSetting("ModelOps:PauseDispatch", "true");
         builder.UseSetting("ModelOps:Auth:AdminUserName", AdminName);
@@ -103,8 +110,8 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
 
     /// <summary>Files under the data folder, relative, excluding the databases.</summary>
     public IReadOnlyList<string> DataFiles() =>
-        Directory.EnumerateFiles(_data.Path, "*", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(_data.Path, f))
+        Directory.EnumerateFiles(DataDirectory, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(DataDirectory, f))
             .Where(f => !f.StartsWith("modelops.db", StringComparison.Ordinal) && !f.StartsWith("jobs.db", StringComparison.Ordinal) && !f.StartsWith("keys" + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             .ToList();
 
@@ -114,7 +121,7 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
         if (disposing)
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            _data.Dispose();
+            _data?.Dispose();
         }
     }
 }
