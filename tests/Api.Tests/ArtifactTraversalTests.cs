@@ -333,7 +333,8 @@ public sealed class ArtifactTraversalTests(ArtifactPortal fixture) : IClassFixtu
         await client.ConnectAsync(uri.Host, uri.Port);
         await using var stream = client.GetStream();
         var head = new StringBuilder()
-            .Append($"{method} {target} HTTP/1.1\r\nHost: {uri.Authority}\r\nConnection: close\r\n");
+            .Append($"{method} {target} HTTP/1.1\r\nHost: {uri.Authority}\r\nConnection: close\r\n")
+            .Append($"Authorization: Bearer {Portal.AdminToken}\r\n");
         if (body is not null)
             head.Append("Content-Type: application/octet-stream\r\n").Append(chunked ? "Transfer-Encoding: chunked\r\n" : $"Content-Length: {body.Length}\r\n");
         head.Append("\r\n");

@@ -200,6 +200,8 @@ internal static class Python
         start.Environment.Remove("MODELOPS_TOKEN");
         if (baseUrl is null) start.Environment.Remove("MODELOPS_URL");
         else start.Environment["MODELOPS_URL"] = baseUrl;
+        // The client acts as the portal's first Admin, through a personal token, as a script would.
+        if (baseUrl is not null && PortalProcess.TokenFor(baseUrl) is { } token) start.Environment["MODELOPS_TOKEN"] = token;
         return start;
     }
 

@@ -59,9 +59,19 @@ public sealed class PortalProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         await portal.WaitHealthyAsync(TimeSpan.FromSeconds(90));
-        portal.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await portal.TokenAsync(AdminName, AdminPassword));
+        portal.AdminToken = await portal.TokenAsync(AdminName, AdminPassword);
+        portal.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", portal.AdminToken);
+        Tokens[url] = portal.AdminToken;
         return portal;
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Tokens = new();
+
+    /// <summary>A personal token of the first Admin, which <see cref="Http"/> sends.</summary>
+    public string AdminToken { get; private set; } = "";
+
+    /// <summary>The Admin's token of the portal at <paramref name="baseUrl"/>, for clients started elsewhere (the Python client's $MODELOPS_TOKEN).</summary>
+    public static string? TokenFor(string baseUrl) => Tokens.TryGetValue(baseUrl.TrimEnd('/'), out var token) ? token : null;
 
     public const string AdminName = "admin";
     public const string AdminPassword = "admin-test-password";

@@ -23,7 +23,7 @@ public static class PortalClaims
 /// stops the next action, in an open circuit as on the API. A resource of a team the caller is not in
 /// answers 404, as if it did not exist; a lower role than needed answers 403.
 /// </summary>
-public sealed class Access(CurrentUser user, IDbContextFactory<PortalDb> dbs, IHttpContextAccessor http)
+public sealed class Access(CurrentUser user, IDbContextFactory<PortalDb> dbs, IHttpContextAccessor http, CircuitPrincipal circuit)
 {
     public CurrentUser User => user;
 
@@ -95,12 +95,16 @@ public sealed class Access(CurrentUser user, IDbContextFactory<PortalDb> dbs, IH
         return teams.Count > 0 ? teams : throw new PortalException(PortalError.Forbidden, $"The audit trail is for Admins and Approvers.");
     }
 
-    /// <summary>What a list shows: the team the request names (header or team switch) when it names one, else every team the caller reads.</summary>
+    /// <summary>
+    /// What a list shows. In the browser (the sign-in cookie, a page's circuit): the team the app bar's
+    /// switch chose, or the first. For a token: the team its request names with the header, else every
+    /// team the caller reads.
+    /// </summary>
     public async Task<IReadOnlyList<int>> ListTeamsAsync(CancellationToken ct = default)
     {
-        var request = http.HttpContext?.Request;
-        var names = request is not null && (request.Headers.ContainsKey(PortalClaims.TeamHeader) || (user.Principal?.Identity?.AuthenticationType != TokenAuthentication.Name && request.Cookies.ContainsKey(PortalClaims.TeamCookie)));
-        if (!names && http.HttpContext is not null) return await TeamsAsync(TeamRole.Viewer, ct);
+        var byToken = user.Principal?.Identity?.AuthenticationType == TokenAuthentication.Name;
+        if (byToken && http.HttpContext?.Request.Headers.ContainsKey(PortalClaims.TeamHeader) != true)
+            return await TeamsAsync(TeamRole.Viewer, ct);
         return await CurrentTeamAsync(ct) is { } team ? [team] : [];
     }
 
@@ -114,7 +118,8 @@ public sealed class Access(CurrentUser user, IDbContextFactory<PortalDb> dbs, IH
         var teams = await TeamsAsync(TeamRole.Viewer, ct);
         if (teams.Count == 0) return null;
         var request = http.HttpContext?.Request;
-        var named = request?.Headers[PortalClaims.TeamHeader].ToString() is { Length: > 0 } header ? header : request?.Cookies[PortalClaims.TeamCookie];
+        var named = request?.Headers[PortalClaims.TeamHeader].ToString() is { Length: > 0 } header ? header
+            : request?.Cookies[PortalClaims.TeamCookie] ?? circuit.Team;
         if (string.IsNullOrWhiteSpace(named)) return teams[0];
         if (int.TryParse(named, out var id)) return teams.Contains(id) ? id : NamedTeamUnknown(named) ?? teams[0];
         await using var db = await dbs.CreateDbContextAsync(ct);

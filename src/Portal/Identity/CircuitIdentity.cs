@@ -57,7 +57,7 @@ public sealed class PrincipalCircuitHandler(AuthenticationStateProvider states, 
     public override Func<CircuitInboundActivityContext, Task> CreateInboundActivityHandler(Func<CircuitInboundActivityContext, Task> next) =>
         context =>
         {
-            CircuitPrincipal.Flow(principal.User);
+            principal.Flow();
             return next(context);
         };
 

@@ -50,15 +50,26 @@ public sealed class CurrentUser(IHttpContextAccessor http, CircuitPrincipal circ
 /// </summary>
 public sealed class CircuitPrincipal
 {
-    private static readonly AsyncLocal<ClaimsPrincipal?> Ambient = new();
+    private static readonly AsyncLocal<CircuitPrincipal?> Ambient = new();
     private ClaimsPrincipal? own;
+    private string? team;
 
     public ClaimsPrincipal? User
     {
-        get => own ?? Ambient.Value;
+        get => own ?? Ambient.Value?.own;
         set => own = value;
     }
 
+    /// <summary>
+    /// The team the app bar's switch chose (its cookie, read while the page was rendered on the server,
+    /// since a circuit has no request to read it from); null: none chosen.
+    /// </summary>
+    public string? Team
+    {
+        get => team ?? Ambient.Value?.team;
+        set => team = value;
+    }
+
     /// <summary>For the circuit's inbound activities (set by <see cref="PrincipalCircuitHandler"/>).</summary>
-    internal static void Flow(ClaimsPrincipal? user) => Ambient.Value = user;
+    internal void Flow() => Ambient.Value = this;
 }

@@ -33,6 +33,18 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : IdentityUserC
     public DbSet<Retraining.Schedule> Schedules => Set<Retraining.Schedule>();
     public DbSet<Retraining.ScheduleFire> ScheduleFires => Set<Retraining.ScheduleFire>();
 
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        Audit.AuditTeams.Fill(this);
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        Audit.AuditTeams.Fill(this);
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
     {
         // SQLite keeps no kind; every time we store is UTC, so say so when reading it back.
