@@ -39,25 +39,29 @@ public sealed record JobQueue(IReadOnlyList<QueuedJob> Jobs, int CpuSlots, int G
 /// </summary>
 public sealed class JobQueueQuery(IDbContextFactory<PortalDb> dbs, JobsHost jobs)
 {
-    public async Task<JobQueue> ListAsync(CancellationToken ct = default)
+    /// <summary>
+    /// The queue, or only the runs of <paramref name="teams"/> (a run belongs to its experiment's team)
+    /// when given, filtered in SQL. A queued run's place is its place in the whole queue, as the
+    /// scheduler takes it, so it says how long it will wait even when other teams' runs are ahead.
+    /// </summary>
+    public async Task<JobQueue> ListAsync(IReadOnlyCollection<int>? teams = null, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var rows = await db.Runs.AsNoTracking()
-            .Where(r => r.Kind == RunKind.Training && r.DeletedAt == null && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running))
+        var scheduled = db.Runs.AsNoTracking()
+            .Where(r => r.Kind == RunKind.Training && r.DeletedAt == null && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running));
+        var listed = teams is null ? scheduled : scheduled.Where(r => teams.Contains(r.Experiment!.TeamId));
+        var rows = await listed
             // Running first, then the queue in the order the scheduler takes it (oldest first).
             .OrderByDescending(r => r.Status).ThenBy(r => r.CreatedAt).ThenBy(r => r.Id)
             .Select(r => new QueuedJob(r.Id, r.Name, r.Status, r.Progress, r.CurrentEpoch, r.Epochs, r.Attempt,
-                r.CreatedAt, r.StartedAt, r.LastHeartbeatAt, r.CancelRequested, r.StatusMessage, r.Device, r.Queue, null))
+                r.CreatedAt, r.StartedAt, r.LastHeartbeatAt, r.CancelRequested, r.StatusMessage, r.Device, r.Queue,
+                // Its place in its own queue: the queued runs of that queue (any team's) created before it, plus one.
+                r.Status == RunStatus.Queued
+                    ? db.Runs.Count(o => o.Kind == RunKind.Training && o.DeletedAt == null && o.Status == RunStatus.Queued && (o.Queue ?? SlotQueues.Cpu) == (r.Queue ?? SlotQueues.Cpu)
+                                           && (o.CreatedAt < r.CreatedAt || (o.CreatedAt == r.CreatedAt && o.Id <= r.Id)))
+                    : (int?)null))
             .ToListAsync(ct);
-        var places = new Dictionary<string, int>(StringComparer.Ordinal);
-        var listed = rows.Select(j =>
-        {
-            if (j.Status != RunStatus.Queued) return j;
-            var queue = j.Queue ?? SlotQueues.Cpu;
-            places[queue] = places.GetValueOrDefault(queue) + 1;
-            return j with { Position = places[queue] };
-        }).ToList();
-        return new JobQueue(listed, jobs.CpuSlots, jobs.GpuSlots,
-            listed.Count(j => j.Status == RunStatus.Running), listed.Count(j => j.Status == RunStatus.Queued), DateTime.UtcNow);
+        return new JobQueue(rows, jobs.CpuSlots, jobs.GpuSlots,
+            rows.Count(j => j.Status == RunStatus.Running), rows.Count(j => j.Status == RunStatus.Queued), DateTime.UtcNow);
     }
 }

@@ -71,7 +71,7 @@ public sealed class JobsPageTests : PortalUiTest
 
         var page = Render<JobsPage>();
 
-        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=jobs-empty]")));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=jobs-empty]")), TimeSpan.FromSeconds(10));
         Assert.Equal("0", page.Find("[data-testid=jobs-summary]").GetAttribute("data-running"));
     }
 
