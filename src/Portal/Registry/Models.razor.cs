@@ -32,6 +32,7 @@ public sealed partial class Models
     [Inject] private IStringLocalizer<RegistryText> L { get; set; } = default!;
     [Inject] private IStringLocalizer<ShellText> S { get; set; } = default!;
     [Inject] private Microsoft.Extensions.Options.IOptions<CostOptions> Prices { get; set; } = default!;
+    [Inject] private Identity.Access Access { get; set; } = default!;
 
     /// <summary>The model to show first: ?model=name (links from runs and the overview).</summary>
     [SupplyParameterFromQuery(Name = "model")] public string? ModelQuery { get; set; }
@@ -53,6 +54,16 @@ public sealed partial class Models
     private string? registerError, registerRunProblem, registerNameProblem;
     private ExistingVersion? alreadyRegistered;
 
+    /// <summary>The teams the page lists (the team switch's, else all the caller's), and those the caller may register runs of.</summary>
+    private IReadOnlyList<int> teams = [];
+    private IReadOnlyList<int> editorTeams = [];
+    /// <summary>The caller's role in the chosen model's team: what its buttons offer (each action checks again).</summary>
+    private Identity.TeamRole? modelRole;
+
+    private bool CanEdit => modelRole >= Identity.TeamRole.Editor;
+    private bool CanApprove => modelRole >= Identity.TeamRole.Approver;
+    private bool CanRegister => editorTeams.Count > 0;
+
     /// <summary>One row of the models grid.</summary>
     public sealed record ModelRow(string Name, DateTime CreatedAt, string CreatedBy, int VersionCount, int? ProductionVersion, DateTime? LatestAt,
         ComputeView? Compute = null);
@@ -72,11 +83,14 @@ public sealed partial class Models
 
     protected override async Task OnInitializedAsync()
     {
+        teams = await Access.ListTeamsAsync();
+        var writable = await Access.TeamsAsync(Identity.TeamRole.Editor);
+        editorTeams = teams.Where(writable.Contains).ToList();
         await using var db = await DbFactory.CreateDbContextAsync();
         var wanted = string.IsNullOrWhiteSpace(ModelQuery) ? null : ModelQuery.Trim();
-        selected = wanted is not null && await db.RegisteredModels.AnyAsync(m => m.Name == wanted)
+        selected = wanted is not null && await Listed(db).AnyAsync(m => m.Name == wanted)
             ? wanted
-            : await db.RegisteredModels.OrderBy(m => m.Name).Select(m => m.Name).FirstOrDefaultAsync();
+            : await Listed(db).OrderBy(m => m.Name).Select(m => m.Name).FirstOrDefaultAsync();
         await LoadDetailAsync(db);
     }
 
@@ -93,11 +107,14 @@ public sealed partial class Models
     private async Task SelectAsync(string name)
     {
         await using var db = await DbFactory.CreateDbContextAsync();
-        if (!await db.RegisteredModels.AnyAsync(m => m.Name == name)) return;
+        if (!await Listed(db).AnyAsync(m => m.Name == name)) return;
         selected = name;
         await LoadDetailAsync(db);
         StateHasChanged();
     }
+
+    /// <summary>The models of the teams the page lists.</summary>
+    private IQueryable<RegisteredModel> Listed(PortalDb db) => db.RegisteredModels.AsNoTracking().Where(m => teams.Contains(m.TeamId));
 
     private static IQueryable<ModelVersion> VersionsOf(PortalDb db, string model) =>
         db.ModelVersions.AsNoTracking().Where(v => v.RegisteredModel!.Name == model);
@@ -107,7 +124,7 @@ public sealed partial class Models
     {
         await using var db = await DbFactory.CreateDbContextAsync(ct);
         // Ordered on an anonymous projection (EF translates its members), then shaped into rows.
-        var query = db.RegisteredModels.AsNoTracking().Select(m => new
+        var query = Listed(db).Select(m => new
         {
             m.Name, m.CreatedAt, m.CreatedBy,
             VersionCount = m.Versions.Count(),
@@ -117,7 +134,7 @@ public sealed partial class Models
             GpuSeconds = db.Runs.Where(r => m.Versions.Any(v => v.RunId == r.Id)).Sum(r => r.GpuSeconds ?? 0),
             CpuCoreSeconds = db.Runs.Where(r => m.Versions.Any(v => v.RunId == r.Id)).Sum(r => r.CpuCoreSeconds ?? 0),
         });
-        var total = await db.RegisteredModels.CountAsync(ct);
+        var total = await Listed(db).CountAsync(ct);
         var sort = state.SortDefinitions.FirstOrDefault();
         var descending = sort?.Descending ?? false;
         var ordered = sort?.SortBy switch
@@ -168,11 +185,14 @@ public sealed partial class Models
         if (selected is not { } name)
         {
             detail = null;
-            audit = await db.AuditEvents.AsNoTracking().Where(a => a.Action.StartsWith("model.") || a.Subject.StartsWith("model:"))
+            modelRole = null;
+            audit = await db.AuditEvents.AsNoTracking().Where(a => a.TeamId != null && teams.Contains(a.TeamId.Value))
+                .Where(a => a.Action.StartsWith("model.") || a.Subject.StartsWith("model:"))
                 .OrderByDescending(a => a.Id).Take(AuditCount).ToListAsync();
             return;
         }
         var model = await db.RegisteredModels.AsNoTracking().FirstAsync(m => m.Name == name);
+        modelRole = await Access.RoleAsync(model.TeamId);
         var versions = await VersionsOf(db, name).Select(v => new { v.Version, v.Stage }).ToListAsync();
         var production = versions.Where(v => v.Stage == ModelStages.Production).Select(v => (int?)v.Version).FirstOrDefault();
         var subject = $"model:{name}:v";
@@ -249,14 +269,22 @@ public sealed partial class Models
         await PromoteAsync(model.Name, back, ModelStages.Production, L["{0} is rolled back to v{1}.", model.Name, back]);
     }
 
-    private async Task PromoteAsync(string model, int version, string stage, string done)
+    /// <summary>
+    /// Moves the version to the stage after checking the caller's role in the model's team (Approver into or
+    /// out of Production, else Editor), as the API does: a hidden button is no check.
+    /// </summary>
+    public async Task PromoteAsync(string model, int version, string stage, string done)
     {
         busy = true;
         error = null;
         try
         {
             await using (var scope = Scopes.CreateAsyncScope())
+            {
+                await ModelsApi.RequireStageRoleAsync(scope.ServiceProvider.GetRequiredService<PortalDb>(), scope.ServiceProvider.GetRequiredService<Identity.Access>(),
+                    model, version, stage, CancellationToken.None);
                 await scope.ServiceProvider.GetRequiredService<RegistryService>().PromoteAsync(model, version, stage, CancellationToken.None);
+            }
             Snackbar.Add(done, Severity.Success);
         }
         catch (PortalException ex)
@@ -276,7 +304,7 @@ public sealed partial class Models
         if (!registerOpen) return;
         await using var db = await DbFactory.CreateDbContextAsync();
         registrableRuns = await db.Runs.AsNoTracking()
-            .Where(r => r.DeletedAt == null && r.Status == RunStatus.Finished && r.HasModel)
+            .Where(r => r.DeletedAt == null && r.Status == RunStatus.Finished && r.HasModel && editorTeams.Contains(r.Experiment!.TeamId))
             .OrderByDescending(r => r.Id).Take(RegistrableRunCount)
             .Select(r => new RegistrableRun(r.Id, r.Name, r.DatasetVersion != null ? r.DatasetVersion.Dataset!.Name : null))
             .ToListAsync();
@@ -314,7 +342,7 @@ public sealed partial class Models
     /// Registers the chosen run's model. A run that is already a version of this model is refused by the
     /// registry (409) unless asked for on purpose, so the form asks first and says which version it is.
     /// </summary>
-    private async Task RegisterAsync(bool again)
+    public async Task RegisterAsync(bool again)
     {
         if (registerRunId is not { } runId) return;
         registerError = registerRunProblem = registerNameProblem = null;
@@ -322,6 +350,11 @@ public sealed partial class Models
         try
         {
             await using var scope = Scopes.CreateAsyncScope();
+            // The version belongs to the run's team: registering needs an Editor there (as POST /models/{name}/versions).
+            var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
+            var team = await db.Runs.Where(r => r.Id == runId && r.DeletedAt == null).Select(r => (int?)r.Experiment!.TeamId).FirstOrDefaultAsync()
+                ?? throw PortalException.NotFound($"Run {runId}");
+            await scope.ServiceProvider.GetRequiredService<Identity.Access>().RequireAsync(team, Identity.TeamRole.Editor, $"Run {runId}");
             var registry = scope.ServiceProvider.GetRequiredService<RegistryService>();
             var name = registerName.Trim();
             if (!again && await registry.FindVersionForRunAsync(name, runId, CancellationToken.None) is { } existing)
@@ -344,6 +377,8 @@ public sealed partial class Models
             if (ex.Field == "name") registerNameProblem = message;
             else if (ex.Field == "runId") registerRunProblem = message;
             else registerError = message;
+            // Without the form (a caller who may register nowhere) the refusal shows above the page.
+            if (!CanRegister) error = message;
         }
         finally
         {

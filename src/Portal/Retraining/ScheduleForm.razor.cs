@@ -28,6 +28,7 @@ public sealed partial class ScheduleForm
     [Inject] private ILogger<ScheduleForm> Log { get; set; } = default!;
     [Inject] private IStringLocalizer<RetrainingText> L { get; set; } = default!;
     [Inject] private IStringLocalizer<ShellText> S { get; set; } = default!;
+    [Inject] private Identity.Access Access { get; set; } = default!;
 
     /// <summary>The schedule being edited; null for a new one.</summary>
     [Parameter] public int? EditId { get; set; }
@@ -47,6 +48,8 @@ public sealed partial class ScheduleForm
     private bool saving;
     private string? error;
     private IReadOnlyList<string> problems = [];
+    /// <summary>The experiment a new schedule trains in: the default one when the team works in it, else the team's first.</summary>
+    private int? newExperimentId;
 
     internal sealed record DatasetChoice(int Id, string Name, IReadOnlyList<VersionChoice> Versions);
 
@@ -117,14 +120,21 @@ public sealed partial class ScheduleForm
 
     private async Task LoadChoicesAsync()
     {
+        // The choices are the listed teams' (the team switch's, else all the caller's); saving checks the role.
+        var teams = await Access.ListTeamsAsync();
+        var current = await Access.CurrentTeamAsync();
         await using var db = await DbFactory.CreateDbContextAsync();
-        var versions = await db.DatasetVersions.AsNoTracking()
+        newExperimentId = current is { } team
+            ? await db.Experiments.AsNoTracking().Where(e => e.TeamId == team && e.DeletedAt == null)
+                .OrderBy(e => e.Id != Tracking.Experiment.DefaultId).ThenBy(e => e.Id).Select(e => (int?)e.Id).FirstOrDefaultAsync()
+            : null;
+        var versions = await db.DatasetVersions.AsNoTracking().Where(v => teams.Contains(v.Dataset!.TeamId))
             .Select(v => new { v.DatasetId, v.Version, v.Kind, v.Rows }).ToListAsync();
-        datasets = (await db.Datasets.AsNoTracking().OrderBy(d => d.Name).Select(d => new { d.Id, d.Name }).ToListAsync())
+        datasets = (await db.Datasets.AsNoTracking().Where(d => teams.Contains(d.TeamId)).OrderBy(d => d.Name).Select(d => new { d.Id, d.Name }).ToListAsync())
             .Select(d => new DatasetChoice(d.Id, d.Name, versions.Where(v => v.DatasetId == d.Id).OrderByDescending(v => v.Version)
                 .Select(v => new VersionChoice(v.Version, v.Kind, v.Rows)).ToList()))
             .ToList();
-        var modelVersions = await db.ModelVersions.AsNoTracking()
+        var modelVersions = await db.ModelVersions.AsNoTracking().Where(v => teams.Contains(v.RegisteredModel!.TeamId))
             .Select(v => new { v.RegisteredModel!.Name, v.Version, v.Stage }).ToListAsync();
         models = modelVersions.GroupBy(v => v.Name).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => new ModelChoice(g.Key, g.OrderByDescending(v => v.Version).Select(v => new ModelVersionChoice(v.Version, v.Stage)).ToList()))
@@ -279,7 +289,7 @@ public sealed partial class ScheduleForm
             Device = form.Device,
         },
         TargetModel = form.TargetModel,
-        ExperimentId = Initial?.ExperimentId,
+        ExperimentId = Initial?.ExperimentId ?? newExperimentId,
         Cron = form.Cron,
         TimeZone = form.TimeZone,
         OnNewDatasetVersion = form.OnNewDatasetVersion,
@@ -290,7 +300,7 @@ public sealed partial class ScheduleForm
         GateMargin = form.GateMargin,
     };
 
-    private async Task SaveAsync()
+    public async Task SaveAsync()
     {
         if (saving) return;
         saving = true;
@@ -302,6 +312,7 @@ public sealed partial class ScheduleForm
             // A scope per write: the circuit lives for hours and must not keep one DbContext.
             await using (var scope = Scopes.CreateAsyncScope())
             {
+                await RequireEditorAsync(scope.ServiceProvider);
                 var service = scope.ServiceProvider.GetRequiredService<ScheduleService>();
                 saved = EditId is { } id
                     ? await service.UpdateAsync(id, BuildRequest(), CancellationToken.None)
@@ -327,4 +338,25 @@ public sealed partial class ScheduleForm
     }
 
     private Task CancelAsync() => OnCancel.InvokeAsync();
+
+    /// <summary>
+    /// Saving needs an Editor: of the schedule's team when editing, of the team of the experiment a new one trains
+    /// in when creating (the schedule becomes that team's). The service trusts its caller.
+    /// </summary>
+    private async Task RequireEditorAsync(IServiceProvider services)
+    {
+        var access = services.GetRequiredService<Identity.Access>();
+        var db = services.GetRequiredService<PortalDb>();
+        if (EditId is { } id)
+        {
+            var team = await db.Schedules.Where(x => x.Id == id).Select(x => (int?)x.TeamId).FirstOrDefaultAsync() ?? throw PortalException.NotFound($"Schedule {id}");
+            await access.RequireAsync(team, Identity.TeamRole.Editor, $"Schedule {id}");
+            return;
+        }
+        if (BuildRequest().ExperimentId is { } experimentId
+            && await db.Experiments.Where(e => e.Id == experimentId && e.DeletedAt == null).Select(e => (int?)e.TeamId).FirstOrDefaultAsync() is { } owner)
+            await access.RequireAsync(owner, Identity.TeamRole.Editor, $"Experiment {experimentId}");
+        else
+            await access.TeamToWriteAsync(Identity.TeamRole.Editor);
+    }
 }

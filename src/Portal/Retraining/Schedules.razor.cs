@@ -34,6 +34,7 @@ public sealed partial class Schedules
     [Inject] private IOptions<CostOptions> Prices { get; set; } = default!;
     [Inject] private IStringLocalizer<RetrainingText> L { get; set; } = default!;
     [Inject] private IStringLocalizer<ShellText> S { get; set; } = default!;
+    [Inject] private Identity.Access Access { get; set; } = default!;
 
     /// <summary>The schedule whose history shows first: ?schedule=id.</summary>
     [SupplyParameterFromQuery(Name = "schedule")] public int? ScheduleQuery { get; set; }
@@ -49,6 +50,15 @@ public sealed partial class Schedules
     private string? error;
     /// <summary>The last read's failure, until a read succeeds.</summary>
     private string? loadError;
+
+    /// <summary>The teams the page lists (the team switch's, else all the caller's), read once.</summary>
+    private IReadOnlyList<int>? teams;
+    /// <summary>The caller's role in each listed schedule's team: what its buttons offer (each action checks again).</summary>
+    private Dictionary<int, Identity.TeamRole?> roles = [];
+    /// <summary>Whether the caller may create a schedule in the team they work in.</summary>
+    private bool canCreate;
+
+    private bool Can(Schedule s, Identity.TeamRole needed) => roles.GetValueOrDefault(s.TeamId) is { } role && role >= needed;
 
     private bool formOpen;
     private int? editId;
@@ -80,10 +90,18 @@ public sealed partial class Schedules
     {
         try
         {
+            if (teams is null)
+            {
+                teams = await Access.ListTeamsAsync();
+                canCreate = await Access.CurrentTeamAsync() is { } current && await Access.HasAsync(current, Identity.TeamRole.Editor);
+            }
             await using (var scope = Scopes.CreateAsyncScope())
             {
                 var service = scope.ServiceProvider.GetRequiredService<ScheduleService>();
-                var list = await service.ListAsync(CancellationToken.None);
+                var list = await service.ListAsync(CancellationToken.None, teams);
+                var owners = new Dictionary<int, Identity.TeamRole?>();
+                foreach (var team in list.Select(v => v.Schedule.TeamId).Distinct()) owners[team] = await Access.RoleAsync(team);
+                roles = owners;
                 var history = selectedId is { } id && list.Any(v => v.Schedule.Id == id)
                     ? await service.FiresAsync(id, HistoryCount, CancellationToken.None)
                     : [];
@@ -206,6 +224,7 @@ public sealed partial class Schedules
 
     private void OpenNew()
     {
+        if (!canCreate) return;
         editId = null;
         editRequest = null;
         formKey++;
@@ -214,6 +233,8 @@ public sealed partial class Schedules
 
     private void OpenEdit(ScheduleView view)
     {
+        // The form's save checks the role again; this only keeps a Viewer from a form they cannot save.
+        if (!Can(view.Schedule, Identity.TeamRole.Editor)) return;
         editId = view.Schedule.Id;
         editRequest = ScheduleRequest.From(view.Schedule);
         formKey++;
@@ -237,9 +258,9 @@ public sealed partial class Schedules
 
     // ---- row actions: each says what happened, and a refusal is the service's sentence ----
 
-    private async Task RunNowAsync(ScheduleView view)
+    public async Task RunNowAsync(ScheduleView view)
     {
-        await ActAsync(view, async service =>
+        await ActAsync(view, Identity.TeamRole.Editor, async service =>
         {
             await service.RunNowAsync(view.Schedule.Id, CancellationToken.None);
             watchUntil = DateTime.UtcNow + RunNowWatch;
@@ -248,9 +269,9 @@ public sealed partial class Schedules
         });
     }
 
-    private async Task SetPausedAsync(ScheduleView view, bool paused)
+    public async Task SetPausedAsync(ScheduleView view, bool paused)
     {
-        await ActAsync(view, async service =>
+        await ActAsync(view, Identity.TeamRole.Editor, async service =>
         {
             await service.SetPausedAsync(view.Schedule.Id, paused, CancellationToken.None);
             Snackbar.Add(paused ? L["Schedule '{0}' is paused: it does not fire until it is resumed.", view.Schedule.Name]
@@ -258,14 +279,26 @@ public sealed partial class Schedules
         });
     }
 
-    private async Task DeleteAsync(ScheduleView view)
+    public async Task DeleteAsync(ScheduleView view)
     {
+        // Asked before the question (a non-Admin is told at once) and again before the change.
+        error = null;
+        try
+        {
+            await RequireAsync(Access, view.Schedule.Id, Identity.TeamRole.Admin);
+        }
+        catch (PortalException ex)
+        {
+            error = ex.Localized(CultureInfo.CurrentUICulture);
+            Snackbar.Add(error, Severity.Error);
+            return;
+        }
         var confirmed = await Dialogs.ShowMessageBoxAsync(
             L["Delete schedule '{0}'?", view.Schedule.Name],
             L["It stops firing and its history goes with it; the runs it started and the models it registered stay."],
             yesText: L["Delete the schedule"], cancelText: L["Keep it"]);
         if (confirmed != true) return;
-        await ActAsync(view, async service =>
+        await ActAsync(view, Identity.TeamRole.Admin, async service =>
         {
             await service.DeleteAsync(view.Schedule.Id, CancellationToken.None);
             if (selectedId == view.Schedule.Id) selectedId = null;
@@ -274,7 +307,15 @@ public sealed partial class Schedules
         });
     }
 
-    private async Task ActAsync(ScheduleView view, Func<ScheduleService, Task> action)
+    /// <summary>The caller's role in the schedule's team, as the API's routes on schedules/{id} ask: run now, pause and resume Editor, delete Admin.</summary>
+    private async Task RequireAsync(Identity.Access access, int id, Identity.TeamRole needed)
+    {
+        await using var db = await DbFactory.CreateDbContextAsync();
+        var team = await db.Schedules.Where(x => x.Id == id).Select(x => (int?)x.TeamId).FirstOrDefaultAsync() ?? throw PortalException.NotFound($"Schedule {id}");
+        await access.RequireAsync(team, needed, $"Schedule {id}");
+    }
+
+    private async Task ActAsync(ScheduleView view, Identity.TeamRole needed, Func<ScheduleService, Task> action)
     {
         var id = view.Schedule.Id;
         busy.Add(id);
@@ -282,6 +323,7 @@ public sealed partial class Schedules
         try
         {
             await using var scope = Scopes.CreateAsyncScope();
+            await RequireAsync(scope.ServiceProvider.GetRequiredService<Identity.Access>(), id, needed);
             await action(scope.ServiceProvider.GetRequiredService<ScheduleService>());
         }
         catch (PortalException ex)

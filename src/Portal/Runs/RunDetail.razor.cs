@@ -41,6 +41,7 @@ public sealed partial class RunDetail
     [Inject] private IStringLocalizer<RunsText> L { get; set; } = default!;
     [Inject] private IStringLocalizer<ShellText> S { get; set; } = default!;
     [Inject] private Microsoft.Extensions.Options.IOptions<CostOptions> Prices { get; set; } = default!;
+    [Inject] private Identity.Access Access { get; set; } = default!;
 
     [Parameter] public int Id { get; set; }
     [CascadingParameter] public UiPreferences? Preferences { get; set; }
@@ -48,6 +49,9 @@ public sealed partial class RunDetail
     private int loadedId;
     private Run? run;
     private bool notFound;
+    /// <summary>The caller's role in the run's team (its experiment's), read on each reload: what the buttons offer; each action checks again.</summary>
+    private Identity.TeamRole? role;
+    private bool CanEdit => role >= Identity.TeamRole.Editor;
     private string datasetName = "";
     private int datasetId;
     private int datasetVersion;
@@ -255,6 +259,10 @@ public sealed partial class RunDetail
         await using var db = await DbFactory.CreateDbContextAsync();
         var fresh = await db.Runs.AsNoTracking().Include(r => r.DatasetVersion).ThenInclude(v => v!.Dataset).FirstOrDefaultAsync(r => r.Id == Id && r.DeletedAt == null);
         if (fresh is null) return false;
+        var experiment = await db.Experiments.AsNoTracking().Where(e => e.Id == fresh.ExperimentId).Select(e => new { e.Name, e.TeamId }).FirstOrDefaultAsync();
+        // A run of a team the caller is not in is not theirs to see: the page says it was not found.
+        role = experiment is null ? null : await Access.RoleAsync(experiment.TeamId);
+        if (role is null) return false;
         var first = run is null;
         run = fresh;
         options = RunOptions.Read(fresh);
@@ -263,7 +271,7 @@ public sealed partial class RunDetail
         datasetName = fresh.DatasetVersion?.Dataset?.Name ?? "";
         datasetId = fresh.DatasetVersion?.DatasetId ?? 0;
         datasetVersion = fresh.DatasetVersion?.Version ?? 0;
-        experimentName = await db.Experiments.AsNoTracking().Where(e => e.Id == fresh.ExperimentId).Select(e => e.Name).FirstOrDefaultAsync() ?? $"#{fresh.ExperimentId}";
+        experimentName = experiment?.Name ?? $"#{fresh.ExperimentId}";
         if (evaluation is null && fresh.EvaluationJson is not null)
         {
             evaluation = RunEvaluation.From(fresh);
@@ -405,7 +413,7 @@ public sealed partial class RunDetail
     }
 
     /// <summary>Ends a client-reported run as finished or killed (the API's POST runs/{id}/end), after a confirmation.</summary>
-    private Task EndAsync(string status)
+    public Task EndAsync(string status)
     {
         var finished = status == ClientRunService.Finished;
         return ConfirmedActionAsync(
@@ -417,7 +425,7 @@ public sealed partial class RunDetail
             L["Run {0} ended.", Id], Severity.Success);
     }
 
-    private Task CancelAsync() => ConfirmedActionAsync(
+    public Task CancelAsync() => ConfirmedActionAsync(
         L["Cancel run"], L["Stop run {0}? A cancelled run cannot be resumed.", RunLabel],
         services => services.GetRequiredService<RunLauncher>().CancelAsync(Id, CancellationToken.None),
         L["Cancelling run {0}.", Id], Severity.Info);
@@ -430,14 +438,27 @@ public sealed partial class RunDetail
     /// </summary>
     private async Task ConfirmedActionAsync(string action, string question, Func<IServiceProvider, Task> change, string done, Severity severity)
     {
-        var confirmed = await Dialogs.ShowMessageBoxAsync(action, question, yesText: action, cancelText: L["Keep running"]);
-        if (confirmed != true) return;
-        cancelling = true;
         actionError = null;
         try
         {
+            // Asked before the question (a Viewer is told at once) and again before the change.
+            await RequireEditorAsync(Access);
+        }
+        catch (PortalException ex)
+        {
+            actionError = ex.Sentence();
+            return;
+        }
+        var confirmed = await Dialogs.ShowMessageBoxAsync(action, question, yesText: action, cancelText: L["Keep running"]);
+        if (confirmed != true) return;
+        cancelling = true;
+        try
+        {
             await using (var scope = Scopes.CreateAsyncScope())
+            {
+                await RequireEditorAsync(scope.ServiceProvider.GetRequiredService<Identity.Access>());
                 await change(scope.ServiceProvider);
+            }
             await ReloadRunAsync();
             Snackbar.Add(done, severity);
         }
@@ -451,7 +472,16 @@ public sealed partial class RunDetail
         }
     }
 
-    private async Task RegisterAsync()
+    /// <summary>Cancelling, ending and registering a run need an Editor in its team (as the API's POST routes on runs/{id}).</summary>
+    private async Task RequireEditorAsync(Identity.Access access)
+    {
+        await using var db = await DbFactory.CreateDbContextAsync();
+        var team = await db.Runs.Where(r => r.Id == Id && r.DeletedAt == null).Select(r => (int?)r.Experiment!.TeamId).FirstOrDefaultAsync()
+            ?? throw PortalException.NotFound($"Run {Id}");
+        await access.RequireAsync(team, Identity.TeamRole.Editor, $"Run {Id}");
+    }
+
+    public async Task RegisterAsync()
     {
         registering = true;
         registerError = null;
@@ -459,13 +489,18 @@ public sealed partial class RunDetail
         {
             ModelVersion version;
             await using (var scope = Scopes.CreateAsyncScope())
+            {
+                await RequireEditorAsync(scope.ServiceProvider.GetRequiredService<Identity.Access>());
                 version = await scope.ServiceProvider.GetRequiredService<RegistryService>().RegisterAsync(Id, registerName, CancellationToken.None);
+            }
             await ReloadRunAsync();
             Snackbar.Add(L["Registered as {0} v{1}.", registerName.Trim(), version.Version], Severity.Success);
         }
         catch (PortalException ex)
         {
-            registerError = ex.Sentence();
+            // Without the register form (a Viewer) the refusal shows above the page.
+            if (CanEdit) registerError = ex.Sentence();
+            else actionError = ex.Sentence();
         }
         finally
         {

@@ -15,8 +15,9 @@ public sealed record ExperimentChoice(int Id, string Name);
 /// </summary>
 public static class RunExperiments
 {
-    public static async Task<List<ExperimentChoice>> ListAsync(PortalDb db, CancellationToken ct) =>
-        await db.Experiments.AsNoTracking().Where(e => e.DeletedAt == null)
+    /// <summary>The live experiments of <paramref name="teams"/> (the teams the page lists), the default one first.</summary>
+    public static async Task<List<ExperimentChoice>> ListAsync(PortalDb db, IReadOnlyCollection<int> teams, CancellationToken ct) =>
+        await db.Experiments.AsNoTracking().Where(e => e.DeletedAt == null && teams.Contains(e.TeamId))
             .OrderBy(e => e.Id != Experiment.DefaultId).ThenBy(e => e.Name)
             .Select(e => new ExperimentChoice(e.Id, e.Name)).ToListAsync(ct);
 

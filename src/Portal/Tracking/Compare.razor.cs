@@ -33,6 +33,7 @@ public sealed partial class Compare : IDisposable
 
     [Inject] private IDbContextFactory<PortalDb> DbFactory { get; set; } = default!;
     [Inject] private ILogger<Compare> Log { get; set; } = default!;
+    [Inject] private Identity.Access Access { get; set; } = default!;
     [Inject] private IStringLocalizer<TrackingText> L { get; set; } = default!;
 
     [SupplyParameterFromQuery(Name = "runs")] public string? RunsParam { get; set; }
@@ -110,9 +111,11 @@ public sealed partial class Compare : IDisposable
             return;
         }
 
+        // A run of a team the caller is not in is as missing as a deleted one (the API answers 404 for it too).
+        var readable = await Access.TeamsAsync(Identity.TeamRole.Viewer);
         await using (var db = await DbFactory.CreateDbContextAsync())
         {
-            var basics = await db.Runs.AsNoTracking().Where(r => ids.Contains(r.Id) && r.DeletedAt == null)
+            var basics = await db.Runs.AsNoTracking().Where(r => ids.Contains(r.Id) && r.DeletedAt == null && readable.Contains(r.Experiment!.TeamId))
                 .Select(r => new { r.Id, r.Name, r.Status }).ToDictionaryAsync(r => r.Id);
             var found = ids.Where(basics.ContainsKey).ToList();
             missing = ids.Where(id => !basics.ContainsKey(id)).ToList();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Web;
 using Microsoft.EntityFrameworkCore;
@@ -37,6 +38,8 @@ public sealed partial class Experiments
     [Inject] private IStringLocalizer<TrackingText> L { get; set; } = default!;
     [Inject] private IStringLocalizer<ShellText> S { get; set; } = default!;
     [Inject] private Microsoft.Extensions.Options.IOptions<CostOptions> Cost { get; set; } = default!;
+    [Inject] private Identity.Access Access { get; set; } = default!;
+    [Inject] private IServiceScopeFactory Scopes { get; set; } = default!;
 
     [SupplyParameterFromQuery(Name = "experiment")] public int? ExperimentParam { get; set; }
     [SupplyParameterFromQuery(Name = "filter")] public string? FilterParam { get; set; }
@@ -96,6 +99,15 @@ public sealed partial class Experiments
     private string stateKey = "";
     private int loadedExperiment = -1;
 
+    /// <summary>The teams the page lists (the team switch's, else all the caller's).</summary>
+    private IReadOnlyList<int>? teams;
+    /// <summary>The caller's role in the shown experiment's team: what its buttons offer (each write checks again).</summary>
+    private Identity.TeamRole? experimentRole;
+    /// <summary>Whether the caller may create experiments and runs in the team they work in.</summary>
+    private bool canCreate;
+
+    private bool CanEdit => experimentRole >= Identity.TeamRole.Editor;
+
     private int PageIndex => tokens.Count - 1;
 
     private string QueryKey => $"{experimentId}\n{filter}\n{order}\n{pageSize}";
@@ -110,12 +122,18 @@ public sealed partial class Experiments
 
     protected override async Task OnParametersSetAsync()
     {
+        if (teams is null)
+        {
+            teams = await Access.ListTeamsAsync();
+            canCreate = await Access.CurrentTeamAsync() is { } current && await Access.HasAsync(current, Identity.TeamRole.Editor);
+        }
         await using var db = await DbFactory.CreateDbContextAsync();
         experiments ??= await LoadExperimentsAsync(db);
 
+        // With no experiment of the listed teams there is nothing to show: no experiment has id 0.
         experimentId = ExperimentParam is { } e && experiments.Any(x => x.Id == e) ? e
             : experiments.Any(x => x.Id == Experiment.DefaultId) ? Experiment.DefaultId
-            : experiments.FirstOrDefault()?.Id ?? Experiment.DefaultId;
+            : experiments.FirstOrDefault()?.Id ?? 0;
         filter = (FilterParam ?? "").Trim();
         order = (OrderParam ?? "").Trim();
         pageSize = SizeParam is { } s && PageSizes.Contains(s) ? s : PageSizes[0];
@@ -123,6 +141,8 @@ public sealed partial class Experiments
         if (experimentId != loadedExperiment)
         {
             savedViews = await LoadViewsAsync(db);
+            var team = await db.Experiments.AsNoTracking().Where(x => x.Id == experimentId).Select(x => (int?)x.TeamId).FirstOrDefaultAsync();
+            experimentRole = team is { } t ? await Access.RoleAsync(t) : null;
             metricKeys = null;
             paramKeys = null;
             defaultColumns = null;
@@ -167,7 +187,8 @@ public sealed partial class Experiments
         var counts = await db.Runs.AsNoTracking().Where(r => r.DeletedAt == null)
             .GroupBy(r => r.ExperimentId).Select(g => new { g.Key, Count = g.Count() })
             .ToDictionaryAsync(g => g.Key, g => g.Count);
-        var list = await db.Experiments.AsNoTracking().Where(x => x.DeletedAt == null).OrderBy(x => x.Name)
+        var listed = teams ?? [];
+        var list = await db.Experiments.AsNoTracking().Where(x => x.DeletedAt == null && listed.Contains(x.TeamId)).OrderBy(x => x.Name)
             .Select(x => new { x.Id, x.Name }).ToListAsync();
         return list.Select(x => new ExperimentOption(x.Id, x.Name, counts.GetValueOrDefault(x.Id))).ToList();
     }
@@ -405,7 +426,26 @@ public sealed partial class Experiments
 
     private void Compare() => Nav.NavigateTo($"compare?runs={string.Join(',', selected.Order())}");
 
-    private async Task SaveViewAsync()
+    /// <summary>A saved view is the experiment's: writing one needs an Editor in the experiment's team (as PATCH experiments/{id}).</summary>
+    private async Task<bool> MayWriteViewsAsync()
+    {
+        try
+        {
+            await using var scope = Scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
+            var team = await db.Experiments.Where(x => x.Id == experimentId && x.DeletedAt == null).Select(x => (int?)x.TeamId).FirstOrDefaultAsync()
+                ?? throw PortalException.NotFound($"Experiment {experimentId}");
+            await scope.ServiceProvider.GetRequiredService<Identity.Access>().RequireAsync(team, Identity.TeamRole.Editor, $"Experiment {experimentId}");
+            return true;
+        }
+        catch (PortalException ex)
+        {
+            viewProblem = ex.Localized(CultureInfo.CurrentUICulture);
+            return false;
+        }
+    }
+
+    public async Task SaveViewAsync()
     {
         var name = viewName.Trim();
         if (name.Length is 0 or > 100)
@@ -414,6 +454,7 @@ public sealed partial class Experiments
             return;
         }
         viewProblem = null;
+        if (!await MayWriteViewsAsync()) return;
         await using var db = await DbFactory.CreateDbContextAsync();
         var existing = await db.SavedViews.FirstOrDefaultAsync(v => v.ExperimentId == experimentId && v.Name == name);
         var view = existing ?? new SavedView { ExperimentId = experimentId, Name = name, CreatedBy = User.Name, CreatedAt = DateTime.UtcNow };
@@ -427,13 +468,16 @@ public sealed partial class Experiments
         viewName = "";
     }
 
-    private async Task DeleteViewAsync(SavedView target)
+    public async Task DeleteViewAsync(SavedView target)
     {
+        viewProblem = null;
+        if (!await MayWriteViewsAsync()) return;
         var confirmed = await Dialogs.ShowMessageBoxAsync(L["Delete view"], L["Delete the saved view '{0}'? The runs are not affected.", target.Name],
             yesText: L["Delete"], cancelText: S["Cancel"]);
         if (confirmed != true) return;
+        if (!await MayWriteViewsAsync()) return;
         await using var db = await DbFactory.CreateDbContextAsync();
-        if (await db.SavedViews.FindAsync(target.Id) is { } view)
+        if (await db.SavedViews.FindAsync(target.Id) is { } view && view.ExperimentId == experimentId)
         {
             db.SavedViews.Remove(view);
             await db.SaveChangesAsync();
