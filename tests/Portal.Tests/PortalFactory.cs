@@ -20,8 +20,15 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
     private readonly TempFolder? _data;
     private readonly Dictionary<string, string?> _settings = new();
 
-    /// <summary>A portal over a temp data folder of its own, or over <paramref name="dataDirectory"/> (kept: a restart).</summary>
-    public PortalFactory(string? dataDirectory = null)
+    /// <summary>A portal over a temp data folder of its own (also what xunit's class fixtures make).</summary>
+    public PortalFactory() : this(null)
+    {
+    }
+
+    /// <summary>A portal over <paramref name="dataDirectory"/>, which it leaves in place: a restart of an earlier one.</summary>
+    public static PortalFactory Over(string dataDirectory) => new(dataDirectory);
+
+    private PortalFactory(string? dataDirectory)
     {
         _data = dataDirectory is null ? new TempFolder() : null;
         DataDirectory = dataDirectory ?? _data!.Path;

@@ -35,7 +35,7 @@ public sealed class SignInTests
     {
         using var data = new TempFolder();
         string cookie;
-        using (var portal = new PortalFactory(data.Path))
+        using (var portal = PortalFactory.Over(data.Path))
         {
             var client = Browser(portal);
             // Without the antiforgery token the post is refused and signs nobody in.
@@ -56,7 +56,7 @@ public sealed class SignInTests
             Assert.True(Directory.EnumerateFiles(Path.Combine(data.Path, "keys"), "key-*.xml").Any());
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        using (var restarted = new PortalFactory(data.Path))
+        using (var restarted = PortalFactory.Over(data.Path))
         {
             var client = restarted.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
             client.DefaultRequestHeaders.Authorization = null;
