@@ -126,6 +126,27 @@ public sealed class DatasetsAccessTests : DatasetsUiTest
     }
 
     [Fact]
+    public async Task An_open_page_follows_a_role_change_at_the_next_action()
+    {
+        var version = await IngestCsvAsync("ours", TestData.SeparableCsv(20));
+        await SignInAsync("edna", TeamRole.Editor);
+        RenderProviders();
+        var detail = Render<DatasetDetail>(p => p.Add(d => d.Id, version.DatasetId));
+        detail.WaitForAssertion(() => Assert.NotNull(detail.Find("[data-testid=dataset-name]")), Wait);
+
+        // An Admin demotes her while the page is open: the page's next action is checked against the new role.
+        await InScopeAsync(async sp =>
+        {
+            await sp.GetRequiredService<People>().SetMemberAsync(ModelOps.Portal.Identity.Team.DefaultId, "edna", TeamRole.Viewer, CancellationToken.None, actor: "test");
+            return 0;
+        });
+        await detail.InvokeAsync(() => EventCallback.Factory.Create(detail.Instance, () => detail.Instance.MarkAsync("colour", true)).InvokeAsync());
+
+        detail.WaitForAssertion(() => Assert.Contains("needs the Editor role", detail.Find("[data-testid=mark-error]").TextContent), Wait);
+        Assert.Empty(Db(db => db.DatasetSensitiveColumns.ToList()));
+    }
+
+    [Fact]
     public async Task A_viewers_forged_sensitive_mark_is_refused_and_marks_nothing()
     {
         var version = await IngestCsvAsync("ours", TestData.SeparableCsv(20));
