@@ -36,9 +36,8 @@ public sealed class Access(CurrentUser user, IDbContextFactory<PortalDb> dbs, IH
             return serviceTeam == teamId.ToString() && Enum.TryParse<TeamRole>(principal.FindFirstValue(PortalClaims.ServiceRole), out var serviceRole) ? serviceRole : null;
         if (user.UserId is not { } userId) return null;
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var person = await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => new { u.IsSiteAdmin, u.DisabledAt }).FirstOrDefaultAsync(ct);
-        if (person is null || person.DisabledAt is not null) return null;
-        TeamRole? role = person.IsSiteAdmin && await db.Teams.AnyAsync(t => t.Id == teamId, ct)
+        if (await SiteAdminAsync(db, userId, ct) is not { } siteAdmin) return null;
+        TeamRole? role = siteAdmin && await db.Teams.AnyAsync(t => t.Id == teamId, ct)
             ? TeamRole.Admin
             : await db.TeamMembers.Where(m => m.TeamId == teamId && m.UserId == userId).Select(m => (TeamRole?)m.Role).FirstOrDefaultAsync(ct);
         return role is not null && principal.HasClaim(PortalClaims.ReadOnly, "true") ? TeamRole.Viewer : role;
@@ -69,9 +68,8 @@ public sealed class Access(CurrentUser user, IDbContextFactory<PortalDb> dbs, IH
         if (user.UserId is not { } userId) return [];
         if (principal.HasClaim(PortalClaims.ReadOnly, "true") && least > TeamRole.Viewer) return [];
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var person = await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => new { u.IsSiteAdmin, u.DisabledAt }).FirstOrDefaultAsync(ct);
-        if (person is null || person.DisabledAt is not null) return [];
-        if (person.IsSiteAdmin) return await db.Teams.OrderBy(t => t.Id).Select(t => t.Id).ToListAsync(ct);
+        if (await SiteAdminAsync(db, userId, ct) is not { } siteAdmin) return [];
+        if (siteAdmin) return await db.Teams.OrderBy(t => t.Id).Select(t => t.Id).ToListAsync(ct);
         // Roles are stored by name, so they are compared here rather than in SQL.
         var memberships = await db.TeamMembers.Where(m => m.UserId == userId).OrderBy(m => m.TeamId).Select(m => new { m.TeamId, m.Role }).ToListAsync(ct);
         return memberships.Where(m => m.Role >= least).Select(m => m.TeamId).ToList();
@@ -81,8 +79,12 @@ public sealed class Access(CurrentUser user, IDbContextFactory<PortalDb> dbs, IH
     {
         if (user.UserId is not { } userId || user.Principal?.HasClaim(PortalClaims.ReadOnly, "true") == true) return false;
         await using var db = await dbs.CreateDbContextAsync(ct);
-        return await db.Users.AnyAsync(u => u.Id == userId && u.IsSiteAdmin && u.DisabledAt == null, ct);
+        return await SiteAdminAsync(db, userId, ct) == true;
     }
+
+    /// <summary>Whether the user is a site Admin; null when they do not exist or are disabled (then they may do nothing).</summary>
+    private static async Task<bool?> SiteAdminAsync(PortalDb db, int userId, CancellationToken ct) =>
+        await db.Users.AsNoTracking().Where(u => u.Id == userId && u.DisabledAt == null).Select(u => (bool?)u.IsSiteAdmin).FirstOrDefaultAsync(ct);
 
     /// <summary>
     /// The audit trail is for Admins and Approvers: a site Admin reads every event (null), a team's
