@@ -97,6 +97,14 @@ public sealed class RolesTests(ITestOutputHelper output)
                 await journey.OpenAsync("/audit");
                 await Assertions.Expect(page.Locator("body")).ToContainTextAsync("april");
                 await Assertions.Expect(page.Locator("body")).ToContainTextAsync("model.stage.changed");
+                // For docs/identity.md: what a manager sees.
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(PortalProcess.RepositoryRoot, "artifacts", "screenshots", "audit-page.png") });
+            });
+            await journey.Step("the Teams page lists the team's members and their roles", async () =>
+            {
+                await journey.OpenAsync("/teams");
+                await Assertions.Expect(page.Locator("body")).ToContainTextAsync("vera");
+                await Assertions.Expect(page.Locator("body")).ToContainTextAsync("Approver");
             });
             AssertNoErrors(approver);
         }
