@@ -192,6 +192,7 @@ public static class PortalSetup
     public static WebApplication MapPortalApi(this WebApplication app)
     {
         // Before the exception handler, so ProblemDetails are written in the request's language.
+        app.UseForwardedHeaders();
         app.UseSecurityHeaders();
         app.UseRequestLocalization();
         app.UseExceptionHandler();

@@ -45,6 +45,13 @@ public sealed class JobsDashboardTests : IDisposable
     }
 
     [Fact]
+    public async Task A_team_member_who_is_not_a_site_Admin_gets_403()
+    {
+        using var teamAdmin = await _portal.ClientForAsync("tia", Identity.TeamRole.Admin);
+        Assert.Equal(HttpStatusCode.Forbidden, (await teamAdmin.GetAsync("/hangfire/jobs/enqueued/cpu")).StatusCode);
+    }
+
+    [Fact]
     public void Only_a_signed_in_person_is_let_in()
     {
         var storage = _portal.Services.GetRequiredService<JobsHost>().Storage;

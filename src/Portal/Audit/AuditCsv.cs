@@ -49,6 +49,6 @@ public static class AuditCsv
     {
         if (string.IsNullOrEmpty(value)) return "";
         if (value[0] is '=' or '+' or '-' or '@' or '\t' or '\r') value = "'" + value;
-        return value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
+        return value.AsSpan().IndexOfAny(",;\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
     }
 }

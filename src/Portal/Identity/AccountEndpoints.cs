@@ -20,7 +20,7 @@ public static class AccountEndpoints
             await signIn.SignOutAsync();
             return Results.LocalRedirect("/login");
         });
-        account.MapPost("/password", ChangePasswordAsync);
+        account.MapPost("/password", ChangePasswordAsync).RequireRateLimiting(IdentitySetup.SignInLimit);
         return app;
     }
 
@@ -61,8 +61,13 @@ public static class AccountEndpoints
         if (user is null) return Results.LocalRedirect("/login");
         if (next != confirm) return Results.LocalRedirect("/account?error=mismatch");
         var result = await users.ChangePasswordAsync(user, current ?? "", next ?? "");
-        if (!result.Succeeded)
-            return Results.LocalRedirect(result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.PasswordMismatch)) ? "/account?error=current" : "/account?error=weak");
+        if (result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.PasswordMismatch)))
+        {
+            // A wrong current password counts towards the lockout, as a wrong sign-in does.
+            await users.AccessFailedAsync(user);
+            return Results.LocalRedirect("/account?error=current");
+        }
+        if (!result.Succeeded) return Results.LocalRedirect("/account?error=weak");
         // A new security stamp signs out every other session of this user; this one is renewed.
         await signIn.RefreshSignInAsync(user);
         return Results.LocalRedirect("/account?changed=1");

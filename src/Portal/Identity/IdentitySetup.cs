@@ -71,6 +71,12 @@ public static class IdentitySetup
                 ? throw new PortalException(PortalError.Forbidden, $"Your identity may not do this.")
                 : Redirect(context);
         });
+        // A password change or reset (a new security stamp) ends other cookie sessions on the API as soon as open pages notice it.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromSeconds(Math.Clamp(auth.RevalidateSeconds, 1, 3600)));
+        // Behind a reverse proxy on this machine: the client's address (rate limits) and HTTPS (Secure cookies) come from its headers;
+        // only loopback proxies are believed (the default KnownProxies).
+        services.Configure<Microsoft.AspNetCore.Builder.ForwardedHeadersOptions>(o =>
+            o.ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto);
         // Every endpoint needs an identity unless it says otherwise (AllowAnonymous).
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder(Scheme).RequireAuthenticatedUser().Build());

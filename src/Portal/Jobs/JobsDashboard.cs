@@ -7,8 +7,8 @@ namespace ModelOps.Portal.Jobs;
 
 /// <summary>
 /// Hangfire's own dashboard at <see cref="Path"/> for engineers (queues, servers, retries, a job's
-/// history), over this portal's job store. The Jobs page stays the product's view. It answers signed-in
-/// people only (the sign-in cookie or a personal token; a worker's token is refused), like every page.
+/// history), over this portal's job store. The Jobs page stays the product's view. It answers site Admins
+/// only: it can trigger, delete and requeue every team's jobs.
 /// </summary>
 public static class JobsDashboard
 {
@@ -25,12 +25,18 @@ public static class JobsDashboard
 
     public static WebApplication MapJobsDashboard(this WebApplication app)
     {
-        // Refused before Hangfire sees the request as well as by its filter: a page for people, signed in.
+        // The dashboard triggers, deletes and requeues any team's jobs and shows their arguments: site Admins only,
+        // checked against the store before Hangfire sees the request (its own filter below is a second line).
         app.UseWhen(http => http.Request.Path.StartsWithSegments(Path), branch => branch.Use(async (http, next) =>
         {
             if (http.User is not { Identity.IsAuthenticated: true } user || user.HasClaim(c => c.Type == Identity.PortalClaims.WorkerRun))
             {
                 http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return;
+            }
+            if (!await http.RequestServices.GetRequiredService<Identity.Access>().IsSiteAdminAsync(http.RequestAborted))
+            {
+                http.Response.StatusCode = StatusCodes.Status403Forbidden;
                 return;
             }
             await next(http);

@@ -26,8 +26,9 @@ public static class ModelsApi
         models.MapGet("/{name}", Get);
         models.MapPost("/{name}/versions", Register).WithMetadata(new Identity.NeedsRole(Identity.TeamRole.Editor, OrNew: true));
         models.MapPost("/{name}/versions/{version:int}/stage", SetStage);
-        models.MapGet("/{name}/versions/{version:int}/package", Package);
-        models.MapGet("/{name}/versions/{version:int}/pytorch", PyTorchStateDict);
+        // A package holds what the model learnt of its data (a categorical column's values among them), so it is an Editor's download.
+        models.MapGet("/{name}/versions/{version:int}/package", Package).WithMetadata(new Identity.NeedsRole(Identity.TeamRole.Editor));
+        models.MapGet("/{name}/versions/{version:int}/pytorch", PyTorchStateDict).WithMetadata(new Identity.NeedsRole(Identity.TeamRole.Editor));
         return api;
     }
 

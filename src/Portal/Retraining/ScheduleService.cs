@@ -67,7 +67,8 @@ public sealed record ScheduleView(
 /// <see cref="ScheduleRunner.FireAsync"/>; the recurring job is removed while the schedule is paused.
 /// </summary>
 public sealed class ScheduleService(
-    PortalDb db, WriteGate gate, RunLauncher launcher, JobsHost jobs, CurrentUser user, IOptions<CostOptions> prices, ILogger<ScheduleService> log)
+    PortalDb db, WriteGate gate, RunLauncher launcher, JobsHost jobs, CurrentUser user, IOptions<CostOptions> prices, ILogger<ScheduleService> log,
+    IServiceProvider services)
 {
     public static string RecurringId(int scheduleId) => $"schedule-{scheduleId}";
 
@@ -82,8 +83,6 @@ public sealed class ScheduleService(
             CreatedAt = DateTime.UtcNow, CreatedBy = user.Name, UpdatedBy = user.Name,
         };
         await ApplyAsync(schedule, request, ct);
-        // The schedule belongs to the team of the experiment it trains in (the launcher's checks held the caller to Editor there).
-        schedule.TeamId = await db.Experiments.Where(e => e.Id == schedule.ExperimentId).Select(e => e.TeamId).FirstAsync(ct);
         await using (await gate.EnterAsync(db, ct))
         {
             if (await db.Schedules.AnyAsync(s => s.Name == schedule.Name, ct))
@@ -418,6 +417,11 @@ public sealed class ScheduleService(
         schedule.GateMode = mode;
         schedule.GateMetric = metric;
         schedule.GateMargin = margin;
+        // The schedule belongs to the team of the experiment it trains in (the launcher's checks held the caller to Editor there).
+        schedule.TeamId = await db.Experiments.Where(e => e.Id == experimentId).Select(e => e.TeamId).FirstAsync(ct);
+        // A gate that promotes moves versions into Production at each fire, which is an Approver's decision.
+        if (mode == GateModes.Promote && user.Principal is not null)
+            await services.GetRequiredService<Identity.Access>().RequireAsync(schedule.TeamId, Identity.TeamRole.Approver, $"Schedule '{schedule.Name}'", ct);
     }
 
     /// <summary>

@@ -197,7 +197,8 @@ public sealed class RunLauncher(PortalDb db, RunJobs jobs, WorkerProcesses worke
         {
             var access = services.GetRequiredService<Identity.Access>();
             await access.RequireAsync(team, Identity.TeamRole.Editor, $"Experiment {experimentId}", ct);
-            await access.RequireAsync(version.Dataset!.TeamId, Identity.TeamRole.Viewer, $"Dataset version {version.Id}", ct);
+            // Training reads the data raw (sensitive columns too), which a Viewer of its team may not.
+            await access.RequireAsync(version.Dataset!.TeamId, Identity.TeamRole.Editor, $"Dataset version {version.Id}", ct);
             if (parent is { } parentModel) await access.RequireAsync(parentModel.Version.RegisteredModel!.TeamId, Identity.TeamRole.Viewer, $"Model '{parentModel.Ref.Name}'", ct);
         }
         return new Prepared(version, options, parent);

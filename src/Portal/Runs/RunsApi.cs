@@ -46,7 +46,7 @@ public static class RunsApi
         runs.MapGet("/{id:int}/evaluation", Evaluation);
         runs.MapPost("/{id:int}/cancel", Cancel);
         runs.MapPost("/{id:int}/end", End);
-        runs.MapGet("/{id:int}/package", Package);
+        runs.MapGet("/{id:int}/package", Package).WithMetadata(new Identity.NeedsRole(Identity.TeamRole.Editor));
         return api;
     }
 

@@ -6,7 +6,9 @@ public static class PredictApi
 {
     public static RouteGroupBuilder MapPredictApi(this RouteGroupBuilder api)
     {
-        api.MapPost("/models/{name}/predict", Predict).WithTags("Serving");
+        api.MapPost("/models/{name}/predict", Predict).WithTags("Serving")
+            // Calling a deployed model reads it: a Viewer (or a read-only token) may.
+            .WithMetadata(new Identity.NeedsRole(Identity.TeamRole.Viewer));
         return api;
     }
 

@@ -108,6 +108,8 @@ public sealed class TokenService(PortalDb db, CurrentUser user, Identity.Access 
 
     public async Task RevokeAsync(int id, CancellationToken ct)
     {
+        if (user.Principal?.HasClaim(Identity.PortalClaims.ReadOnly, "true") == true)
+            throw new PortalException(PortalError.Forbidden, $"A read-only token cannot revoke tokens.");
         // Another's token answers as if it did not exist.
         var token = await (await VisibleAsync(ct)).FirstOrDefaultAsync(t => t.Id == id, ct) ?? throw PortalException.NotFound($"Token {id}");
         if (token.RevokedAt is not null) return;

@@ -36,7 +36,8 @@ public static class TrackingApi
         return api;
     }
 
-    public static async Task<IResult> CreateRun(int experimentId, NewTrackedRun request, HttpContext http, PortalDb db, WriteGate gate, CurrentUser user, CancellationToken ct)
+    public static async Task<IResult> CreateRun(int experimentId, NewTrackedRun request, HttpContext http, PortalDb db, WriteGate gate, CurrentUser user,
+        Identity.Access access, CancellationToken ct)
     {
         Caller.RefuseWorkers(http, $"A worker's token writes only its own run; creating runs needs an API token.");
         if (!await db.Experiments.AnyAsync(e => e.Id == experimentId && e.DeletedAt == null, ct))
@@ -44,9 +45,14 @@ public static class TrackingApi
         var source = request.Source?.Trim() ?? "API";
         if (source is not ("API" or "sweep"))
             throw PortalException.Invalid($"Source '{source}' is not one a client may set; use 'API' or 'sweep'.", "source");
-        if (request.ParentRunId is { } parent && !await db.Runs.AnyAsync(r => r.Id == parent && r.DeletedAt == null, ct))
+        // What the run refers to must be readable by the caller; another team's answers as if it did not exist.
+        if (request.ParentRunId is { } parent
+            && (await db.Runs.Where(r => r.Id == parent && r.DeletedAt == null).Select(r => (int?)r.Experiment!.TeamId).FirstOrDefaultAsync(ct) is not { } parentTeam
+                || !await access.HasAsync(parentTeam, Identity.TeamRole.Viewer, ct)))
             throw PortalException.NotFound($"Parent run {parent}");
-        if (request.DatasetVersionId is { } dv && !await db.DatasetVersions.AnyAsync(v => v.Id == dv, ct))
+        if (request.DatasetVersionId is { } dv
+            && (await db.DatasetVersions.Where(v => v.Id == dv).Select(v => (int?)v.Dataset!.TeamId).FirstOrDefaultAsync(ct) is not { } datasetTeam
+                || !await access.HasAsync(datasetTeam, Identity.TeamRole.Viewer, ct)))
             throw PortalException.NotFound($"Dataset version {dv}");
         var batch = TrackingRules.Validate(new LogBatch(
             Params: request.Params?.Select(p => new KeyValue(p.Key, p.Value)).ToList(),

@@ -34,7 +34,7 @@ internal static class RegistryRows
     {
         var http = new DefaultHttpContext { RequestServices = services };
         await TrackingApi.CreateRun(1, new NewTrackedRun(Name: name), http, services.GetRequiredService<PortalDb>(),
-            services.GetRequiredService<WriteGate>(), services.GetRequiredService<CurrentUser>(), CancellationToken.None);
+            services.GetRequiredService<WriteGate>(), services.GetRequiredService<CurrentUser>(), services.GetRequiredService<ModelOps.Portal.Identity.Access>(), CancellationToken.None);
         var db = services.GetRequiredService<PortalDb>();
         return db.Runs.Where(r => r.Name == name).Select(r => r.Id).Single();
     }

@@ -46,7 +46,8 @@ public abstract class TrackingUiTest : PortalUiTest
         {
             var result = await TrackingApi.CreateRun(experimentId,
                 new NewTrackedRun(name, Params: parameters.ToDictionary(p => p.Key, p => JsonSerializer.SerializeToElement(p.Value))),
-                http, sp.GetRequiredService<PortalDb>(), sp.GetRequiredService<WriteGate>(), sp.GetRequiredService<CurrentUser>(), CancellationToken.None);
+                http, sp.GetRequiredService<PortalDb>(), sp.GetRequiredService<WriteGate>(), sp.GetRequiredService<CurrentUser>(),
+                sp.GetRequiredService<ModelOps.Portal.Identity.Access>(), CancellationToken.None);
             return ((Microsoft.AspNetCore.Http.HttpResults.Created<RunSummary>)result).Value!.Id;
         });
         var points = metrics.SelectMany(m => m.Value.Select((v, step) => new MetricPoint(m.Key, v, step))).ToList();
