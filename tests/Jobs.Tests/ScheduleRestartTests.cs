@@ -11,6 +11,11 @@ namespace ModelOps.Jobs.Tests;
 /// </summary>
 public sealed class ScheduleRestartTests
 {
+    // Hourly at the minute half an hour from now: no real tick falls inside the test, so every fire it
+    // sees comes from the missed ones (a */5 cron once met a real tick at the five-minute mark and fired twice).
+    private static readonly int Minute = (DateTime.UtcNow.Minute + 30) % 60;
+    private static readonly string Cron = $"{Minute} * * * *";
+
     [Fact]
     public async Task Ticks_missed_while_the_portal_was_down_fire_once_after_restart()
     {
@@ -21,7 +26,7 @@ public sealed class ScheduleRestartTests
             await portal.UploadCsvAsync("points", TestData.SeparableCsv(200));
             using var created = await portal.Http.PostAsJsonAsync("/api/v1/schedules", new
             {
-                name = "every-five-minutes", dataset = "points", targetModel = "pts", cron = "*/5 * * * *", timeZone = "UTC", gateMode = "register",
+                name = "hourly", dataset = "points", targetModel = "pts", cron = Cron, timeZone = "UTC", gateMode = "register",
                 options = new { template = "mlp", epochs = 1, batchSize = 32, seed = 3 },
             });
             Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
@@ -30,10 +35,10 @@ public sealed class ScheduleRestartTests
         }
 
         // The portal is down (killed). Hangfire's store then says what it would say after three hours down:
-        // the job last ran three hours ago and its next tick was due then, so 36 ticks of this cron were
-        // missed. (Hangfire counts the missed ticks from LastExecution, or CreatedAt before the first run.)
+        // the job's next tick was due three hours ago, so three ticks of this cron were missed. (Hangfire
+        // counts the missed ticks from LastExecution, or CreatedAt before the first run.)
         var due = DateTime.UtcNow.AddHours(-3);
-        due = new DateTime(due.Year, due.Month, due.Day, due.Hour, due.Minute - due.Minute % 5, 0, DateTimeKind.Utc);
+        due = new DateTime(due.Year, due.Month, due.Day, due.Hour, Minute, 0, DateTimeKind.Utc);
         var storage = new SQLiteStorage(Path.Combine(data.Path, "jobs.db"), new SQLiteStorageOptions());
         using (var connection = storage.GetConnection())
         using (var write = connection.CreateWriteTransaction())
@@ -42,7 +47,7 @@ public sealed class ScheduleRestartTests
             write.SetRangeInHash($"recurring-job:{id}",
             [
                 new("CreatedAt", due.AddDays(-1).ToString("o")),
-                new("LastExecution", due.AddMinutes(-5).ToString("o")),
+                new("LastExecution", due.AddHours(-1).ToString("o")),
                 new("NextExecution", due.ToString("o")),
             ]);
             write.AddToSet("recurring-jobs", id, new DateTimeOffset(due).ToUnixTimeSeconds());
@@ -61,7 +66,7 @@ public sealed class ScheduleRestartTests
             }
             var fire = Assert.Single(fires);
             Assert.Equal("cron", fire.GetProperty("trigger").GetString());
-            Assert.Equal("*/5 * * * * UTC", fire.GetProperty("triggerDetail").GetString());
+            Assert.Equal($"{Cron} UTC", fire.GetProperty("triggerDetail").GetString());
             Assert.True(fire.GetProperty("runId").ValueKind == JsonValueKind.Number, fire.ToString());
 
             // Long enough for a second fire to have come from the same recurring job if misfires were replayed.
@@ -69,7 +74,7 @@ public sealed class ScheduleRestartTests
             Assert.Single(await FiresAsync(portal, scheduleId));
             var schedule = await portal.Http.GetFromJsonAsync<JsonElement>($"/api/v1/schedules/{scheduleId}");
             var next = schedule.GetProperty("nextFires")[0].GetDateTimeOffset();
-            Assert.InRange(next, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5));
+            Assert.InRange(next, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddHours(1));
         }
     }
 
