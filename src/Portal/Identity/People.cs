@@ -129,12 +129,16 @@ public sealed class People(PortalDb db, UserManager<PortalUser> users, CurrentUs
                 select new MemberView(u.Id, u.UserName!, u.DisplayName, m.Role, u.DisabledAt != null)).ToListAsync(ct))
         .OrderBy(m => m.UserName, StringComparer.OrdinalIgnoreCase).ToList();
 
-    public async Task<IReadOnlyList<UserView>> UsersAsync(CancellationToken ct)
+    /// <summary>Every user with their teams, or only the user <paramref name="only"/> (the account page's own).</summary>
+    public async Task<IReadOnlyList<UserView>> UsersAsync(CancellationToken ct, int? only = null)
     {
-        var all = await db.Users.AsNoTracking().OrderBy(u => u.UserName).ToListAsync(ct);
-        var memberships = await (from m in db.TeamMembers.AsNoTracking() join t in db.Teams.AsNoTracking() on m.TeamId equals t.Id select new { m.UserId, m.TeamId, t.Name, m.Role }).ToListAsync(ct);
+        var all = await db.Users.AsNoTracking().Where(u => only == null || u.Id == only).OrderBy(u => u.UserName).ToListAsync(ct);
+        var memberships = (await (from m in db.TeamMembers.AsNoTracking()
+                                  join t in db.Teams.AsNoTracking() on m.TeamId equals t.Id
+                                  where only == null || m.UserId == only
+                                  select new { m.UserId, m.TeamId, t.Name, m.Role }).ToListAsync(ct)).ToLookup(m => m.UserId);
         return all.Select(u => new UserView(u.Id, u.UserName!, u.DisplayName, u.IsSiteAdmin, u.DisabledAt is not null, u.CreatedAt,
-            memberships.Where(m => m.UserId == u.Id).OrderBy(m => m.Name).Select(m => new MembershipView(m.TeamId, m.Name, m.Role)).ToList())).ToList();
+            memberships[u.Id].OrderBy(m => m.Name).Select(m => new MembershipView(m.TeamId, m.Name, m.Role)).ToList())).ToList();
     }
 
     /// <summary>16 characters from an alphabet without look-alikes: about 90 bits.</summary>
