@@ -185,5 +185,7 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : IdentityUserC
             e.HasIndex(x => x.RunId);
             e.HasIndex(x => x.Outcome);
         });
+        // Newer parts keep their entity configuration beside their entities (IEntityTypeConfiguration<T>).
+        b.ApplyConfigurationsFromAssembly(typeof(PortalDb).Assembly);
     }
 }
