@@ -33,16 +33,41 @@ public sealed class PortalDb(DbContextOptions<PortalDb> options) : IdentityUserC
     public DbSet<Retraining.Schedule> Schedules => Set<Retraining.Schedule>();
     public DbSet<Retraining.ScheduleFire> ScheduleFires => Set<Retraining.ScheduleFire>();
 
+    private (bool Serving, bool Access) _uncommitted;
+
+    protected override void OnConfiguring(DbContextOptionsBuilder options) =>
+        options.AddInterceptors(GenerationCommitInterceptor.Instance);
+
+    /// <summary>Bumps <see cref="StoreGenerations"/> for what this context changed; again at commit when inside a transaction.</summary>
+    private void Bump((bool Serving, bool Access) changed)
+    {
+        StoreGenerations.After(changed);
+        if (Database.CurrentTransaction is not null)
+            _uncommitted = (_uncommitted.Serving || changed.Serving, _uncommitted.Access || changed.Access);
+    }
+
+    internal void FlushGenerations()
+    {
+        StoreGenerations.After(_uncommitted);
+        _uncommitted = default;
+    }
+
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
         Audit.AuditTeams.Fill(this);
-        return base.SaveChanges(acceptAllChangesOnSuccess);
+        var changed = StoreGenerations.Pending(this);
+        var saved = base.SaveChanges(acceptAllChangesOnSuccess);
+        Bump(changed);
+        return saved;
     }
 
-    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         Audit.AuditTeams.Fill(this);
-        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        var changed = StoreGenerations.Pending(this);
+        var saved = await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        Bump(changed);
+        return saved;
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
