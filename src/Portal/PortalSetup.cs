@@ -53,6 +53,7 @@ public static class PortalSetup
         services.AddSingleton<Jobs.JobQueueQuery>();
         services.AddScoped<Jobs.ClientRunService>();
         services.AddSingleton<RunEvents>();
+        services.AddServing(configuration); // canary, shadow, monitoring, drift
         services.AddSingleton<PredictionService>();
         services.AddScoped<RunLifecycle>();
         services.AddScoped<RunJobs>();

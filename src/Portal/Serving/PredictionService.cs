@@ -1,48 +1,104 @@
-using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
 using ModelOps.Engine.Models;
 using ModelOps.Portal.Infrastructure;
-using ModelOps.Portal.Registry;
 
 namespace ModelOps.Portal.Serving;
 
 /// <summary>One answer: the class and its probabilities, or for a regression model the predicted Value (ClassIndex -1).</summary>
 public sealed record PredictionView(string Label, int ClassIndex, IReadOnlyDictionary<string, double> Probabilities, double? Value = null);
 
-public sealed record PredictResponse(string Model, int Version, IReadOnlyList<PredictionView> Predictions);
+/// <param name="Version">The version that answered.</param>
+/// <param name="Stage">That version's registry stage (Production, or Staging for a canary).</param>
+/// <param name="Role">production or canary: which share of the traffic this request fell in.</param>
+public sealed record PredictResponse(string Model, int Version, IReadOnlyList<PredictionView> Predictions, string Stage = Registry.ModelStages.Production, string Role = ServingRoles.Production);
 
 /// <summary>
-/// Answers predictions from each model's current Production version. Loaded predictors are cached
-/// by version id, and the Production version is looked up per request, so a promotion takes effect
-/// on the next request with no restart. Input is validated against the model's schema before the
-/// model is called.
+/// Answers predictions from each model's Production version, or from its canary for the canary's share
+/// of the traffic. Which version that is comes from the in-memory <see cref="DeploymentTable"/>, so a
+/// promotion takes effect on the next request with no restart and no table is read per request. Input
+/// is validated against the answering version's schema before the model is called; the figures of the
+/// version's path, the drift sample and the shadow copy are recorded after.
 /// </summary>
-public sealed class PredictionService(IServiceScopeFactory scopes, DataPaths paths, ILogger<PredictionService> log) : IDisposable
+public sealed class PredictionService(DeploymentTable deployments, PredictorCache predictors, ServingMeters meters, DriftMonitor drift, ShadowRunner shadow)
 {
     public const int MaxRows = 10_000;
-    private readonly ConcurrentDictionary<int, Lazy<Predictor>> _loaded = new();
 
-    public async Task<PredictResponse> PredictAsync(string modelName, JsonElement body, CancellationToken ct)
+    /// <summary>The request header whose value keeps a caller on one version while the canary's percent stays the same.</summary>
+    public const string CallerHeader = "X-ModelOps-Caller";
+
+    /// <summary>The response header naming the version that answered.</summary>
+    public const string VersionHeader = "X-ModelOps-Model-Version";
+
+    public async Task<PredictResponse> PredictAsync(string modelName, JsonElement body, CancellationToken ct, string? callerKey = null)
     {
-        using var scope = scopes.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
-        var model = await db.RegisteredModels.AsNoTracking().FirstOrDefaultAsync(m => m.Name == modelName, ct)
-            ?? throw PortalException.NotFound($"Model '{modelName}'");
-        var version = await db.ModelVersions.AsNoTracking()
-            .FirstOrDefaultAsync(v => v.RegisteredModelId == model.Id && v.Stage == ModelStages.Production, ct)
-            ?? throw new PortalException(PortalError.Conflict, $"Model '{modelName}' has no version in Production; promote one first.");
+        var deployment = await deployments.FindAsync(modelName, ct) ?? throw PortalException.NotFound($"Model '{modelName}'");
+        if (deployment.Production is null)
+            throw new PortalException(PortalError.Conflict, $"Model '{modelName}' has no version in Production; promote one first.");
+        var (version, role) = Route(deployment, callerKey);
 
-        var inputs = ReadInputs(body);
-        var predictor = Load(version);
-        var predictions = predictor.Schema.InputKind switch
+        var started = Stopwatch.GetTimestamp();
+        IReadOnlyList<JsonElement> inputs;
+        IReadOnlyList<IReadOnlyList<object?>>? rows = null;
+        IReadOnlyList<Prediction> predictions;
+        try
         {
-            ModelSchema.Image => predictor.PredictImages(PredictionInput.Images(inputs, predictor.Schema)),
-            ModelSchema.Text => predictor.PredictText(PredictionInput.Texts(inputs)),
-            _ => predictor.PredictTabular(PredictionInput.Rows(inputs, predictor.Schema)),
-        };
-        return new PredictResponse(model.Name, version.Version,
-            predictions.Select(p => new PredictionView(p.Label, p.ClassIndex, p.Probabilities, p.Value)).ToList());
+            inputs = ReadInputs(body);
+            var predictor = predictors.Load(version);
+            switch (predictor.Schema.InputKind)
+            {
+                case ModelSchema.Image:
+                    predictions = predictor.PredictImages(PredictionInput.Images(inputs, predictor.Schema));
+                    break;
+                case ModelSchema.Text:
+                    predictions = predictor.PredictText(PredictionInput.Texts(inputs));
+                    break;
+                default:
+                    rows = PredictionInput.Rows(inputs, predictor.Schema);
+                    predictions = predictor.PredictTabular(rows);
+                    break;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            meters.Record(version.Id, role, Stopwatch.GetElapsedTime(started).TotalMilliseconds, error: true);
+            throw;
+        }
+        meters.Record(version.Id, role, Stopwatch.GetElapsedTime(started).TotalMilliseconds, error: false);
+        drift.Observe(version.Id, deployment.DriftWindow, rows, predictions);
+        if (deployment.Shadow is { } challenger && challenger.Id != version.Id)
+            shadow.Offer(challenger, inputs, predictions);
+
+        var views = new PredictionView[predictions.Count];
+        for (var i = 0; i < views.Length; i++)
+        {
+            var p = predictions[i];
+            views[i] = new PredictionView(p.Label, p.ClassIndex, p.Probabilities, p.Value);
+        }
+        return new PredictResponse(deployment.Name, version.Version, views, version.Stage, role);
+    }
+
+    /// <summary>
+    /// The canary's share: a caller key hashes to a stable point in 0-99 (FNV-1a, the same in every
+    /// process), below the percent goes to the canary; without a key a random draw decides.
+    /// </summary>
+    public static (DeployedVersion Version, string Role) Route(Deployment deployment, string? callerKey)
+    {
+        if (deployment.Canary is not { } canary || deployment.CanaryPercent <= 0) return (deployment.Production!, ServingRoles.Production);
+        var point = string.IsNullOrEmpty(callerKey) ? Random.Shared.Next(100) : (int)(StableHash(callerKey) % 100);
+        return point < deployment.CanaryPercent ? (canary, ServingRoles.Canary) : (deployment.Production!, ServingRoles.Production);
+    }
+
+    public static uint StableHash(string key)
+    {
+        var hash = 2166136261u;
+        foreach (var c in key)
+        {
+            hash = (hash ^ (byte)c) * 16777619u;
+            hash = (hash ^ (byte)(c >> 8)) * 16777619u;
+        }
+        // FNV's low bits mix poorly for short keys; fold the high half in before taking a remainder.
+        return hash ^ (hash >> 16);
     }
 
     private static IReadOnlyList<JsonElement> ReadInputs(JsonElement body)
@@ -56,30 +112,9 @@ public sealed class PredictionService(IServiceScopeFactory scopes, DataPaths pat
             throw PortalException.Invalid($"'inputs' is empty.", "inputs");
         if (count > MaxRows)
             throw PortalException.Invalid($"'inputs' holds {count} rows; at most {MaxRows} are accepted per request.", "inputs");
-        return inputs.EnumerateArray().ToList();
-    }
-
-    private Predictor Load(ModelVersion version)
-    {
-        var lazy = _loaded.GetOrAdd(version.Id, _ => new Lazy<Predictor>(() =>
-        {
-            log.LogInformation("Loading model version {VersionId} from {Path}", version.Id, version.ArtifactPath);
-            return Predictor.Load(paths.Resolve(version.ArtifactPath));
-        }));
-        try
-        {
-            return lazy.Value;
-        }
-        catch
-        {
-            _loaded.TryRemove(version.Id, out _);
-            throw;
-        }
-    }
-
-    public void Dispose()
-    {
-        foreach (var lazy in _loaded.Values)
-            if (lazy.IsValueCreated) lazy.Value.Dispose();
+        var list = new JsonElement[count];
+        var i = 0;
+        foreach (var input in inputs.EnumerateArray()) list[i++] = input;
+        return list;
     }
 }

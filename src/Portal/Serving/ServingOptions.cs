@@ -1,0 +1,16 @@
+namespace ModelOps.Portal.Serving;
+
+/// <summary>ModelOps:Serving in configuration: how often figures are written, how long they are kept, queue bounds.</summary>
+public sealed class ServingOptions
+{
+    public const string Section = "ModelOps:Serving";
+
+    /// <summary>How often the per-minute figures and drift are written (milliseconds).</summary>
+    public int FlushMilliseconds { get; set; } = 10_000;
+    /// <summary>Minute rows and drift points older than this are deleted.</summary>
+    public double RetentionDays { get; set; } = 30;
+    /// <summary>Requests waiting for the shadow version; more are dropped (and counted).</summary>
+    public int ShadowQueue { get; set; } = 1024;
+    /// <summary>The fewest served rows a drift evaluation needs.</summary>
+    public int DriftMinRows { get; set; } = 100;
+}
