@@ -58,7 +58,8 @@ public sealed class DeploymentTable(IDbContextFactory<PortalDb> dbs)
             {
                 var own = versions[m.Id].ToDictionary(v => v.Version);
                 deployments.TryGetValue(m.Id, out var d);
-                var canary = d?.CanaryVersion is { } c ? own.GetValueOrDefault(c) : null;
+                // A canary that left Staging since (promoted, archived) no longer takes a share.
+                var canary = d?.CanaryVersion is { } c && own.GetValueOrDefault(c) is { Stage: ModelStages.Staging } staged ? staged : null;
                 byName[m.Name] = new Deployment(m.Id, m.Name, m.TeamId,
                     own.Values.FirstOrDefault(v => v.Stage == ModelStages.Production),
                     canary, canary is null ? 0 : d!.CanaryPercent,
