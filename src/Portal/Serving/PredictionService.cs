@@ -20,8 +20,11 @@ public sealed record PredictResponse(string Model, int Version, IReadOnlyList<Pr
 /// is validated against the answering version's schema before the model is called; the figures of the
 /// version's path, the drift sample and the shadow copy are recorded after.
 /// </summary>
-public sealed class PredictionService(DeploymentTable deployments, PredictorCache predictors, ServingMeters meters, DriftMonitor drift, ShadowRunner shadow)
+public sealed class PredictionService(DeploymentTable deployments, PredictorCache predictors, ServingMeters meters, DriftMonitor drift, ShadowRunner shadow,
+    Microsoft.Extensions.Options.IOptions<ServingOptions> options)
 {
+    private readonly bool _monitoring = options.Value.Monitoring;
+
     public const int MaxRows = 10_000;
 
     /// <summary>The request header whose value keeps a caller on one version while the canary's percent stays the same.</summary>
@@ -61,13 +64,16 @@ public sealed class PredictionService(DeploymentTable deployments, PredictorCach
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            meters.Record(version.Id, role, Stopwatch.GetElapsedTime(started).TotalMilliseconds, error: true);
+            if (_monitoring) meters.Record(version.Id, role, Stopwatch.GetElapsedTime(started).TotalMilliseconds, error: true);
             throw;
         }
-        meters.Record(version.Id, role, Stopwatch.GetElapsedTime(started).TotalMilliseconds, error: false);
-        drift.Observe(version.Id, deployment.DriftWindow, rows, predictions);
-        if (deployment.Shadow is { } challenger && challenger.Id != version.Id)
-            shadow.Offer(challenger, inputs, predictions);
+        if (_monitoring)
+        {
+            meters.Record(version.Id, role, Stopwatch.GetElapsedTime(started).TotalMilliseconds, error: false);
+            drift.Observe(version.Id, deployment.DriftWindow, rows, predictions);
+            if (deployment.Shadow is { } challenger && challenger.Id != version.Id)
+                shadow.Offer(challenger, inputs, predictions);
+        }
 
         var views = new PredictionView[predictions.Count];
         for (var i = 0; i < views.Length; i++)

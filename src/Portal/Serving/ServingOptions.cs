@@ -5,6 +5,11 @@ public sealed class ServingOptions
 {
     public const string Section = "ModelOps:Serving";
 
+    /// <summary>
+    /// Whether predictions are counted, sampled for drift and copied to a shadow. Off only to measure
+    /// what monitoring costs (benchmarks/serving); routing and validation are the same either way.
+    /// </summary>
+    public bool Monitoring { get; set; } = true;
     /// <summary>How often the per-minute figures and drift are written (milliseconds).</summary>
     public int FlushMilliseconds { get; set; } = 10_000;
     /// <summary>Minute rows and drift points older than this are deleted.</summary>
