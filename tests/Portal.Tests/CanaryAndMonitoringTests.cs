@@ -214,4 +214,33 @@ public sealed class CanaryAndMonitoringTests : IDisposable
         await FlushAsync();
         Assert.Equal(events, DriftEvents());
     }
+
+    [Fact]
+    public async Task A_canary_whose_version_leaves_Staging_takes_no_more_traffic()
+    {
+        await TwoVersionsAsync();
+        (await _http.PutAsJsonAsync("/api/v1/models/points/canary", new { version = 2, percent = 99 })).EnsureSuccessStatusCode();
+        Assert.Contains(2, await Task.WhenAll(Enumerable.Range(0, 10).Select(async i => (await PredictAsync(OneRow, $"c{i}")).Body.GetProperty("version").GetInt32())));
+        (await _http.PostAsJsonAsync("/api/v1/models/points/versions/2/stage", new { stage = "Archived" })).EnsureSuccessStatusCode();
+        for (var i = 0; i < 10; i++)
+            Assert.Equal(1, (await PredictAsync(OneRow, $"c{i}")).Body.GetProperty("version").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_full_shadow_queue_drops_the_copy_and_counts_it_without_waiting()
+    {
+        await TwoVersionsAsync();
+        var services = _portal.Services;
+        // A runner that is never started: nothing reads its one-slot queue.
+        var runner = new ShadowRunner(services.GetRequiredService<PredictorCache>(), new ServingMeters(TimeProvider.System),
+            Microsoft.Extensions.Options.Options.Create(new ServingOptions { ShadowQueue = 1 }), Microsoft.Extensions.Logging.Abstractions.NullLogger<ShadowRunner>.Instance);
+        var shadow = new DeployedVersion(_portal.Db(db => db.ModelVersions.Single(v => v.Version == 2).Id), 2, _portal.Db(db => db.ModelVersions.Single(v => v.Version == 2).ArtifactPath), 0, "Staging");
+        var inputs = new[] { JsonDocument.Parse("[1.5, 1.2, \"red\"]").RootElement };
+        var answered = new[] { new ModelOps.Engine.Models.Prediction("high", 0, new Dictionary<string, double>()) };
+        runner.Offer(shadow, inputs, answered);
+        runner.Offer(shadow, inputs, answered);
+        runner.Offer(shadow, inputs, answered);
+        Assert.Equal(2, runner.Dropped);
+        await runner.DrainAsync(CancellationToken.None);
+    }
 }
