@@ -12,6 +12,7 @@ say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 packages=(
   dataset-fashion-mnist   # the demo image dataset
   libicu72                # .NET's globalization: numbers, dates and durations in en and zh-CN
+  fonts-dejavu-core       # the TTF fonts the review PDF export embeds (docs/review.md)
 )
 if [[ "$for_tests" == 1 ]]; then
   packages+=(chromium)       # browser tests drive Debian's Chromium through Playwright

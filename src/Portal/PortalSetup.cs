@@ -50,6 +50,7 @@ public static class PortalSetup
         services.AddDatasetPrivacy(); // sensitive columns; IRawDataAccess defaults to "everyone may see raw values"
         services.AddScoped<RunLauncher>();
         services.AddScoped<RegistryService>();
+        services.AddScoped<Review.ReviewService>();
         services.AddSingleton<Jobs.JobQueueQuery>();
         services.AddScoped<Jobs.ClientRunService>();
         services.AddSingleton<RunEvents>();
@@ -218,6 +219,7 @@ public static class PortalSetup
         api.MapArtifactsApi();
         api.MapWorkerApi();
         api.MapModelsApi();
+        Review.ReviewApi.MapReviewApi(api);
         api.MapPredictApi();
         api.MapSchedulesApi();
         Audit.AuditApi.MapAuditApi(api);
