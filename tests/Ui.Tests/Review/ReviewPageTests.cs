@@ -46,7 +46,7 @@ public sealed class ReviewPageTests : PortalUiTest
         Assert.Contains("mud-success-text", cell.ClassName);
         Assert.NotNull(page.Find("[data-testid=review-add-3]"));
 
-        page.Find("[data-testid=review-note] textarea").Change("looks good");
+        page.Find("[data-testid=review-decide] textarea").Change("looks good");
         page.Find("[data-testid=review-sign-off]").Click();
 
         page.WaitForAssertion(() => Assert.Contains("april", page.Find("[data-testid=review-decisions]").TextContent));
