@@ -19,6 +19,7 @@ public static class ServingServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ServingMonitor>());
         services.AddSingleton<ServingMetrics>();
         services.AddScoped<ServingService>();
+        services.AddSingleton<Review.IReviewServingFigures, ReviewServingFigures>();
         return services;
     }
 }
