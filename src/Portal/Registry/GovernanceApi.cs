@@ -99,8 +99,9 @@ public static class GovernanceApi
             return TypedResults.Ok(wanted.Select(ToView).ToList());
         }
         var s = stage ?? ModelStages.Production;
+        var when = at.Value.ToUniversalTime().ToString("O");
         var found = await registry.AtAsync(name, s, at.Value, ct)
-            ?? throw PortalException.NotFound($"A version of model '{name}' in stage {s} at {at.Value.ToUniversalTime():O}");
+            ?? throw PortalException.NotFound($"A version of model '{name}' in stage {s} at {when}");
         return TypedResults.Ok(new StageAtView(found.Stage, at.Value.ToUniversalTime(), ToView(found)));
     }
 
