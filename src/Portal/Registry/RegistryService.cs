@@ -147,24 +147,29 @@ public sealed partial class RegistryService(PortalDb db, WriteGate gate, DataPat
             foreach (var current in model.Versions.Where(v => v.Stage == ModelStages.Production && v.Id != chosen.Id).ToList())
             {
                 db.AuditEvents.Add(new AuditEvent { At = now, Actor = actor, Action = "model.stage.changed", Subject = $"model:{model.Name}:v{current.Version}", TeamId = model.TeamId, Details = $"Production -> Archived (replaced by v{chosen.Version})", Before = ModelStages.Production, After = ModelStages.Archived });
-                await RecordIntervalAsync(model, current.Version, ModelStages.Archived, actor, $"replaced by v{chosen.Version}" + (why is null ? "" : $": {why}"), requestId, now, ct);
+                await RecordIntervalAsync(model, current, ModelStages.Archived, actor, $"replaced by v{chosen.Version}" + (why is null ? "" : $": {why}"), requestId, now, ct);
                 current.Stage = ModelStages.Archived;
                 current.StageChangedAt = now;
                 current.StageChangedBy = actor;
             }
         }
         db.AuditEvents.Add(new AuditEvent { At = now, Actor = actor, Action = "model.stage.changed", Subject = $"model:{model.Name}:v{chosen.Version}", TeamId = model.TeamId, Details = why is null ? $"{chosen.Stage} -> {target}" : $"{chosen.Stage} -> {target}: {why}", Before = chosen.Stage, After = target });
-        await RecordIntervalAsync(model, chosen.Version, target, actor, why, requestId, now, ct);
+        await RecordIntervalAsync(model, chosen, target, actor, why, requestId, now, ct);
         chosen.Stage = target;
         chosen.StageChangedAt = now;
         chosen.StageChangedBy = actor;
     }
 
-    private async Task RecordIntervalAsync(RegisteredModel model, int version, string stage, string actor, string? why, int? requestId, DateTime now, CancellationToken ct)
+    private async Task RecordIntervalAsync(RegisteredModel model, ModelVersion version, string stage, string actor, string? why, int? requestId, DateTime now, CancellationToken ct)
     {
         var history = db.Set<StageInterval>();
-        foreach (var open in await history.Where(h => h.RegisteredModelId == model.Id && h.Version == version && h.To == null).ToListAsync(ct))
-            open.To = now;
-        history.Add(new StageInterval { RegisteredModelId = model.Id, Version = version, Stage = stage, From = now, By = actor, Why = why, RequestId = requestId });
+        var open = await history.Where(h => h.RegisteredModelId == model.Id && h.Version == version.Version && h.To == null).ToListAsync(ct);
+        foreach (var interval in open)
+            interval.To = now;
+        // A version whose stage was written without its interval (rows older than the history) gets the one it
+        // evidently held, from its last recorded stage change, so a rollback can find it.
+        if (open.Count == 0)
+            history.Add(new StageInterval { RegisteredModelId = model.Id, Version = version.Version, Stage = version.Stage, From = version.StageChangedAt ?? version.CreatedAt, To = now, By = version.StageChangedBy ?? version.CreatedBy, Why = "recorded when it left the stage" });
+        history.Add(new StageInterval { RegisteredModelId = model.Id, Version = version.Version, Stage = stage, From = now, By = actor, Why = why, RequestId = requestId });
     }
 }
