@@ -31,8 +31,8 @@ public sealed class GovernancePanelTests : PortalUiTest
 
         await SignInAsync("ed", TeamRole.Editor);
         var panel = Render<GovernancePanel>(p => p.Add(x => x.Model, "points-model").Add(x => x.Role, TeamRole.Editor));
-        panel.Find("[data-testid=request-version] input").Change("2");
-        panel.Find("[data-testid=request-note] input").Change("better on b");
+        panel.Find("input[data-testid=request-version], [data-testid=request-version] input").Change("2");
+        panel.Find("input[data-testid=request-note], [data-testid=request-note] input").Change("better on b");
         panel.Find("[data-testid=request-submit]").Click();
         panel.WaitForAssertion(() => Assert.NotNull(panel.Find("[data-testid=request-1]")));
         Assert.Equal("true", panel.Find("[data-testid=gate-1-metric]").GetAttribute("data-passed"));
@@ -42,7 +42,7 @@ public sealed class GovernancePanelTests : PortalUiTest
 
         await SignInAsync("bob", TeamRole.Approver);
         var approver = Render<GovernancePanel>(p => p.Add(x => x.Model, "points-model").Add(x => x.Role, TeamRole.Approver));
-        approver.Find("[data-testid=decision-note-1] input").Change("ok");
+        approver.Find("input[data-testid=decision-note-1], [data-testid=decision-note-1] input").Change("ok");
         approver.Find("[data-testid=approve-1]").Click();
         approver.WaitForAssertion(() => Assert.Equal("Approved", approver.Find("[data-testid=request-1]").GetAttribute("data-status")));
         Assert.Equal(ModelStages.Production, StageOf(2));
@@ -71,8 +71,8 @@ public sealed class GovernancePanelTests : PortalUiTest
         Db(db => { RegistryRows.AddModel(db, "points-model", ModelStages.None, ModelStages.None); return 0; });
         RenderProviders();
         var panel = Render<GovernancePanel>(p => p.Add(x => x.Model, "points-model").Add(x => x.Role, TeamRole.Admin));
-        panel.Find("[data-testid=alias-name] input").Change("champion");
-        panel.Find("[data-testid=alias-version] input").Change("2");
+        panel.Find("input[data-testid=alias-name], [data-testid=alias-name] input").Change("champion");
+        panel.Find("input[data-testid=alias-version], [data-testid=alias-version] input").Change("2");
         panel.Find("[data-testid=alias-set]").Click();
         panel.WaitForAssertion(() => Assert.Contains("champion → v2", panel.Find("[data-testid=alias-champion]").TextContent));
         Assert.Equal(1, Db(db => db.AuditEvents.Count(a => a.Action == "model.alias.set" && a.After == "v2")));
