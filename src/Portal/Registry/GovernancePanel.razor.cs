@@ -32,6 +32,7 @@ public sealed partial class GovernancePanel
     private bool CanAdmin => Role >= Identity.TeamRole.Admin;
 
     private IReadOnlyList<AliasView> aliases = [];
+    private IReadOnlyList<int> versions = [];
     private IReadOnlyList<PromotionRequestView> requests = [];
     private IReadOnlyList<StageIntervalView> history = [];
     private PolicyRequestModel policy = new();
@@ -39,7 +40,7 @@ public sealed partial class GovernancePanel
     private int? cardVersion;
     private string? description;
     private string? aliasName, requestNote, decisionNote;
-    private int? aliasVersion, requestVersion;
+    private int? aliasVersion;
     private bool busy;
     private string? error;
     private IList<ITrace> timeline = new List<ITrace>();
@@ -63,6 +64,8 @@ public sealed partial class GovernancePanel
         var registry = sp.GetRequiredService<RegistryService>();
         var db = sp.GetRequiredService<PortalDb>();
         aliases = await GovernanceApi.Aliases(Model, db, CancellationToken.None);
+        versions = await db.ModelVersions.AsNoTracking().Where(v => v.RegisteredModel!.Name == Model && v.Stage != ModelStages.Production)
+            .OrderBy(v => v.Version).Select(v => v.Version).ToListAsync();
         requests = await GovernanceApi.Requests(Model, registry, CancellationToken.None);
         history = (await registry.HistoryAsync(Model, CancellationToken.None)).Select(GovernanceApi.ToView).ToList();
         var p = await registry.GetPolicyAsync(Model, CancellationToken.None);
@@ -154,9 +157,9 @@ public sealed partial class GovernancePanel
         return L["Alias {0} removed.", alias];
     });
 
-    private Task RequestAsync() => RunAsync(Identity.TeamRole.Editor, async r =>
+    private Task RequestAsync(int version) => RunAsync(Identity.TeamRole.Editor, async r =>
     {
-        var row = await r.RequestPromotionAsync(Model, requestVersion ?? 0, requestNote, CancellationToken.None);
+        var row = await r.RequestPromotionAsync(Model, version, requestNote, CancellationToken.None);
         requestNote = null;
         return L["Promotion of v{0} requested.", row.Version];
     });

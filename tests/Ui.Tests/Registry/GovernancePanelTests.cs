@@ -31,20 +31,19 @@ public sealed class GovernancePanelTests : PortalUiTest
 
         await SignInAsync("ed", TeamRole.Editor);
         var panel = Render<GovernancePanel>(p => p.Add(x => x.Model, "points-model").Add(x => x.Role, TeamRole.Editor));
-        panel.Find("input[data-testid=request-version], [data-testid=request-version] input").Change("2");
         panel.Find("input[data-testid=request-note], [data-testid=request-note] input").Change("better on b");
-        panel.Find("[data-testid=request-submit]").Click();
-        panel.WaitForAssertion(() => Assert.NotNull(panel.Find("[data-testid=request-1]")));
+        panel.Find("[data-testid=request-points-model-2]").Click();
+        panel.WaitForAssertion(() => Assert.NotNull(panel.Find("[data-testid=promotion-request-1]")));
         Assert.Equal("true", panel.Find("[data-testid=gate-1-metric]").GetAttribute("data-passed"));
         Assert.Contains("0.93 >= 0.9", panel.Find("[data-testid=gate-1-metric]").TextContent);
         // An Editor is not offered the decision.
-        Assert.Empty(panel.FindAll("[data-testid=approve-1]"));
+        Assert.Empty(panel.FindAll("[data-testid=approve-request-1]"));
 
         await SignInAsync("bob", TeamRole.Approver);
         var approver = Render<GovernancePanel>(p => p.Add(x => x.Model, "points-model").Add(x => x.Role, TeamRole.Approver));
         approver.Find("input[data-testid=decision-note-1], [data-testid=decision-note-1] input").Change("ok");
-        approver.Find("[data-testid=approve-1]").Click();
-        approver.WaitForAssertion(() => Assert.Equal("Approved", approver.Find("[data-testid=request-1]").GetAttribute("data-status")));
+        approver.Find("[data-testid=approve-request-1]").Click();
+        approver.WaitForAssertion(() => Assert.Equal("Approved", approver.Find("[data-testid=promotion-request-1]").GetAttribute("data-status")));
         Assert.Equal(ModelStages.Production, StageOf(2));
         Assert.Equal(ModelStages.Archived, StageOf(1));
         Assert.Contains(approver.FindAll("[data-testid=history-row]"), r => r.TextContent.Contains("request 1 approved"));
@@ -60,7 +59,7 @@ public sealed class GovernancePanelTests : PortalUiTest
         RenderProviders();
 
         var panel = Render<GovernancePanel>(p => p.Add(x => x.Model, "points-model").Add(x => x.Role, TeamRole.Approver));
-        panel.Find("[data-testid=approve-1]").Click();
+        panel.Find("[data-testid=approve-request-1]").Click();
         panel.WaitForAssertion(() => Assert.Contains("requires two people", panel.Find("[data-testid=governance-error]").TextContent));
         Assert.Equal(ModelStages.None, StageOf(1));
     }
