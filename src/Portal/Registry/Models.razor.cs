@@ -195,17 +195,10 @@ public sealed partial class Models
         modelRole = await Access.RoleAsync(model.TeamId);
         var versions = await VersionsOf(db, name).Select(v => new { v.Version, v.Stage }).ToListAsync();
         var production = versions.Where(v => v.Stage == ModelStages.Production).Select(v => (int?)v.Version).FirstOrDefault();
-        var subject = $"model:{name}:v";
-        var leftProduction = await db.AuditEvents.AsNoTracking()
-            .Where(a => a.Action == "model.stage.changed" && a.Subject.StartsWith(subject) && a.Details != null && a.Details.StartsWith(ModelStages.Production + " -> "))
-            .OrderByDescending(a => a.Id).Select(a => a.Subject).Take(AuditCount).ToListAsync();
-        int? rollbackTo = null;
-        foreach (var s in leftProduction)
-        {
-            if (!int.TryParse(s.AsSpan(subject.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var v) || v == production) continue;
-            if (versions.Any(x => x.Version == v && x.Stage != ModelStages.Production)) rollbackTo = v;
-            break;
-        }
+        // The version that held Production last before the current one, from the stage history (docs/registry.md).
+        int? rollbackTo;
+        await using (var scope = Scopes.CreateAsyncScope())
+            rollbackTo = await scope.ServiceProvider.GetRequiredService<RegistryService>().RollbackTargetAsync(name, CancellationToken.None);
         var latestDatasetVersion = await VersionsOf(db, name).OrderByDescending(v => v.Version).Select(v => v.Run!.DatasetVersionId).FirstOrDefaultAsync();
         var datasetVersion = latestDatasetVersion is { } dv ? await db.DatasetVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Id == dv) : null;
         // The example's values come from the dataset's first row: sensitive columns are masked in it (Datasets/DatasetPrivacy).
@@ -266,7 +259,28 @@ public sealed partial class Models
                 : L["v{0} serves predictions again.", back],
             yesText: L["Roll back"], cancelText: S["Cancel"]);
         if (confirmed != true) return;
-        await PromoteAsync(model.Name, back, ModelStages.Production, L["{0} is rolled back to v{1}.", model.Name, back]);
+        busy = true;
+        error = null;
+        try
+        {
+            await using (var scope = Scopes.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
+                var team = await db.RegisteredModels.AsNoTracking().Where(m => m.Name == model.Name).Select(m => m.TeamId).FirstAsync();
+                await scope.ServiceProvider.GetRequiredService<Identity.Access>().RequireAsync(team, Identity.TeamRole.Approver, $"Model '{model.Name}'", CancellationToken.None);
+                await scope.ServiceProvider.GetRequiredService<RegistryService>().RollbackAsync(model.Name, "rolled back from the Models page", CancellationToken.None);
+            }
+            Snackbar.Add(L["{0} is rolled back to v{1}.", model.Name, back], Severity.Success);
+        }
+        catch (PortalException ex)
+        {
+            error = ex.Localized(CultureInfo.CurrentUICulture);
+        }
+        finally
+        {
+            busy = false;
+        }
+        await ReloadAsync();
     }
 
     /// <summary>
@@ -283,7 +297,9 @@ public sealed partial class Models
             {
                 await ModelsApi.RequireStageRoleAsync(scope.ServiceProvider.GetRequiredService<PortalDb>(), scope.ServiceProvider.GetRequiredService<Identity.Access>(),
                     model, version, stage, CancellationToken.None);
-                await scope.ServiceProvider.GetRequiredService<RegistryService>().PromoteAsync(model, version, stage, CancellationToken.None);
+                var registry = scope.ServiceProvider.GetRequiredService<RegistryService>();
+                await ModelsApi.RequireDirectMoveAllowedAsync(registry, model, stage, CancellationToken.None);
+                await registry.PromoteAsync(model, version, stage, CancellationToken.None);
             }
             Snackbar.Add(done, Severity.Success);
         }

@@ -29,6 +29,7 @@ public static class ModelsApi
         // A package holds what the model learnt of its data (a categorical column's values among them), so it is an Editor's download.
         models.MapGet("/{name}/versions/{version:int}/package", Package).WithMetadata(new Identity.NeedsRole(Identity.TeamRole.Editor));
         models.MapGet("/{name}/versions/{version:int}/pytorch", PyTorchStateDict).WithMetadata(new Identity.NeedsRole(Identity.TeamRole.Editor));
+        GovernanceApi.Map(models);
         return api;
     }
 
@@ -79,8 +80,16 @@ public static class ModelsApi
     public static async Task<ModelView> SetStage(string name, int version, StageRequest request, RegistryService registry, PortalDb db, DataPaths paths, Identity.Access access, CancellationToken ct)
     {
         await RequireStageRoleAsync(db, access, name, version, request.Stage, ct);
+        await RequireDirectMoveAllowedAsync(registry, name, request.Stage, ct);
         await registry.PromoteAsync(name, version, request.Stage, ct);
         return await Get(name, db, paths, ct);
+    }
+
+    /// <summary>A model whose policy requires two people takes versions into Production only through an approved request (docs/registry.md).</summary>
+    public static async Task RequireDirectMoveAllowedAsync(RegistryService registry, string name, string? stage, CancellationToken ct)
+    {
+        if (string.Equals(stage?.Trim(), ModelStages.Production, StringComparison.OrdinalIgnoreCase) && (await registry.GetPolicyAsync(name, ct)).RequireTwoPeople)
+            throw new PortalException(PortalError.Conflict, $"Model '{name}' requires two people: ask for Production with a promotion request, which another Approver approves.");
     }
 
     /// <summary>Moving a version into or out of Production is an Approver's decision; other stage moves are an Editor's.</summary>

@@ -37,4 +37,6 @@ public sealed class ModelVersion
     public string? StageChangedBy { get; set; }
     /// <summary>Relative to the data folder: a copy of the run's model package, immutable.</summary>
     public required string ArtifactPath { get; set; }
+    /// <summary>A free plain-text description for the model card, editable by Editors (audited).</summary>
+    public string? Description { get; set; }
 }

@@ -6,7 +6,7 @@ using ModelOps.Portal.Runs;
 namespace ModelOps.Portal.Registry;
 
 /// <summary>Registers run models as versions and moves versions between stages, keeping who and when.</summary>
-public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths, CurrentUser user, Tracking.Artifacts.ArtifactStore artifacts, ILogger<RegistryService> log)
+public sealed partial class RegistryService(PortalDb db, WriteGate gate, DataPaths paths, CurrentUser user, Tracking.Artifacts.ArtifactStore artifacts, ILogger<RegistryService> log)
 {
     /// <summary>Registers the run's model as the next version, refusing (409) a run that is already a version of this model.</summary>
     public Task<ModelVersion> RegisterAsync(int runId, string modelName, CancellationToken ct) =>
@@ -72,6 +72,7 @@ public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths
                 CreatedAt = DateTime.UtcNow, CreatedBy = actor, ArtifactPath = relative,
             };
             db.ModelVersions.Add(version);
+            db.Set<StageInterval>().Add(new StageInterval { RegisteredModelId = model.Id, Version = next, Stage = ModelStages.None, From = version.CreatedAt, By = actor, Why = $"registered from run {runId}" });
             db.AuditEvents.Add(new AuditEvent { At = DateTime.UtcNow, Actor = actor, Action = "model.version.registered", Subject = $"model:{name}:v{next}", TeamId = model.TeamId, Details = $"from run {runId}" });
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
@@ -108,37 +109,67 @@ public sealed class RegistryService(PortalDb db, WriteGate gate, DataPaths paths
     }
 
     /// <summary>Moves a version to a stage. Production holds one version per model: the previous one is archived.</summary>
-    /// <summary><paramref name="actorName"/> names who moved it when that is not the caller (a schedule's gate), and <paramref name="why"/> goes into the audit trail.</summary>
+    /// <summary><paramref name="actorName"/> names who moved it when that is not the caller (a schedule's gate), and <paramref name="why"/> goes into the audit trail and the stage history.</summary>
     public async Task<ModelVersion> PromoteAsync(string modelName, int version, string stage, CancellationToken ct, string? actorName = null, string? why = null)
     {
-        var target = ModelStages.All.FirstOrDefault(s => string.Equals(s, stage, StringComparison.OrdinalIgnoreCase))
-            ?? throw PortalException.Invalid($"Stage '{stage}' is not one of {string.Join(", ", ModelStages.All)}.", "stage");
+        var target = ParseStage(stage);
         var actor = actorName ?? user.Name;
-        var now = DateTime.UtcNow;
         await using var writing = await gate.EnterAsync(db, ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var model = await db.RegisteredModels.Include(m => m.Versions).FirstOrDefaultAsync(m => m.Name == modelName, ct)
-            ?? throw PortalException.NotFound($"Model '{modelName}'");
+        var model = await LoadModelAsync(modelName, ct);
         var chosen = model.Versions.FirstOrDefault(v => v.Version == version) ?? throw PortalException.NotFound($"Version {version} of model '{modelName}'");
         if (chosen.Stage == target)
             return chosen;
-        if (target == ModelStages.Production)
-        {
-            foreach (var current in model.Versions.Where(v => v.Stage == ModelStages.Production && v.Id != chosen.Id))
-            {
-                current.Stage = ModelStages.Archived;
-                current.StageChangedAt = now;
-                current.StageChangedBy = actor;
-                db.AuditEvents.Add(new AuditEvent { At = now, Actor = actor, Action = "model.stage.changed", Subject = $"model:{model.Name}:v{current.Version}", Details = $"Production -> Archived (replaced by v{version})", Before = ModelStages.Production, After = ModelStages.Archived });
-            }
-        }
-        db.AuditEvents.Add(new AuditEvent { At = now, Actor = actor, Action = "model.stage.changed", Subject = $"model:{model.Name}:v{version}", Details = why is null ? $"{chosen.Stage} -> {target}" : $"{chosen.Stage} -> {target}: {why}", Before = chosen.Stage, After = target });
-        chosen.Stage = target;
-        chosen.StageChangedAt = now;
-        chosen.StageChangedBy = actor;
+        await MoveAsync(model, chosen, target, actor, why, null, DateTime.UtcNow, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         log.LogInformation("{Model} v{Version} moved to {Stage} by {Actor}", model.Name, version, target, actor);
         return chosen;
+    }
+
+    private static string ParseStage(string stage) =>
+        ModelStages.All.FirstOrDefault(s => string.Equals(s, stage?.Trim(), StringComparison.OrdinalIgnoreCase))
+            ?? throw PortalException.Invalid($"Stage '{stage}' is not one of {string.Join(", ", ModelStages.All)}.", "stage");
+
+    private async Task<RegisteredModel> LoadModelAsync(string modelName, CancellationToken ct) =>
+        await db.RegisteredModels.Include(m => m.Versions).FirstOrDefaultAsync(m => m.Name == modelName, ct)
+            ?? throw PortalException.NotFound($"Model '{modelName}'");
+
+    /// <summary>
+    /// The one place a stage changes (direct moves, approvals, rollbacks, schedules' gates): archives
+    /// the old Production when the target is Production, audits each move and closes and opens the
+    /// stage-history intervals, all in the caller's pending changes.
+    /// </summary>
+    private async Task MoveAsync(RegisteredModel model, ModelVersion chosen, string target, string actor, string? why, int? requestId, DateTime now, CancellationToken ct)
+    {
+        if (target == ModelStages.Production)
+        {
+            foreach (var current in model.Versions.Where(v => v.Stage == ModelStages.Production && v.Id != chosen.Id).ToList())
+            {
+                db.AuditEvents.Add(new AuditEvent { At = now, Actor = actor, Action = "model.stage.changed", Subject = $"model:{model.Name}:v{current.Version}", TeamId = model.TeamId, Details = $"Production -> Archived (replaced by v{chosen.Version})", Before = ModelStages.Production, After = ModelStages.Archived });
+                await RecordIntervalAsync(model, current, ModelStages.Archived, actor, $"replaced by v{chosen.Version}" + (why is null ? "" : $": {why}"), requestId, now, ct);
+                current.Stage = ModelStages.Archived;
+                current.StageChangedAt = now;
+                current.StageChangedBy = actor;
+            }
+        }
+        db.AuditEvents.Add(new AuditEvent { At = now, Actor = actor, Action = "model.stage.changed", Subject = $"model:{model.Name}:v{chosen.Version}", TeamId = model.TeamId, Details = why is null ? $"{chosen.Stage} -> {target}" : $"{chosen.Stage} -> {target}: {why}", Before = chosen.Stage, After = target });
+        await RecordIntervalAsync(model, chosen, target, actor, why, requestId, now, ct);
+        chosen.Stage = target;
+        chosen.StageChangedAt = now;
+        chosen.StageChangedBy = actor;
+    }
+
+    private async Task RecordIntervalAsync(RegisteredModel model, ModelVersion version, string stage, string actor, string? why, int? requestId, DateTime now, CancellationToken ct)
+    {
+        var history = db.Set<StageInterval>();
+        var open = await history.Where(h => h.RegisteredModelId == model.Id && h.Version == version.Version && h.To == null).ToListAsync(ct);
+        foreach (var interval in open)
+            interval.To = now;
+        // A version whose stage was written without its interval (rows older than the history) gets the one it
+        // evidently held, from its last recorded stage change, so a rollback can find it.
+        if (open.Count == 0)
+            history.Add(new StageInterval { RegisteredModelId = model.Id, Version = version.Version, Stage = version.Stage, From = version.StageChangedAt ?? version.CreatedAt, To = now, By = version.StageChangedBy ?? version.CreatedBy, Why = "recorded when it left the stage" });
+        history.Add(new StageInterval { RegisteredModelId = model.Id, Version = version.Version, Stage = stage, From = now, By = actor, Why = why, RequestId = requestId });
     }
 }
