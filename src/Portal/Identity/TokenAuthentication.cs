@@ -20,7 +20,7 @@ public sealed partial class TokenAuthentication(IOptionsMonitor<AuthenticationSc
 {
     private readonly AccessCache cache = AccessCache.For(dbs);
     public const string Name = "Bearer";
-    private static readonly TimeSpan TouchEvery = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan TouchEvery = TimeSpan.FromMinutes(1);
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -70,7 +70,7 @@ public sealed partial class TokenAuthentication(IOptionsMonitor<AuthenticationSc
         {
             throw new PortalException(PortalError.Unauthorized, $"The API token is not known.");
         }
-        // Last use is kept to the nearest few minutes: a write per request would cost the ingest path.
+        // Last use is kept to the minute (one write per token per minute): a write per request would cost the hot paths.
         // One request claims the touch; a bulk update leaves the access generation (and every cache) alone.
         var last = Interlocked.Read(ref found.LastUsedTicks);
         if (now.Ticks - last > TouchEvery.Ticks && Interlocked.CompareExchange(ref found.LastUsedTicks, now.Ticks, last) == last)
