@@ -35,7 +35,7 @@ fi
 command -v wrk >/dev/null || { echo "[bench] wrk is missing" >&2; exit 1; }
 
 echo "[bench] building the portal (Release)"
-dotnet build src/Portal/ModelOps.Portal.csproj -c Release -nologo -v quiet -clp:ErrorsOnly
+dotnet build src/Portal/ModelOps.Portal.csproj -c Release -nologo -v quiet -clp:ErrorsOnly -clp:NoSummary
 portal_exe=src/Portal/bin/Release/net10.0/linux-x64/ModelOps.Portal
 
 work=$(mktemp -d -t modelops-serving-XXXXXX)
@@ -137,7 +137,8 @@ if [ "$code" = 200 ] || [ "$code" = 204 ]; then
     stop_portal
     start_portal false
     predict="$portal/api/v1/models/serving-bench/predict"
-    round "$predict" "$work/one.json" "$auth" "$connections" 3 >/dev/null
+    # A fresh process: JIT, the model load and the caches warm up first, for as long as a measured round.
+    round "$predict" "$work/one.json" "$auth" "$connections" "$seconds" >/dev/null
     d_off=$(measure "$predict" "$work/one.json" "$auth" "$connections" 1)
 else
     d_on="n/a (PUT /canary answered $code)"; d_off=""
