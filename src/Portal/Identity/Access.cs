@@ -20,11 +20,15 @@ public static class PortalClaims
 /// <summary>
 /// Who may do what to which team's resources, checked in every API handler and UI action (not only
 /// on pages). The role is read from the store on every check, so a revoked role or a disabled user
-/// stops the next action, in an open circuit as on the API. A resource of a team the caller is not in
+/// stops the next action, in an open circuit as on the API (read through <see cref="AccessCache"/>,
+/// which refills after any committed change to users, memberships, teams or tokens). A resource of a team the caller is not in
 /// answers 404, as if it did not exist; a lower role than needed answers 403.
 /// </summary>
 public sealed class Access(CurrentUser user, IDbContextFactory<PortalDb> dbs, IHttpContextAccessor http, CircuitPrincipal circuit)
 {
+    // Roles come from memory at the current access generation (AccessCache): as fresh as a store read.
+    private readonly AccessCache cache = AccessCache.For(dbs);
+
     public CurrentUser User => user;
 
     /// <summary>The caller's role in the team, or null when they have none (or none any more).</summary>
@@ -35,11 +39,11 @@ public sealed class Access(CurrentUser user, IDbContextFactory<PortalDb> dbs, IH
         if (principal.FindFirstValue(PortalClaims.ServiceTeam) is { } serviceTeam)
             return serviceTeam == teamId.ToString() && Enum.TryParse<TeamRole>(principal.FindFirstValue(PortalClaims.ServiceRole), out var serviceRole) ? serviceRole : null;
         if (user.UserId is not { } userId) return null;
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        if (await SiteAdminAsync(db, userId, ct) is not { } siteAdmin) return null;
-        TeamRole? role = siteAdmin && await db.Teams.AnyAsync(t => t.Id == teamId, ct)
+        var standing = await cache.UserAsync(dbs, userId, ct);
+        if (standing.SiteAdmin is not { } siteAdmin) return null;
+        TeamRole? role = siteAdmin && Array.BinarySearch(await cache.TeamIdsAsync(dbs, ct), teamId) >= 0
             ? TeamRole.Admin
-            : await db.TeamMembers.Where(m => m.TeamId == teamId && m.UserId == userId).Select(m => (TeamRole?)m.Role).FirstOrDefaultAsync(ct);
+            : standing.Roles.TryGetValue(teamId, out var member) ? member : null;
         return role is not null && principal.HasClaim(PortalClaims.ReadOnly, "true") ? TeamRole.Viewer : role;
     }
 
@@ -67,24 +71,17 @@ public sealed class Access(CurrentUser user, IDbContextFactory<PortalDb> dbs, IH
             return Enum.TryParse<TeamRole>(principal.FindFirstValue(PortalClaims.ServiceRole), out var role) && role >= least && int.TryParse(serviceTeam, out var id) ? [id] : [];
         if (user.UserId is not { } userId) return [];
         if (principal.HasClaim(PortalClaims.ReadOnly, "true") && least > TeamRole.Viewer) return [];
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        if (await SiteAdminAsync(db, userId, ct) is not { } siteAdmin) return [];
-        if (siteAdmin) return await db.Teams.OrderBy(t => t.Id).Select(t => t.Id).ToListAsync(ct);
-        // Roles are stored by name, so they are compared here rather than in SQL.
-        var memberships = await db.TeamMembers.Where(m => m.UserId == userId).OrderBy(m => m.TeamId).Select(m => new { m.TeamId, m.Role }).ToListAsync(ct);
-        return memberships.Where(m => m.Role >= least).Select(m => m.TeamId).ToList();
+        var standing = await cache.UserAsync(dbs, userId, ct);
+        if (standing.SiteAdmin is not { } siteAdmin) return [];
+        if (siteAdmin) return await cache.TeamIdsAsync(dbs, ct);
+        return standing.Roles.Where(m => m.Value >= least).Select(m => m.Key).Order().ToList();
     }
 
     public async Task<bool> IsSiteAdminAsync(CancellationToken ct = default)
     {
         if (user.UserId is not { } userId || user.Principal?.HasClaim(PortalClaims.ReadOnly, "true") == true) return false;
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        return await SiteAdminAsync(db, userId, ct) == true;
+        return (await cache.UserAsync(dbs, userId, ct)).SiteAdmin == true;
     }
-
-    /// <summary>Whether the user is a site Admin; null when they do not exist or are disabled (then they may do nothing).</summary>
-    private static async Task<bool?> SiteAdminAsync(PortalDb db, int userId, CancellationToken ct) =>
-        await db.Users.AsNoTracking().Where(u => u.Id == userId && u.DisabledAt == null).Select(u => (bool?)u.IsSiteAdmin).FirstOrDefaultAsync(ct);
 
     /// <summary>
     /// The audit trail is for Admins and Approvers: a site Admin reads every event (null), a team's
@@ -143,5 +140,103 @@ public sealed class Access(CurrentUser user, IDbContextFactory<PortalDb> dbs, IH
         if (http.HttpContext?.Request.Headers.ContainsKey(PortalClaims.TeamHeader) == true)
             throw PortalException.NotFound($"Team {named.Trim()}");
         return null;
+    }
+}
+
+/// <summary>
+/// What the auth hot path reads per request, kept in memory at the <see cref="StoreGenerations.Access"/>
+/// generation it was read at (docs/identity.md): a token's row and its user, a user's site-Admin flag
+/// and team roles, the team ids. Any committed SaveChanges touching users, memberships, teams or tokens
+/// bumps the generation, so the next request reads the store again: a revoked token, a disabled user or
+/// a removed role stops the very next request in this process. The generation is read before the store,
+/// so a change that lands during a refill leaves an entry that is already stale. One cache per store
+/// (per <see cref="IDbContextFactory{TContext}"/>), so portals sharing a test process never share entries.
+/// </summary>
+public sealed class AccessCache
+{
+    private const int MaxEntries = 10_000;
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, AccessCache> ByStore = new();
+
+    public static AccessCache For(IDbContextFactory<PortalDb> dbs) => ByStore.GetValue(dbs, _ => new AccessCache());
+
+    /// <summary>A token's row and, for a personal token, whether its user is enabled and their name; LastUsedTicks is the last touch written.</summary>
+    public sealed class TokenEntry
+    {
+        public required long Generation { get; init; }
+        public required int Id { get; init; }
+        public required string Name { get; init; }
+        public DateTime? RevokedAt { get; init; }
+        public DateTime? ExpiresAt { get; init; }
+        public int? UserId { get; init; }
+        public bool UserEnabled { get; init; }
+        public string UserName { get; init; } = "";
+        public bool ReadOnly { get; init; }
+        public int? TeamId { get; init; }
+        public TeamRole? Role { get; init; }
+        public long LastUsedTicks;
+    }
+
+    /// <summary>A user's standing: null SiteAdmin when they do not exist or are disabled.</summary>
+    public sealed record UserEntry(long Generation, bool? SiteAdmin, IReadOnlyDictionary<int, TeamRole> Roles);
+
+    private sealed record TeamsEntry(long Generation, int[] Ids);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TokenEntry> _tokens = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, UserEntry> _users = new();
+    private volatile TeamsEntry? _teams;
+
+    public async Task<TokenEntry?> TokenAsync(PortalDb db, string hash, CancellationToken ct)
+    {
+        var generation = StoreGenerations.Access;
+        if (_tokens.TryGetValue(hash, out var cached) && cached.Generation == generation) return cached;
+        var found = await db.ApiTokens.AsNoTracking().FirstOrDefaultAsync(t => t.TokenHash == hash, ct);
+        if (found is null)
+        {
+            _tokens.TryRemove(hash, out _);
+            return null;
+        }
+        var user = found.UserId is { } userId
+            ? await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => new { u.UserName, u.DisabledAt }).FirstOrDefaultAsync(ct)
+            : null;
+        var entry = new TokenEntry
+        {
+            Generation = generation, Id = found.Id, Name = found.Name, RevokedAt = found.RevokedAt, ExpiresAt = found.ExpiresAt,
+            UserId = found.UserId, UserEnabled = user is not null && user.DisabledAt is null, UserName = user?.UserName ?? "",
+            ReadOnly = found.ReadOnly, TeamId = found.TeamId, Role = found.Role, LastUsedTicks = found.LastUsedAt?.Ticks ?? 0,
+        };
+        Store(_tokens, hash, entry);
+        return entry;
+    }
+
+    public async Task<UserEntry> UserAsync(IDbContextFactory<PortalDb> dbs, int userId, CancellationToken ct)
+    {
+        var generation = StoreGenerations.Access;
+        if (_users.TryGetValue(userId, out var cached) && cached.Generation == generation) return cached;
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var siteAdmin = await db.Users.AsNoTracking().Where(u => u.Id == userId && u.DisabledAt == null).Select(u => (bool?)u.IsSiteAdmin).FirstOrDefaultAsync(ct);
+        var roles = siteAdmin is null
+            ? new Dictionary<int, TeamRole>()
+            : await db.TeamMembers.AsNoTracking().Where(m => m.UserId == userId).ToDictionaryAsync(m => m.TeamId, m => m.Role, ct);
+        var entry = new UserEntry(generation, siteAdmin, roles);
+        Store(_users, userId, entry);
+        return entry;
+    }
+
+    /// <summary>Every team's id, ascending.</summary>
+    public async Task<int[]> TeamIdsAsync(IDbContextFactory<PortalDb> dbs, CancellationToken ct)
+    {
+        var generation = StoreGenerations.Access;
+        if (_teams is { } cached && cached.Generation == generation) return cached.Ids;
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var ids = await db.Teams.AsNoTracking().OrderBy(t => t.Id).Select(t => t.Id).ToArrayAsync(ct);
+        _teams = new TeamsEntry(generation, ids);
+        return ids;
+    }
+
+    private static void Store<TKey, TValue>(System.Collections.Concurrent.ConcurrentDictionary<TKey, TValue> map, TKey key, TValue value) where TKey : notnull
+    {
+        // Bounded: garbage tokens are never stored, but many users or tokens could be; a full map starts over.
+        if (map.Count >= MaxEntries) map.Clear();
+        map[key] = value;
     }
 }

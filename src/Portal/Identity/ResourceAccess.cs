@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using ModelOps.Portal.Infrastructure;
 using ModelOps.Portal.Tracking;
@@ -32,9 +33,8 @@ public static class ResourceAccess
                 }
                 else
                 {
-                    var db = http.RequestServices.GetRequiredService<PortalDb>();
                     var needs = http.GetEndpoint()?.Metadata.GetMetadata<NeedsRole>();
-                    var found = await TeamOfAsync(db, resource, http.RequestAborted);
+                    var found = await TeamOfAsync(http.RequestServices, resource, http.RequestAborted);
                     // A route that creates what it names (a new model's first version) checks in its handler.
                     if (found is null && needs?.OrNew == true) return await next(context);
                     var team = found ?? throw NotFound(resource);
@@ -77,10 +77,27 @@ public static class ResourceAccess
         return kind is "runs" or "experiments" or "datasets" or "models" or "schedules" ? new Named(kind, key) : null;
     }
 
-    private static async Task<int?> TeamOfAsync(PortalDb db, Named resource, CancellationToken ct)
+    private sealed record ModelTeams(long Generation, System.Collections.Concurrent.ConcurrentDictionary<string, int?> ByName);
+
+    // Per store, like AccessCache: a registered model's team, at the serving generation (PortalDb bumps it
+    // after any committed change to a registered model), so the predict path reads no row to find it.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, StrongBox<ModelTeams>> ModelTeamCache = new();
+
+    private static async Task<int?> TeamOfAsync(IServiceProvider services, Named resource, CancellationToken ct)
     {
         if (resource.Kind == "models")
-            return await db.RegisteredModels.Where(m => m.Name == resource.Key).Select(m => (int?)m.TeamId).FirstOrDefaultAsync(ct);
+        {
+            var box = ModelTeamCache.GetValue(services.GetRequiredService<IDbContextFactory<PortalDb>>(), _ => new StrongBox<ModelTeams>(new ModelTeams(-1, new())));
+            var generation = StoreGenerations.Serving;
+            var teams = box.Value!;
+            if (teams.Generation != generation) box.Value = teams = new ModelTeams(generation, new(StringComparer.Ordinal));
+            if (teams.ByName.TryGetValue(resource.Key, out var cached)) return cached;
+            var read = await services.GetRequiredService<PortalDb>().RegisteredModels.Where(m => m.Name == resource.Key).Select(m => (int?)m.TeamId).FirstOrDefaultAsync(ct);
+            // Only names that exist are kept, so unknown names sent by anyone cannot grow the map.
+            if (read is not null && teams.ByName.Count < 10_000) teams.ByName[resource.Key] = read;
+            return read;
+        }
+        var db = services.GetRequiredService<PortalDb>();
         if (!int.TryParse(resource.Key, out var id)) return null;
         return resource.Kind switch
         {

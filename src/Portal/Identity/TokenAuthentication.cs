@@ -10,15 +10,17 @@ namespace ModelOps.Portal.Identity;
 
 /// <summary>
 /// "Authorization: Bearer ..." on any route (docs/identity.md): an API token (mop_...), personal or
-/// service, or the token of a training run's current attempt. Every request reads the token's row
-/// and, for a personal token, its user: a revoked or expired token, or a disabled user, stops at once.
+/// service, or the token of a training run's current attempt. Every request checks the token's row
+/// and, for a personal token, its user, from <see cref="AccessCache"/> (refilled after any committed
+/// change to tokens or users): a revoked or expired token, or a disabled user, stops at once.
 /// A token that is not valid is a 401 with the reason, never a fall-back to another identity.
 /// </summary>
 public sealed partial class TokenAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
     IDbContextFactory<PortalDb> dbs) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
+    private readonly AccessCache cache = AccessCache.For(dbs);
     public const string Name = "Bearer";
-    private static readonly TimeSpan TouchEvery = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan TouchEvery = TimeSpan.FromMinutes(1);
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -44,18 +46,18 @@ public sealed partial class TokenAuthentication(IOptionsMonitor<AuthenticationSc
             return Success([new(ClaimTypes.Name, $"run:{runId}"), new(PortalClaims.WorkerRun, runId.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
         }
         var now = DateTime.UtcNow;
-        var found = await db.ApiTokens.FirstOrDefaultAsync(t => t.TokenHash == hash, ct)
+        var found = await cache.TokenAsync(db, hash, ct)
             ?? throw new PortalException(PortalError.Unauthorized, $"The API token is not known.");
         if (found.RevokedAt is not null) throw new PortalException(PortalError.Unauthorized, $"The API token was revoked.");
+        // Against the clock on every request, cached or not.
         if (found.ExpiresAt <= now) throw new PortalException(PortalError.Unauthorized, $"The API token has expired.");
         var claims = new List<Claim> { new(PortalClaims.TokenId, found.Id.ToString()) };
         if (found.UserId is { } userId)
         {
-            var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct);
-            if (user is null || user.DisabledAt is not null)
+            if (!found.UserEnabled)
                 throw new PortalException(PortalError.Unauthorized, $"The API token's user is disabled.");
-            claims.Add(new(ClaimTypes.NameIdentifier, user.Id.ToString()));
-            claims.Add(new(ClaimTypes.Name, user.UserName ?? ""));
+            claims.Add(new(ClaimTypes.NameIdentifier, userId.ToString()));
+            claims.Add(new(ClaimTypes.Name, found.UserName));
             if (found.ReadOnly) claims.Add(new(PortalClaims.ReadOnly, "true"));
         }
         else if (found is { TeamId: { } teamId, Role: { } role })
@@ -68,12 +70,11 @@ public sealed partial class TokenAuthentication(IOptionsMonitor<AuthenticationSc
         {
             throw new PortalException(PortalError.Unauthorized, $"The API token is not known.");
         }
-        // Last use is kept to the nearest few minutes: a write per request would cost the ingest path.
-        if (found.LastUsedAt is null || now - found.LastUsedAt > TouchEvery)
-        {
-            found.LastUsedAt = now;
-            await db.SaveChangesAsync(ct);
-        }
+        // Last use is kept to the minute (one write per token per minute): a write per request would cost the hot paths.
+        // One request claims the touch; a bulk update leaves the access generation (and every cache) alone.
+        var last = Interlocked.Read(ref found.LastUsedTicks);
+        if (now.Ticks - last > TouchEvery.Ticks && Interlocked.CompareExchange(ref found.LastUsedTicks, now.Ticks, last) == last)
+            await db.ApiTokens.Where(t => t.Id == found.Id).ExecuteUpdateAsync(u => u.SetProperty(t => t.LastUsedAt, now), ct);
         new Caller(CallerKind.User, claims.First(c => c.Type == ClaimTypes.Name).Value, TokenId: found.Id).Attach(Context);
         return Success(claims);
     }
