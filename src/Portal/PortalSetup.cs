@@ -69,6 +69,7 @@ public static class PortalSetup
         services.AddSingleton<Retraining.ScheduleDecisions>();
         services.AddHostedService(sp => sp.GetRequiredService<Retraining.ScheduleDecisions>());
         services.AddScoped<Audit.AuditQuery>();
+        Notifications.WebhooksApi.AddWebhooks(services, configuration); // team webhooks (docs/webhooks.md)
 
         services.AddModelOpsJobs(sp =>
         {
@@ -221,6 +222,7 @@ public static class PortalSetup
         api.MapPredictApi();
         api.MapSchedulesApi();
         Audit.AuditApi.MapAuditApi(api);
+        Notifications.WebhooksApi.MapWebhooksApi(api);
         return app;
     }
 }
