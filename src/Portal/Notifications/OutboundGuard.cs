@@ -9,8 +9,15 @@ public sealed class WebhookOptions
 {
     /// <summary>CIDRs an Admin allows outbound hooks to reach although they are not public (empty by default).</summary>
     public List<string> AllowedNetworks { get; set; } = [];
-    /// <summary>Seconds to wait before each retry; the count is the number of retries (attempts = count + 1).</summary>
-    public List<double> RetryDelaysSeconds { get; set; } = [10, 60, 300, 1800, 7200];
+    /// <summary>Attempts per delivery, the first included.</summary>
+    public int MaxAttempts { get; set; } = 6;
+    /// <summary>Seconds before the first retry; each later retry waits <see cref="BackoffFactor"/> times longer.</summary>
+    public double FirstRetrySeconds { get; set; } = 10;
+    public double BackoffFactor { get; set; } = 4;
+
+    /// <summary>When attempt <paramref name="attempt"/> (1-based) failed: the wait before the next, or null when it was the last.</summary>
+    public TimeSpan? RetryAfter(int attempt) =>
+        attempt >= MaxAttempts ? null : TimeSpan.FromSeconds(FirstRetrySeconds * Math.Pow(BackoffFactor, attempt - 1));
     public double TimeoutSeconds { get; set; } = 10;
     public double PollSeconds { get; set; } = 2;
     public int RetentionDays { get; set; } = 30;

@@ -25,7 +25,8 @@ public static class WebhookDeliveries
 public sealed class WebhookDispatcher(IDbContextFactory<PortalDb> dbs, WriteGate gate, OutboundGuard guard, WebhookSecrets secrets, IOptions<WebhookOptions> options, ILogger<WebhookDispatcher> log) : BackgroundService
 {
     private readonly SemaphoreSlim _wake = new(0);
-    private HttpClient? _http;
+    private readonly SemaphoreSlim _pass = new(1, 1);
+    private readonly Lazy<HttpClient> _http = new(() => new HttpClient(guard.Handler()) { Timeout = TimeSpan.FromSeconds(options.Value.TimeoutSeconds) });
     private DateTime _prunedAt;
 
     /// <summary>Asks for a pass now instead of at the next poll.</summary>
@@ -36,7 +37,6 @@ public sealed class WebhookDispatcher(IDbContextFactory<PortalDb> dbs, WriteGate
 
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
-        _http = new HttpClient(guard.Handler()) { Timeout = TimeSpan.FromSeconds(options.Value.TimeoutSeconds) };
         while (!stop.IsCancellationRequested)
         {
             try
@@ -53,7 +53,15 @@ public sealed class WebhookDispatcher(IDbContextFactory<PortalDb> dbs, WriteGate
         }
     }
 
+    /// <summary>One pass: fan out new events, attempt what is due, prune hourly. Passes never overlap.</summary>
     public async Task PassAsync(CancellationToken ct)
+    {
+        await _pass.WaitAsync(ct);
+        try { await PassCoreAsync(ct); }
+        finally { _pass.Release(); }
+    }
+
+    private async Task PassCoreAsync(CancellationToken ct)
     {
         while (await FanOutAsync(ct)) { }
         await using (var db = await dbs.CreateDbContextAsync(ct))
@@ -110,7 +118,7 @@ public sealed class WebhookDispatcher(IDbContextFactory<PortalDb> dbs, WriteGate
             request.Headers.Add("X-ModelOps-Timestamp", timestamp.ToString());
             request.Headers.Add("X-ModelOps-Signature", WebhookSignature.Sign(secrets.Unprotect(hook.ProtectedSecret), timestamp, delivery.Body));
             request.Headers.UserAgent.ParseAdd("ModelOps-Webhooks/1");
-            using var response = await _http!.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            using var response = await _http.Value.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             code = (int)response.StatusCode;
             if (code is >= 300 and < 400) error = $"The endpoint answered {code} (a redirect to {response.Headers.Location}); redirects are not followed.";
             else if (code is < 200 or >= 300) error = $"The endpoint answered {code} {response.ReasonPhrase}.";
@@ -125,8 +133,7 @@ public sealed class WebhookDispatcher(IDbContextFactory<PortalDb> dbs, WriteGate
         }
         watch.Stop();
         var now = DateTime.UtcNow;
-        var delays = options.Value.RetryDelaysSeconds;
-        DateTime? next = error is not null && attempt <= delays.Count ? now.AddSeconds(delays[attempt - 1]) : null;
+        DateTime? next = error is not null && options.Value.RetryAfter(attempt) is { } wait ? now + wait : null;
         await using var writing = await gate.EnterAsync(db, ct);
         delivery.Attempts = attempt;
         delivery.Status = error is null ? DeliveryStatus.Delivered : next is null ? DeliveryStatus.Failed : DeliveryStatus.Pending;
