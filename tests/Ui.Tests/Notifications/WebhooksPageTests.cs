@@ -14,6 +14,8 @@ public sealed class WebhooksPageTests : PortalUiTest
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
+    public WebhooksPageTests() => SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
+
     private void RenderProviders()
     {
         Render<MudPopoverProvider>();
