@@ -31,7 +31,7 @@ public sealed class WebhooksPageTests : PortalUiTest
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=hook-none]")), Wait);
         page.Find("[data-testid=hook-name]").Input("chat");
         page.Find("[data-testid=hook-url]").Input("https://203.0.113.7/hook");
-        page.Find($"[data-testid='hook-event-{EventTypes.PromotionRequested}'] input").Change(true);
+        page.Find($"[data-testid='hook-event-{EventTypes.PromotionRequested}']").Change(true);
         page.Find("[data-testid=hook-create]").Click();
         page.WaitForAssertion(() => Assert.StartsWith("whsec_", page.Find("[data-testid=hook-secret]").TextContent), Wait);
 
