@@ -70,6 +70,7 @@ public static class PortalSetup
         services.AddSingleton<Retraining.ScheduleDecisions>();
         services.AddHostedService(sp => sp.GetRequiredService<Retraining.ScheduleDecisions>());
         services.AddScoped<Audit.AuditQuery>();
+        Notifications.WebhooksApi.AddWebhooks(services, configuration); // team webhooks (docs/webhooks.md)
 
         services.AddModelOpsJobs(sp =>
         {
@@ -223,6 +224,7 @@ public static class PortalSetup
         api.MapPredictApi();
         api.MapSchedulesApi();
         Audit.AuditApi.MapAuditApi(api);
+        Notifications.WebhooksApi.MapWebhooksApi(api);
         return app;
     }
 }

@@ -66,3 +66,14 @@ internal sealed class PortalEventConfiguration : IEntityTypeConfiguration<Portal
         e.HasIndex(x => new { x.TeamId, x.Id });
     }
 }
+
+public static class RunFailures
+{
+    /// <summary>Raises <see cref="EventTypes.RunFailed"/> for a run that has just turned Failed (its experiment loaded or looked up).</summary>
+    public static void Raise(PortalDb db, Runs.Run run, string actor)
+    {
+        var experiment = run.Experiment ?? db.Experiments.Find(run.ExperimentId);
+        Notifications.PortalEvents.Raise(db, experiment?.TeamId ?? Identity.Team.DefaultId, EventTypes.RunFailed, $"run:{run.Id}", actor,
+            new { runId = run.Id, name = run.Name, experimentId = run.ExperimentId, experiment = experiment?.Name, error = run.Error, attempt = run.Attempt });
+    }
+}

@@ -196,6 +196,9 @@ public sealed class ScheduleRunner(
                 At = DateTime.UtcNow, Actor = actor, Action = "schedule.gate", Subject = $"model:{schedule.TargetModel}:v{tracked.ModelVersion}",
                 Details = $"{outcome}: {tracked.Reason}",
             });
+            Notifications.PortalEvents.Raise(db, schedule.TeamId, Notifications.EventTypes.ScheduleGateDecided, $"schedule:{schedule.Name}", actor,
+                new { scheduleId = schedule.Id, schedule = schedule.Name, fireId, runId = run.Id, model = schedule.TargetModel, version = tracked.ModelVersion,
+                    outcome, reason = tracked.Reason, metric = tracked.Metric, candidate = tracked.CandidateValue, production = tracked.ProductionValue });
             await db.SaveChangesAsync(ct);
             fire = tracked;
         }

@@ -87,6 +87,7 @@ public sealed class RunLifecycle(PortalDb db, WriteGate gate, RunEvents events, 
             run.EndedAt = DateTime.UtcNow;
             run.Error = $"The run was interrupted {run.Attempt} times ({why}); giving up after {maxAttempts} attempts.";
             run.StatusMessage = "failed";
+            Notifications.RunFailures.Raise(db, run, "portal");
         }
         else
         {
@@ -115,6 +116,7 @@ public sealed class RunLifecycle(PortalDb db, WriteGate gate, RunEvents events, 
             run.Status = RunStatus.Failed;
             run.Error = DescribeExit(exitCode, errorTail, reason);
             run.StatusMessage = "worker died";
+            Notifications.RunFailures.Raise(db, run, "portal");
         }
         await db.SaveChangesAsync(ct);
         events.Publish(run);

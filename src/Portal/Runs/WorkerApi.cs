@@ -126,6 +126,7 @@ public static class WorkerApi
             run.StatusMessage = run.Status == RunStatus.Cancelled ? "cancelled" : "failed";
         }
         run.EndedAt = DateTime.UtcNow;
+        if (run.Status == RunStatus.Failed) Notifications.RunFailures.Raise(db, run, run.CreatedBy);
         if (run.Status == RunStatus.Finished)
         {
             // The test figures are metrics too, so the runs table and search can sort and filter on them.
