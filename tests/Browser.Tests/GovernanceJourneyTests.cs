@@ -27,7 +27,7 @@ public sealed class GovernanceJourneyTests(ITestOutputHelper output)
         using var data = new TempFolder();
         using var receiver = new HookReceiver();
         await using var portal = await PortalProcess.StartAsync(data.Path, null, "--ModelOps:SeedDemoData=false",
-            "--ModelOps:Webhooks:AllowedNetworks:0=127.0.0.0/8", "--ModelOps:Webhooks:PollSeconds=0.5");
+            "--ModelOps:Webhooks:AllowedNetworks:0=127.0.0.0/8", "--ModelOps:Webhooks:PollSeconds=0.5", "--ModelOps:Serving:FlushMilliseconds=500");
         foreach (var (name, role) in new[] { ("eddie", "Editor"), ("april", "Approver") })
         {
             (await portal.Http.PostAsJsonAsync("/api/v1/users", new { userName = name, password = name + "-password-1" })).EnsureSuccessStatusCode();
@@ -140,12 +140,16 @@ public sealed class GovernanceJourneyTests(ITestOutputHelper output)
             });
             await journey.Step("the Approver signs the review off and exports it as a PDF", async () =>
             {
-                await journey.OpenAsync($"/models/{ModelName}/review");
+                // v2 is archived since the rollback, so it is asked for as the challenger.
+                await journey.OpenAsync($"/models/{ModelName}/review?v=2");
                 await Assertions.Expect(page.GetByTestId("review-production")).ToContainTextAsync("v1");
+                await Assertions.Expect(page.GetByTestId("review-version-2")).ToBeVisibleAsync();
+                await Assertions.Expect(page.GetByTestId("review-serving")).ToContainTextAsync("v2");
                 await journey.FillAsync("review-note", "v1 stays until v2's drift is understood");
                 await page.GetByTestId("review-sign-off").ClickAsync();
                 await Assertions.Expect(page.GetByTestId("review-decisions")).ToContainTextAsync("april");
-                await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(PortalProcess.RepositoryRoot, "artifacts", "screenshots", "review-page.png"), FullPage = true });
+                // For the README and docs/review.md: what a manager sees.
+                await journey.ScreenshotWholePageAsync(Path.Combine(PortalProcess.RepositoryRoot, "artifacts", "screenshots", "review-page.png"));
                 var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("review-pdf").ClickAsync());
                 var path = Path.Combine(data.Path, "review.pdf");
                 await download.SaveAsAsync(path);

@@ -16,6 +16,12 @@ public sealed class ServingOptions
     public double RetentionDays { get; set; } = 30;
     /// <summary>Requests waiting for the shadow version; more are dropped (and counted).</summary>
     public int ShadowQueue { get; set; } = 1024;
+    /// <summary>
+    /// LibTorch's intra-op threads in the portal process. One by default: a served request is a few rows
+    /// through a small net, where splitting a matmul over threads costs more than it saves, and idle
+    /// OpenMP threads spin on the cores the web server needs. 0 leaves LibTorch's default (one per core).
+    /// </summary>
+    public int TorchThreads { get; set; } = 1;
     /// <summary>The fewest served rows a drift evaluation needs.</summary>
     public int DriftMinRows { get; set; } = 100;
 }
