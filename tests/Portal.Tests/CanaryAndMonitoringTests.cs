@@ -32,9 +32,7 @@ public sealed class CanaryAndMonitoringTests : IDisposable
     {
         foreach (var dataset in new[] { "points-a", "points-b" })
         {
-            var runId = await SimulatedWorker.QueueCsvRunAsync(_http, dataset);
-            var worker = await SimulatedWorker.BeginAsync(_portal, runId);
-            await worker.TrainAndFinishAsync(Directory.CreateDirectory(Path.Combine(_work.Path, runId.ToString(CultureInfo.InvariantCulture))).FullName);
+            var runId = await SimulatedWorker.FinishedCsvRunAsync(_portal, _http, _work.Path, dataset);
             (await _http.PostAsJsonAsync("/api/v1/models/points/versions", new { runId })).EnsureSuccessStatusCode();
         }
         (await _http.PostAsJsonAsync("/api/v1/models/points/versions/1/stage", new { stage = "Production" })).EnsureSuccessStatusCode();

@@ -23,13 +23,7 @@ public sealed class GovernanceTests : IDisposable
         _work.Dispose();
     }
 
-    private async Task<int> FinishedRunAsync(string dataset)
-    {
-        var runId = await SimulatedWorker.QueueCsvRunAsync(_admin, dataset);
-        var worker = await SimulatedWorker.BeginAsync(_portal, runId);
-        await worker.TrainAndFinishAsync(Directory.CreateDirectory(Path.Combine(_work.Path, runId.ToString())).FullName);
-        return runId;
-    }
+    private Task<int> FinishedRunAsync(string dataset) => SimulatedWorker.FinishedCsvRunAsync(_portal, _admin, _work.Path, dataset);
 
     private async Task RegisterTwoAsync()
     {

@@ -24,13 +24,7 @@ public sealed class RegistryAndServingTests : IDisposable
         _work.Dispose();
     }
 
-    private async Task<int> FinishedRunAsync(string dataset)
-    {
-        var runId = await SimulatedWorker.QueueCsvRunAsync(_http, dataset);
-        var worker = await SimulatedWorker.BeginAsync(_portal, runId);
-        await worker.TrainAndFinishAsync(Directory.CreateDirectory(Path.Combine(_work.Path, runId.ToString())).FullName);
-        return runId;
-    }
+    private Task<int> FinishedRunAsync(string dataset) => SimulatedWorker.FinishedCsvRunAsync(_portal, _http, _work.Path, dataset);
 
     private async Task<JsonElement> PredictAsync(object body, HttpStatusCode expected = HttpStatusCode.OK)
     {

@@ -38,6 +38,18 @@ public sealed class SimulatedWorker
         return new SimulatedWorker(portal, runId, launch!.Token);
     }
 
+    /// <summary>
+    /// Uploads a CSV dataset, queues an MLP run on it and trains it to Finished with a model, as a worker
+    /// would, working in a folder of its own under <paramref name="workRoot"/>; returns the run id.
+    /// </summary>
+    public static async Task<int> FinishedCsvRunAsync(PortalFactory portal, HttpClient http, string workRoot, string dataset = "points")
+    {
+        var runId = await QueueCsvRunAsync(http, dataset);
+        var worker = await BeginAsync(portal, runId);
+        await worker.TrainAndFinishAsync(Directory.CreateDirectory(Path.Combine(workRoot, runId.ToString(System.Globalization.CultureInfo.InvariantCulture))).FullName);
+        return runId;
+    }
+
     /// <summary>Uploads a CSV dataset and queues an MLP run on it; returns the run id.</summary>
     public static async Task<int> QueueCsvRunAsync(HttpClient http, string dataset = "points", int rows = 300, string? key = null)
     {
