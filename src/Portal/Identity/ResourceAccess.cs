@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using ModelOps.Portal.Infrastructure;
 using ModelOps.Portal.Tracking;
@@ -77,26 +76,12 @@ public static class ResourceAccess
         return kind is "runs" or "experiments" or "datasets" or "models" or "schedules" ? new Named(kind, key) : null;
     }
 
-    private sealed record ModelTeams(long Generation, System.Collections.Concurrent.ConcurrentDictionary<string, int?> ByName);
-
-    // Per store, like AccessCache: a registered model's team, at the serving generation (PortalDb bumps it
-    // after any committed change to a registered model), so the predict path reads no row to find it.
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, StrongBox<ModelTeams>> ModelTeamCache = new();
-
     private static async Task<int?> TeamOfAsync(IServiceProvider services, Named resource, CancellationToken ct)
     {
+        // A model's team comes from Serving's in-memory deployment table (refilled at the serving
+        // generation, which moves after any committed change to a registered model), so the predict path reads no row.
         if (resource.Kind == "models")
-        {
-            var box = ModelTeamCache.GetValue(services.GetRequiredService<IDbContextFactory<PortalDb>>(), _ => new StrongBox<ModelTeams>(new ModelTeams(-1, new())));
-            var generation = StoreGenerations.Serving;
-            var teams = box.Value!;
-            if (teams.Generation != generation) box.Value = teams = new ModelTeams(generation, new(StringComparer.Ordinal));
-            if (teams.ByName.TryGetValue(resource.Key, out var cached)) return cached;
-            var read = await services.GetRequiredService<PortalDb>().RegisteredModels.Where(m => m.Name == resource.Key).Select(m => (int?)m.TeamId).FirstOrDefaultAsync(ct);
-            // Only names that exist are kept, so unknown names sent by anyone cannot grow the map.
-            if (read is not null && teams.ByName.Count < 10_000) teams.ByName[resource.Key] = read;
-            return read;
-        }
+            return (await services.GetRequiredService<Serving.DeploymentTable>().FindAsync(resource.Key, ct))?.TeamId;
         var db = services.GetRequiredService<PortalDb>();
         if (!int.TryParse(resource.Key, out var id)) return null;
         return resource.Kind switch
